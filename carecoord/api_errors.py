@@ -1,0 +1,27 @@
+"""The API answers every error as JSON with a 4xx status, never an HTML 500 for bad input."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from rest_framework import status
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+from rest_framework.views import exception_handler
+
+
+def json_exception_handler(exc: Exception, context: dict) -> Response | None:
+    if isinstance(exc, DjangoValidationError):
+        exc = ValidationError(exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
+    response = exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, Http404) or response.status_code == status.HTTP_404_NOT_FOUND:
+        response.data = {"error": "not_found", "detail": "Not found."}
+    elif isinstance(response.data, dict) and "detail" in response.data:
+        response.data = {"error": getattr(exc, "default_code", "error"),
+                         "detail": response.data["detail"]}
+    else:
+        response.data = {"error": "invalid", "detail": "Check the fields listed.",
+                         "fields": response.data}
+    return response

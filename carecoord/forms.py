@@ -1,0 +1,259 @@
+from __future__ import annotations
+
+import datetime as dt
+
+from django import forms
+from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm, SetPasswordForm
+from django.contrib.auth.password_validation import validate_password
+
+from carecoord.forms_rendering import NHSUKFormMixin
+from carecoord.models import Episode, ServiceUser, User
+from carecoord.nhs_number import nhs_number_normalise
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, attrs: dict | None = None) -> None:
+        super().__init__(attrs=attrs, format="%Y-%m-%d")
+
+
+class EmailAuthenticationForm(NHSUKFormMixin, AuthenticationForm):
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["username"].label = "Email address"
+        self.fields["username"].widget.attrs.update(
+            {"autocomplete": "email", "spellcheck": "false", "autocapitalize": "none"}
+        )
+        self.fields["password"].widget.attrs["autocomplete"] = "current-password"
+        self.error_messages["invalid_login"] = (
+            "Enter the email address and password you use to sign in. "
+            "Both are needed, and the password is case-sensitive."
+        )
+
+
+class EmailPasswordResetForm(NHSUKFormMixin, PasswordResetForm):
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["email"].label = "Email address"
+        self.fields["email"].help_text = "The one you use to sign in."
+
+
+class NewPasswordForm(NHSUKFormMixin, SetPasswordForm):
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["new_password1"].label = "New password"
+        self.fields["new_password1"].help_text = (
+            "At least 10 characters. Not a common password, and not all numbers."
+        )
+        self.fields["new_password2"].label = "Type the new password again"
+
+
+class NHSNumberField(forms.CharField):
+    def to_python(self, value: str | None) -> str:
+        return nhs_number_normalise(super().to_python(value) or "")
+
+
+_DETAIL_FIELDS = [
+    "full_name", "preferred_name", "pronouns", "date_of_birth", "nhs_number",
+    "email", "phone", "address", "preferred_contact", "contact_notes",
+]
+_DETAIL_WIDGETS = {
+    "date_of_birth": DateInput(),
+    "address": forms.Textarea(attrs={"rows": 3}),
+    "contact_notes": forms.Textarea(attrs={"rows": 3}),
+    "preferred_contact": forms.RadioSelect,
+}
+_DETAIL_HELP = {
+    "nhs_number": "10 digits, like 943 476 5919. Leave empty if you do not know it.",
+    "email": "Needed to invite them to see and co-write their own plans.",
+}
+
+
+class ServiceUserDetailsForm(NHSUKFormMixin, forms.ModelForm):
+    """The record's details, as a care coordinator edits them."""
+
+    nhs_number = NHSNumberField(label="NHS number", required=False, max_length=13)
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+    class Meta:
+        model = ServiceUser
+        fields = _DETAIL_FIELDS
+        widgets = _DETAIL_WIDGETS
+        help_texts = _DETAIL_HELP
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk and "version" not in self.initial:
+            self.initial["version"] = self.instance.version
+
+    def clean_date_of_birth(self) -> dt.date:
+        value = self.cleaned_data["date_of_birth"]
+        if value > dt.date.today():
+            raise forms.ValidationError("Date of birth must be in the past.")
+        return value
+
+
+class OwnDetailsForm(NHSUKFormMixin, forms.ModelForm):
+    """What a service user may change on their own record: how they are named and
+    contacted."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+    class Meta:
+        model = ServiceUser
+        fields = ["preferred_name", "pronouns", "phone", "address", "preferred_contact",
+                  "contact_notes"]
+        widgets = _DETAIL_WIDGETS
+        labels = {
+            "preferred_name": "What you like to be called",
+            "preferred_contact": "How you prefer to be contacted",
+            "contact_notes": "Anything else about contacting you",
+        }
+        help_texts = {"contact_notes": "For example, the best time to call, or not to leave "
+                                        "voicemails."}
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk and "version" not in self.initial:
+            self.initial["version"] = self.instance.version
+
+
+class ServiceUserCreateForm(ServiceUserDetailsForm):
+    team = forms.ModelChoiceField(queryset=None, empty_label=None)
+    started_on = forms.DateField(
+        label="Care coordination starts on", widget=DateInput(), initial=dt.date.today
+    )
+    planned_end_on = forms.DateField(
+        label="Care coordination is planned to end on",
+        widget=DateInput(),
+        help_text="Care coordination is time-limited. Agree a date together; you can change it.",
+    )
+
+    class Meta(ServiceUserDetailsForm.Meta):
+        fields = ["team", *_DETAIL_FIELDS, "started_on", "planned_end_on"]
+
+    def __init__(self, *args, teams, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        del self.fields["version"]
+        self.fields["team"].queryset = teams
+        if teams.count() == 1:
+            self.fields["team"].widget = forms.HiddenInput()
+            self.fields["team"].initial = teams.first()
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        start, end = cleaned.get("started_on"), cleaned.get("planned_end_on")
+        if start and end and end <= start:
+            self.add_error("planned_end_on", "The planned end must be after the start.")
+        return cleaned
+
+
+class EpisodeForm(NHSUKFormMixin, forms.ModelForm):
+    class Meta:
+        model = Episode
+        fields = ["planned_end_on", "discharged_on", "discharge_plan"]
+        widgets = {
+            "planned_end_on": DateInput(),
+            "discharged_on": DateInput(),
+            "discharge_plan": forms.Textarea(attrs={"rows": 6}),
+        }
+        labels = {
+            "planned_end_on": "Planned end of care coordination",
+            "discharged_on": "Care coordination ended on",
+            "discharge_plan": "Discharge plan",
+        }
+        help_texts = {
+            "discharged_on": "Leave empty while care coordination goes on.",
+            "discharge_plan": "What happens next, who to contact, and what support stays "
+                              "in place. Needed when care coordination ends.",
+        }
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        discharged = cleaned.get("discharged_on")
+        if discharged and not (cleaned.get("discharge_plan") or "").strip():
+            self.add_error("discharge_plan", "Write the discharge plan before ending care "
+                                             "coordination.")
+        if discharged and discharged > dt.date.today():
+            self.add_error("discharged_on", "The end date cannot be in the future.")
+        if discharged and discharged < self.instance.started_on:
+            self.add_error("discharged_on", "The end date cannot be before the episode started.")
+        end = cleaned.get("planned_end_on")
+        if end and end <= self.instance.started_on:
+            self.add_error("planned_end_on", "The planned end must be after the start, "
+                           f"{self.instance.started_on:%-d %B %Y}.")
+        return cleaned
+
+
+class CoordinatorChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: User) -> str:
+        return obj.display_name
+
+
+class AllocationForm(NHSUKFormMixin, forms.Form):
+    coordinator = CoordinatorChoiceField(queryset=None, label="Care coordinator",
+                                         empty_label="Choose a care coordinator")
+
+    def __init__(self, *args, coordinators, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["coordinator"].queryset = coordinators
+
+
+class EpisodeStartForm(AllocationForm):
+    started_on = forms.DateField(label="Care coordination starts on", widget=DateInput(),
+                                 initial=dt.date.today)
+    planned_end_on = forms.DateField(label="Care coordination is planned to end on",
+                                     widget=DateInput())
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        start, end = cleaned.get("started_on"), cleaned.get("planned_end_on")
+        if start and end and end <= start:
+            self.add_error("planned_end_on", "The planned end must be after the start.")
+        return cleaned
+
+
+class CarerAddForm(NHSUKFormMixin, forms.Form):
+    full_name = forms.CharField(label="Carer's full name", max_length=200)
+    relationship = forms.CharField(
+        label="How they know each other", max_length=100,
+        help_text="In the service user's words, for example: Mum, partner, friend.",
+    )
+    email = forms.EmailField(
+        label="Carer's email address", required=False,
+        help_text="Needed to invite them to sign in and see what is shared with them.",
+    )
+    phone = forms.CharField(label="Carer's phone number", max_length=30, required=False)
+
+
+class InvitationAcceptForm(NHSUKFormMixin, forms.Form):
+    full_name = forms.CharField(label="Your full name", max_length=200,
+                                widget=forms.TextInput(attrs={"autocomplete": "name"}))
+    password1 = forms.CharField(
+        label="Choose a password", strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text="At least 10 characters. Not a common password, and not all numbers.",
+    )
+    password2 = forms.CharField(
+        label="Type the password again", strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def __init__(self, *args, email: str, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.email = email
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        first, second = cleaned.get("password1"), cleaned.get("password2")
+        if first and second and first != second:
+            self.add_error("password2", "The two passwords do not match.")
+        elif first:
+            try:
+                validate_password(first, User(email=self.email, full_name=cleaned.get(
+                    "full_name", "")))
+            except forms.ValidationError as error:
+                self.add_error("password1", error)
+        return cleaned
+

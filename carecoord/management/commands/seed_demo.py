@@ -1,0 +1,132 @@
+"""Demo data for the laptop demo: one team, its manager, two care coordinators, six
+service users with episodes of care, and four carers. Safe to run again: it finds what
+it made before instead of making it twice."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils import timezone
+
+from carecoord.models import Allocation, Episode, Role, ServiceUser, Team, User
+from carecoord.services import role_grant
+from carers.models import Carer, CarerRelationship
+
+DEMO_PASSWORD = "recovery-demo-2026"  # noqa: S105 - printed for the demo on purpose
+
+TEAM = "Tynedale Community Mental Health Team"
+
+STAFF = [
+    ("manager@demo.carecoord.test", "Priya Shah", [Role.MANAGER]),
+    ("sam.okafor@demo.carecoord.test", "Sam Okafor", [Role.COORDINATOR]),
+    ("jo.bell@demo.carecoord.test", "Jo Bell", [Role.COORDINATOR, Role.CARER]),
+    ("admin@demo.carecoord.test", "Alex Admin", [Role.ADMIN]),
+]
+
+# (email or None, full name, preferred, pronouns, born, NHS number, coordinator email,
+#  weeks since start, planned weeks)
+SERVICE_USERS = [
+    ("alex.morgan@demo.carecoord.test", "Alexandra Morgan", "Alex", "they/them",
+     dt.date(1990, 3, 14), "9434765919", "sam.okafor@demo.carecoord.test", 10, 26),
+    ("dan.reid@demo.carecoord.test", "Daniel Reid", "Dan", "he/him",
+     dt.date(1978, 11, 2), "4010232137", "sam.okafor@demo.carecoord.test", 60, 52),
+    (None, "Fatima Hussain", "", "she/her",
+     dt.date(1995, 6, 21), "", "sam.okafor@demo.carecoord.test", 3, 26),
+    (None, "Gareth Lowes", "Gaz", "he/him",
+     dt.date(1969, 1, 30), "", "jo.bell@demo.carecoord.test", 40, 39),
+    (None, "Mei Chen", "", "she/her",
+     dt.date(2001, 9, 5), "", "jo.bell@demo.carecoord.test", 20, 52),
+    (None, "Ruth Adeyemi", "", "she/her",
+     dt.date(1985, 4, 17), "", "jo.bell@demo.carecoord.test", 1, 26),
+]
+
+# (email or None, full name, preferred, cares for (full name), relationship)
+CARERS = [
+    ("linda.morgan@demo.carecoord.test", "Linda Morgan", "", "Alexandra Morgan", "Mum"),
+    ("chris.reid@demo.carecoord.test", "Christine Reid", "Chris", "Daniel Reid", "Wife"),
+    (None, "Omar Hussain", "", "Fatima Hussain", "Brother"),
+    ("jo.bell@demo.carecoord.test", "Jo Bell", "", "Fatima Hussain", "Friend"),
+]
+
+
+class Command(BaseCommand):
+    help = "Create (or find) the demo team, people, episodes and carers, and print the logins."
+
+    @transaction.atomic
+    def handle(self, *args, **options) -> None:
+        today = timezone.localdate()
+        team, _ = Team.objects.get_or_create(name=TEAM)
+        for email, name, roles in STAFF:
+            user = self._user(email, name, roles)
+            if Role.MANAGER in roles:
+                team.managers.add(user)
+            if Role.COORDINATOR in roles:
+                team.coordinators.add(user)
+            if Role.ADMIN in roles:
+                User.objects.filter(pk=user.pk).update(is_staff=True, is_superuser=True)
+
+        records = {}
+        for (email, full_name, preferred, pronouns, born, nhs, coordinator_email,
+             weeks_in, planned_weeks) in SERVICE_USERS:
+            record, created = ServiceUser.objects.get_or_create(
+                full_name=full_name, team=team,
+                defaults={"preferred_name": preferred, "pronouns": pronouns,
+                          "date_of_birth": born, "nhs_number": nhs, "email": email or ""},
+            )
+            records[full_name] = record
+            if email and record.user_id is None:
+                record.user = self._user(email, full_name, [Role.SERVICE_USER])
+                record.save(update_fields=["user"])
+            if created:
+                started = today - dt.timedelta(weeks=weeks_in)
+                episode = Episode.objects.create(
+                    service_user=record, started_on=started,
+                    planned_end_on=started + dt.timedelta(weeks=planned_weeks),
+                )
+                Allocation.objects.create(
+                    episode=episode, coordinator=User.objects.get(email=coordinator_email),
+                    started_on=started,
+                )
+
+        for email, full_name, preferred, cares_for, relationship in CARERS:
+            carer = Carer.objects.filter(full_name=full_name).first()
+            if carer is None:
+                carer = Carer.objects.create(full_name=full_name, preferred_name=preferred,
+                                             email=email or "")
+            if email and carer.user_id is None:
+                carer.user = self._user(email, full_name, [Role.CARER])
+                carer.save(update_fields=["user"])
+            CarerRelationship.objects.get_or_create(
+                carer=carer, service_user=records[cares_for], ended_on=None,
+                defaults={"relationship": relationship},
+            )
+
+        self._print_logins()
+
+    def _user(self, email: str, name: str, roles: list[str]) -> User:
+        user = User.objects.filter(email=email).first()
+        if user is None:
+            user = User.objects.create_user(email, DEMO_PASSWORD, full_name=name)
+        for role in roles:
+            role_grant(user=user, role=role)
+        return user
+
+    def _print_logins(self) -> None:
+        self.stdout.write("")
+        self.stdout.write(self.style.SUCCESS("Demo data is ready. Sign in with any of these:"))
+        self.stdout.write(f"  password for every demo account: {DEMO_PASSWORD}")
+        rows = [
+            ("manager@demo.carecoord.test", "team manager (Priya Shah)"),
+            ("sam.okafor@demo.carecoord.test", "care coordinator (Sam Okafor)"),
+            ("jo.bell@demo.carecoord.test", "care coordinator who is also a carer (Jo Bell)"),
+            ("alex.morgan@demo.carecoord.test", "service user (Alex Morgan)"),
+            ("dan.reid@demo.carecoord.test", "service user (Dan Reid), past planned end"),
+            ("linda.morgan@demo.carecoord.test", "carer (Linda Morgan, Alex's mum)"),
+            ("chris.reid@demo.carecoord.test", "carer (Chris Reid, Dan's wife)"),
+            ("admin@demo.carecoord.test", "administrator (admin site at /admin/)"),
+        ]
+        for email, who in rows:
+            self.stdout.write(f"  {email:<36} {who}")
+        self.stdout.write("")

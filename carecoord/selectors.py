@@ -1,0 +1,191 @@
+"""Reads for people, records, caseloads and teams. Every read of personal data takes
+`viewer=` and goes through the access policy."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import Count, Prefetch, Q, QuerySet
+from django.http import Http404
+
+from carecoord.models import AccessEvent, Allocation, Episode, Role, ServiceUser, Team, User
+from carecoord.services import access_event_record
+from carers.models import CarerRelationship
+from consent import policy
+from consent.policy import Basis
+
+
+@dataclass(frozen=True)
+class OpenedRecord:
+    service_user: ServiceUser
+    basis: Basis
+    can_manage_care: bool
+    can_edit_own_details: bool
+    can_allocate: bool
+
+
+def service_user_open(*, viewer: User, service_user_id: int, surface: str) -> OpenedRecord:
+    """Open a record for reading. Writes the access event in the same call, so that no
+    surface can read someone else's record without leaving a trace. Raises Http404."""
+    service_user, basis = policy.record_for_viewer(viewer, service_user_id)
+    if basis is not Basis.SELF:
+        access_event_record(
+            actor=viewer, service_user=service_user, action=f"{surface}.view",
+            target=f"service_user:{service_user.pk}", basis=basis,
+        )
+    return OpenedRecord(
+        service_user=service_user,
+        basis=basis,
+        can_manage_care=basis is Basis.ALLOCATED_COORDINATOR,
+        can_edit_own_details=basis is Basis.SELF,
+        can_allocate=policy.can_allocate(viewer, service_user),
+    )
+
+
+def episodes_for_record(*, record: OpenedRecord) -> QuerySet[Episode]:
+    return record.service_user.episodes.prefetch_related(
+        Prefetch("allocations", queryset=Allocation.objects.select_related("coordinator"))
+    )
+
+
+def open_episode(*, service_user: ServiceUser) -> Episode | None:
+    return service_user.episodes.filter(discharged_on__isnull=True).first()
+
+
+def carers_for_record(*, viewer: User, record: OpenedRecord) -> QuerySet[CarerRelationship]:
+    return policy.carer_relationships_visible_to(
+        viewer,
+        CarerRelationship.objects.filter(service_user=record.service_user)
+        .select_related("carer", "carer__user")
+        .prefetch_related("invitations"),
+    )
+
+
+def invitations_for_record(*, record: OpenedRecord):
+    if not record.can_manage_care:
+        return record.service_user.invitations.none()
+    return record.service_user.invitations.filter(kind="service_user")
+
+
+def caseload(*, viewer: User) -> QuerySet[Allocation]:
+    """The coordinator's active allocations, with what the caseload table shows."""
+    if not viewer.has_role(Role.COORDINATOR):
+        return Allocation.objects.none()
+    return (
+        Allocation.objects.active()
+        .filter(coordinator=viewer)
+        .select_related("episode__service_user")
+        .order_by("episode__service_user__full_name")
+    )
+
+
+def own_record(*, viewer: User) -> ServiceUser | None:
+    return policy.records_visible_to(viewer).filter(user=viewer).first()
+
+
+def cared_for(*, viewer: User) -> QuerySet[CarerRelationship]:
+    """The people this carer cares for: only that the relationship exists."""
+    return (
+        policy.carer_relationships_visible_to(viewer)
+        .filter(carer__user=viewer, ended_on__isnull=True)
+        .select_related("service_user")
+    )
+
+
+@dataclass(frozen=True)
+class TeamCaseloads:
+    team: Team
+    coordinators: list[User]
+    unallocated: list[Episode]
+
+
+def team_caseloads(*, viewer: User, team_id: int | None = None) -> list[TeamCaseloads]:
+    """For managers: each coordinator's caseload size, and open episodes with nobody
+    allocated. Metadata only."""
+    teams = policy.teams_managed_by(viewer)
+    if team_id is not None:
+        teams = teams.filter(pk=policy.team_for_manager(viewer, team_id).pk)
+    result = []
+    for team in teams:
+        coordinators = list(
+            team.coordinators.annotate(
+                caseload_size=Count(
+                    "allocations",
+                    filter=Q(
+                        allocations__ended_on__isnull=True,
+                        allocations__episode__discharged_on__isnull=True,
+                        allocations__episode__service_user__team=team,
+                    ),
+                )
+            ).order_by("full_name")
+        )
+        unallocated = list(
+            Episode.objects.filter(service_user__team=team, discharged_on__isnull=True)
+            .exclude(allocations__ended_on__isnull=True)
+            .select_related("service_user")
+        )
+        result.append(TeamCaseloads(team=team, coordinators=coordinators, unallocated=unallocated))
+    return result
+
+
+def team_service_users(*, viewer: User, team: Team) -> QuerySet[ServiceUser]:
+    """The team's service users with their open episode and allocated coordinators."""
+    team = policy.team_for_manager(viewer, team.pk)
+    return (
+        policy.service_users_in_managed_teams(viewer)
+        .filter(team=team)
+        .prefetch_related(
+            Prefetch(
+                "episodes",
+                queryset=Episode.objects.filter(discharged_on__isnull=True).prefetch_related(
+                    Prefetch(
+                        "allocations",
+                        queryset=Allocation.objects.filter(ended_on__isnull=True)
+                        .select_related("coordinator"),
+                    )
+                ),
+                to_attr="open_episodes",
+            )
+        )
+    )
+
+
+def team_coordinators(*, team: Team) -> QuerySet[User]:
+    return team.coordinators.filter(role_grants__role=Role.COORDINATOR, is_active=True)
+
+
+def teams_for_new_service_user(*, viewer: User) -> QuerySet[Team]:
+    if not viewer.has_role(Role.COORDINATOR):
+        return Team.objects.none()
+    return Team.objects.filter(coordinators=viewer)
+
+
+def allocation_for_change(*, viewer: User, allocation_id: int) -> Allocation:
+    allocation = (
+        Allocation.objects.select_related("episode__service_user__team", "coordinator")
+        .filter(pk=allocation_id, ended_on__isnull=True)
+        .first()
+    )
+    if allocation is None or not policy.can_allocate(viewer, allocation.episode.service_user):
+        raise Http404("No such allocation.")
+    return allocation
+
+
+def record_views(*, viewer: User, record: OpenedRecord) -> QuerySet[AccessEvent]:
+    """Who has opened this record: shown to the service user themselves."""
+    if record.basis is not Basis.SELF:
+        return AccessEvent.objects.none()
+    return (
+        AccessEvent.objects.filter(service_user=record.service_user, action__endswith=".view")
+        .select_related("actor")
+        .order_by("-seq")
+    )
+
+
+def account_exists(*, email: str) -> bool:
+    return User.objects.filter(email__iexact=email).exists()
+
+
+def records_for_viewer(*, viewer: User) -> QuerySet[ServiceUser]:
+    """Records the viewer may open (own, or allocated), for lists."""
+    return policy.records_visible_to(viewer).order_by("full_name")

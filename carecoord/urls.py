@@ -1,0 +1,49 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from carecoord import api, views
+from carecoord.forms import EmailAuthenticationForm, EmailPasswordResetForm, NewPasswordForm
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path(
+        "sign-in/",
+        auth_views.LoginView.as_view(authentication_form=EmailAuthenticationForm),
+        name="login",
+    ),
+    path("sign-out/", auth_views.LogoutView.as_view(), name="logout"),
+    path(
+        "password-reset/",
+        auth_views.PasswordResetView.as_view(form_class=EmailPasswordResetForm),
+        name="password_reset",
+    ),
+    path("password-reset/sent/", auth_views.PasswordResetDoneView.as_view(),
+         name="password_reset_done"),
+    path("password-reset/<uidb64>/<token>/", auth_views.PasswordResetConfirmView.as_view(
+        form_class=NewPasswordForm), name="password_reset_confirm"),
+    path("password-reset/done/", auth_views.PasswordResetCompleteView.as_view(),
+         name="password_reset_complete"),
+    path("service-users/new/", views.service_user_create, name="service_user_create"),
+    path("service-users/<int:service_user_id>/", views.service_user_detail,
+         name="service_user_detail"),
+    path("service-users/<int:service_user_id>/edit/", views.service_user_edit,
+         name="service_user_edit"),
+    path("service-users/<int:service_user_id>/episodes/<int:episode_id>/", views.episode_edit,
+         name="episode_edit"),
+    path("service-users/<int:service_user_id>/episodes/new/", views.episode_start,
+         name="episode_start"),
+    path("service-users/<int:service_user_id>/allocations/new/", views.allocation_create,
+         name="allocation_create"),
+    path("allocations/<int:allocation_id>/end/", views.allocation_end, name="allocation_end"),
+    path("service-users/<int:service_user_id>/carers/new/", views.carer_add, name="carer_add"),
+    path("carers/<int:relationship_id>/end/", views.carer_end, name="carer_end"),
+    path("service-users/<int:service_user_id>/invite/", views.invitation_send_service_user,
+         name="invitation_send_service_user"),
+    path("carers/<int:relationship_id>/invite/", views.invitation_send_carer,
+         name="invitation_send_carer"),
+    path("invitation/<str:token>/", views.invitation_accept, name="invitation_accept"),
+    path("teams/<int:team_id>/", views.team_detail, name="team_detail"),
+    path("api/v1/", include(api.urlpatterns)),
+    path("admin/", admin.site.urls),
+]

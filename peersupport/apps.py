@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class PeersupportConfig(AppConfig):
+    name = "peersupport"
+    verbose_name = "Peer support"
