@@ -384,6 +384,14 @@ class AccessEvent(models.Model):
     def __str__(self) -> str:
         return f"#{self.seq} {self.action} by {self.actor_id}"
 
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise AppendOnlyError("Access events cannot be changed.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError("Access events cannot be deleted.")
+
     def canonical_content(self) -> str:
         occurred = self.occurred_at.astimezone(dt.UTC).isoformat()
         return json.dumps(
@@ -403,14 +411,6 @@ class AccessEvent(models.Model):
 
     def compute_hash(self) -> str:
         return hashlib.sha256((self.prev_hash + self.canonical_content()).encode()).hexdigest()
-
-    def save(self, *args, **kwargs):
-        if not self._state.adding:
-            raise AppendOnlyError("Access events cannot be changed.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise AppendOnlyError("Access events cannot be deleted.")
 
 
 class AuditChainHead(models.Model):

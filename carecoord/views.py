@@ -6,7 +6,6 @@ the access policy (via selectors); not allowed and not found are the same 404.
 
 from __future__ import annotations
 
-
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_not_required

@@ -14,7 +14,7 @@ from carecoord.models import Allocation, Episode, Role, ServiceUser, Team, User
 from carecoord.services import role_grant
 from carers.models import Carer, CarerRelationship
 
-DEMO_PASSWORD = "recovery-demo-2026"  # noqa: S105 - printed for the demo on purpose
+DEMO_PASSWORD = "recovery-demo-2026"
 
 TEAM = "Tynedale Community Mental Health Team"
 

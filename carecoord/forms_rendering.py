@@ -1,0 +1,209 @@
+"""Render Django forms as NHS.UK design system form groups (nhsuk-frontend v10).
+
+`FORM_RENDERER = "carecoord.forms_rendering.NHSUKFormRenderer"` makes `{{ form }}` and
+`{{ form.field.as_field_group }}` use `templates/forms/nhsuk_form.html` and
+`templates/forms/nhsuk_field.html` for every form, and gives every form the
+`NHSUKBoundField`, which adds the NHS.UK classes, `aria-describedby` (hint and error,
+with NHS.UK ids `<id>-hint` and `<id>-error`) and the error modifier classes when the
+widget is rendered. `NHSUKFormMixin` does the same for a form however it is rendered,
+and puts the base classes on the widgets in `__init__` (so they show in `form.fields`).
+
+Classes already on a widget (`widget.attrs["class"]`, for example
+`nhsuk-input--width-10`) are kept; the NHS.UK ones are added beside them.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.forms.boundfield import BoundField
+from django.forms.renderers import TemplatesSetting
+
+# Field kinds, as the field template switches on them.
+KIND_INPUT = "input"
+KIND_TEXTAREA = "textarea"
+KIND_SELECT = "select"
+KIND_RADIOS = "radios"
+KIND_CHECKBOXES = "checkboxes"
+KIND_CHECKBOX = "checkbox"
+KIND_FILE = "file"
+KIND_MULTI = "multi"
+KIND_HIDDEN = "hidden"
+
+_DATE_LIKE = (forms.DateInput, forms.TimeInput)
+
+
+def widget_kind(widget: forms.Widget) -> str:
+    """Which NHS.UK component a Django widget is rendered as."""
+    # Order matters: CheckboxSelectMultiple is a RadioSelect, RadioSelect a Select,
+    # ClearableFileInput a FileInput, and every one of the inputs an Input.
+    if widget.is_hidden:
+        return KIND_HIDDEN
+    if isinstance(widget, forms.CheckboxSelectMultiple):
+        return KIND_CHECKBOXES
+    if isinstance(widget, forms.RadioSelect):
+        return KIND_RADIOS
+    if isinstance(widget, forms.CheckboxInput):
+        return KIND_CHECKBOX
+    if isinstance(widget, (forms.MultiWidget, forms.SelectDateWidget)):
+        return KIND_MULTI
+    if isinstance(widget, forms.Select):  # Select, SelectMultiple, NullBooleanSelect
+        return KIND_SELECT
+    if isinstance(widget, forms.Textarea):
+        return KIND_TEXTAREA
+    if isinstance(widget, forms.FileInput):
+        return KIND_FILE
+    return KIND_INPUT
+
+
+_BASE_CLASS = {
+    KIND_INPUT: "nhsuk-input",
+    KIND_TEXTAREA: "nhsuk-textarea",
+    KIND_SELECT: "nhsuk-select",
+    KIND_RADIOS: "nhsuk-radios__input",
+    KIND_CHECKBOXES: "nhsuk-checkboxes__input",
+    KIND_CHECKBOX: "nhsuk-checkboxes__input",
+    KIND_FILE: "nhsuk-file-upload__input",
+}
+_ERROR_CLASS = {
+    KIND_INPUT: "nhsuk-input--error",
+    KIND_TEXTAREA: "nhsuk-textarea--error",
+    KIND_SELECT: "nhsuk-select--error",
+}
+
+
+def _merge_classes(*class_strings: str | None) -> str:
+    """Join class lists, keeping the first occurrence of each class, in order."""
+    seen: dict[str, None] = {}
+    for value in class_strings:
+        for name in (value or "").split():
+            seen.setdefault(name, None)
+    return " ".join(seen)
+
+
+def _classes_for(widget: forms.Widget, *, has_errors: bool) -> str:
+    """The NHS.UK classes for a (non-multi) widget, before any already on it."""
+    # SelectDateWidget draws three selects from the attributes it is given.
+    kind = KIND_SELECT if isinstance(widget, forms.SelectDateWidget) else widget_kind(widget)
+    base = _BASE_CLASS.get(kind, "")
+    extra = _ERROR_CLASS.get(kind, "") if has_errors else ""
+    width = ""
+    existing = widget.attrs.get("class", "") or ""
+    if isinstance(widget, _DATE_LIKE) and "nhsuk-input--width-" not in existing:
+        width = "nhsuk-input--width-10"
+    return _merge_classes(base, extra, width)
+
+
+def apply_nhsuk_widget_classes(form: forms.BaseForm) -> None:
+    """Put the NHS.UK base classes on every widget of `form` (keeps existing ones)."""
+    for field in form.fields.values():
+        widget = field.widget
+        targets = widget.widgets if isinstance(widget, forms.MultiWidget) else [widget]
+        for target in targets:
+            if target.is_hidden:
+                continue
+            target.attrs["class"] = _merge_classes(
+                _classes_for(target, has_errors=False), target.attrs.get("class")
+            )
+
+
+class NHSUKBoundField(BoundField):
+    """A BoundField that renders its widget with NHS.UK classes and ARIA ids."""
+
+    @property
+    def template_name(self):
+        return self.field.template_name or "forms/nhsuk_field.html"
+
+    @property
+    def nhsuk_kind(self) -> str:
+        return widget_kind(self.field.widget)
+
+    @property
+    def hint_id(self) -> str:
+        return f"{self.auto_id}-hint" if self.auto_id else ""
+
+    @property
+    def error_id(self) -> str:
+        return f"{self.auto_id}-error" if self.auto_id else ""
+
+    @property
+    def nhsuk_label(self) -> str:
+        """The label text, with " (optional)" for a field that is not required."""
+        label = str(self.label or "")
+        if label and not self.field.required:
+            return f"{label} (optional)"
+        return label
+
+    @property
+    def aria_describedby(self):
+        # Preserve an aria-describedby set on the widget by the form.
+        if self.field.widget.attrs.get("aria-describedby"):
+            return None
+        ids = []
+        if self.auto_id and not self.is_hidden:
+            if self.help_text:
+                ids.append(self.hint_id)
+            if self.errors:
+                ids.append(self.error_id)
+        return " ".join(ids)
+
+    @property
+    def error_target_id(self) -> str:
+        """The id the error summary links to: the first thing the user can fill in."""
+        kind = self.nhsuk_kind
+        if kind in (KIND_RADIOS, KIND_CHECKBOXES):
+            for subwidget in self.subwidgets:
+                if subwidget.id_for_label:
+                    return subwidget.id_for_label
+        return self.id_for_label or self.auto_id or self.html_name
+
+    def build_widget_attrs(self, attrs, widget=None):
+        widget = widget or self.field.widget
+        attrs = super().build_widget_attrs(attrs, widget)
+        if widget.is_hidden:
+            return attrs
+        has_errors = bool(self.errors)
+        if isinstance(widget, forms.MultiWidget):
+            # Attributes given here reach every sub-widget: put the classes on each.
+            for sub in widget.widgets:
+                if not sub.is_hidden:
+                    sub.attrs["class"] = _merge_classes(
+                        _classes_for(sub, has_errors=has_errors), sub.attrs.get("class")
+                    )
+            return attrs
+        # A class given here replaces the widget's own (Widget.build_attrs), so merge.
+        attrs["class"] = _merge_classes(
+            _classes_for(widget, has_errors=has_errors),
+            widget.attrs.get("class"),
+            attrs.get("class"),
+        )
+        return attrs
+
+
+class NHSUKFormRenderer(TemplatesSetting):
+    """Form renderer: NHS.UK form and field templates, NHS.UK bound fields.
+
+    Uses settings.TEMPLATES, so Django's own widget templates must be found there:
+    "django.forms" must be in INSTALLED_APPS (with APP_DIRS on).
+    """
+
+    form_template_name = "forms/nhsuk_form.html"
+    field_template_name = "forms/nhsuk_field.html"
+    bound_field_class = NHSUKBoundField
+
+
+class NHSUKFormMixin:
+    """Mix into a Form or ModelForm (before forms.Form) for NHS.UK widget classes.
+
+    Error classes and aria-describedby are added when the field is rendered, by
+    NHSUKBoundField, so that creating a bound form does not run validation.
+    """
+
+    bound_field_class = NHSUKBoundField
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        apply_nhsuk_widget_classes(self)
+
+    @property
+    def template_name(self):
+        return "forms/nhsuk_form.html"

@@ -1,0 +1,140 @@
+"""Per-role fixtures: a team with its manager, a coordinator and their service user, a
+carer of that service user, and outsiders of every kind for the 404 cases."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import pytest
+from django.test import Client
+
+from carecoord.models import Role, ServiceUser, Team, User
+from carers.models import CarerRelationship
+from tests.factories import (
+    PASSWORD,
+    AllocationFactory,
+    CarerFactory,
+    CarerRelationshipFactory,
+    EpisodeFactory,
+    ServiceUserFactory,
+    TeamFactory,
+    UserFactory,
+)
+
+
+@pytest.fixture(autouse=True)
+def _private_files(settings, tmp_path):
+    settings.PRIVATE_FILES_ROOT = tmp_path / "private"
+
+
+@pytest.fixture(autouse=True)
+def _no_ssl_redirect(settings):
+    settings.SECURE_SSL_REDIRECT = False
+
+
+@dataclass
+class World:
+    team: Team
+    manager: User
+    coordinator: User
+    service_user_account: User
+    service_user: ServiceUser
+    carer_account: User
+    carer_relationship: CarerRelationship
+    # Outsiders: same roles, other people.
+    other_team: Team
+    other_manager: User
+    other_coordinator: User
+    other_service_user_account: User
+    other_service_user: ServiceUser
+    other_carer_account: User
+    admin: User
+    no_role: User
+
+
+@pytest.fixture
+def world(db) -> World:
+    team, other_team = TeamFactory(), TeamFactory()
+    manager = UserFactory(roles=[Role.MANAGER], full_name="Priya Manager")
+    team.managers.add(manager)
+    other_manager = UserFactory(roles=[Role.MANAGER])
+    other_team.managers.add(other_manager)
+
+    coordinator = UserFactory(roles=[Role.COORDINATOR], full_name="Sam Coordinator")
+    other_coordinator = UserFactory(roles=[Role.COORDINATOR])
+    team.coordinators.add(coordinator, other_coordinator)
+
+    service_user_account = UserFactory(roles=[Role.SERVICE_USER], full_name="Alex Service")
+    service_user = ServiceUserFactory(team=team, user=service_user_account,
+                                      full_name="Alex Service")
+    AllocationFactory(episode=EpisodeFactory(service_user=service_user), coordinator=coordinator)
+
+    other_service_user_account = UserFactory(roles=[Role.SERVICE_USER])
+    other_service_user = ServiceUserFactory(team=team, user=other_service_user_account)
+    AllocationFactory(
+        episode=EpisodeFactory(service_user=other_service_user), coordinator=other_coordinator
+    )
+
+    carer_account = UserFactory(roles=[Role.CARER], full_name="Linda Carer")
+    carer_relationship = CarerRelationshipFactory(
+        carer=CarerFactory(user=carer_account, email=carer_account.email),
+        service_user=service_user,
+    )
+    other_carer_account = UserFactory(roles=[Role.CARER])
+    CarerRelationshipFactory(
+        carer=CarerFactory(user=other_carer_account, email=other_carer_account.email),
+        service_user=other_service_user,
+    )
+    admin = UserFactory(roles=[Role.ADMIN], is_staff=True, is_superuser=True)
+    no_role = UserFactory()
+    return World(
+        team=team, manager=manager, coordinator=coordinator,
+        service_user_account=service_user_account, service_user=service_user,
+        carer_account=carer_account, carer_relationship=carer_relationship,
+        other_team=other_team, other_manager=other_manager,
+        other_coordinator=other_coordinator,
+        other_service_user_account=other_service_user_account,
+        other_service_user=other_service_user, other_carer_account=other_carer_account,
+        admin=admin, no_role=no_role,
+    )
+
+
+def client_for(user: User) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def coordinator_client(world) -> Client:
+    return client_for(world.coordinator)
+
+
+@pytest.fixture
+def service_user_client(world) -> Client:
+    return client_for(world.service_user_account)
+
+
+@pytest.fixture
+def carer_client(world) -> Client:
+    return client_for(world.carer_account)
+
+
+@pytest.fixture
+def manager_client(world) -> Client:
+    return client_for(world.manager)
+
+
+@pytest.fixture
+def password() -> str:
+    return PASSWORD
+
+
+@pytest.fixture(scope="session")
+def artifacts_dir(tmp_path_factory):
+    path = os.environ.get("TEST_ARTIFACTS_DIR")
+    if path:
+        os.makedirs(path, exist_ok=True)
+        return path
+    return str(tmp_path_factory.mktemp("artifacts"))
