@@ -20,6 +20,9 @@ from django.http import Http404
 
 from carecoord.models import Allocation, Role, ServiceUser, Team
 from carers.models import CarerRelationship
+from plans.models import Plan, PlanItem, PlanVersion, RequiredSigner
+from plans.sections import ItemType, PlanKind
+from plans.sections import section as section_for
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
@@ -193,3 +196,149 @@ def carer_relationship_for_care_manager(viewer: Viewer, relationship_id: int) ->
     if relationship is None or not can_manage_care(viewer, relationship.service_user):
         raise Http404("No such carer.")
     return relationship
+
+
+# --- Plans ----------------------------------------------------------------------------
+# Until the consent issue lands, plan content is open to the record's readers (the
+# service user and their allocated care coordinators), and a version to the people named
+# on it as signers (a carer who holds a responsibility signs the agreement).
+
+
+def plans_visible_to(viewer: Viewer, queryset: QuerySet[Plan] | None = None) -> QuerySet[Plan]:
+    queryset = Plan.objects.all() if queryset is None else queryset
+    if not _signed_in(viewer):
+        return queryset.none()
+    return queryset.filter(service_user__in=records_visible_to(viewer).values("pk"))
+
+
+def plan_for_viewer(viewer: Viewer, plan_id: int) -> tuple[Plan, Basis]:
+    plan = (
+        plans_visible_to(viewer, Plan.objects.select_related("service_user__team"))
+        .filter(pk=plan_id)
+        .first()
+    )
+    basis = record_basis(viewer, plan.service_user) if plan else None
+    if plan is None or basis is None:
+        raise Http404("No such plan.")
+    return plan, basis
+
+
+def items_visible_to(
+    viewer: Viewer, queryset: QuerySet[PlanItem] | None = None
+) -> QuerySet[PlanItem]:
+    queryset = PlanItem.objects.all() if queryset is None else queryset
+    return queryset.filter(plan__in=plans_visible_to(viewer).values("pk"))
+
+
+def item_for_viewer(viewer: Viewer, item_id: int) -> tuple[PlanItem, Basis]:
+    item = (
+        items_visible_to(viewer, PlanItem.objects.select_related("plan__service_user__team"))
+        .filter(pk=item_id, removed_at__isnull=True)
+        .first()
+    )
+    basis = record_basis(viewer, item.plan.service_user) if item else None
+    if item is None or basis is None:
+        raise Http404("No such item.")
+    return item, basis
+
+
+def _named_signer_carer_ids(viewer: Viewer) -> list[int]:
+    return list(
+        CarerRelationship.objects.active()
+        .filter(carer__user_id=viewer.pk)
+        .values_list("carer_id", flat=True)
+    )
+
+
+def versions_visible_to(
+    viewer: Viewer, queryset: QuerySet[PlanVersion] | None = None
+) -> QuerySet[PlanVersion]:
+    queryset = PlanVersion.objects.all() if queryset is None else queryset
+    if not _signed_in(viewer):
+        return queryset.none()
+    named_signer = RequiredSigner.objects.filter(
+        version=OuterRef("pk"), role=RequiredSigner.Role.CARER,
+        carer_id__in=_named_signer_carer_ids(viewer),
+    )
+    return queryset.filter(
+        Q(plan__in=plans_visible_to(viewer).values("pk")) | Q(Exists(named_signer))
+    )
+
+
+def version_for_viewer(viewer: Viewer, version_id: int) -> PlanVersion:
+    version = (
+        versions_visible_to(viewer, PlanVersion.objects.select_related("plan__service_user"))
+        .filter(pk=version_id)
+        .first()
+    )
+    if version is None:
+        raise Http404("No such version.")
+    return version
+
+
+def can_edit_item(viewer: Viewer, item: PlanItem) -> bool:
+    """WRAP content is the service user's alone. On a care plan the service user edits
+    their own-words sections and their goals; the care coordinator edits everything.
+    A responsibility agreement is negotiated: both edit it."""
+    return can_edit_section(viewer, item.plan, item.section)
+
+
+def can_edit_section(viewer: Viewer, plan: Plan, section_code: str) -> bool:
+    basis = record_basis(viewer, plan.service_user)
+    if basis is None:
+        return False
+    if plan.kind == PlanKind.WRAP:
+        return basis is Basis.SELF
+    if plan.kind == PlanKind.RESPONSIBILITY_AGREEMENT:
+        return basis in (Basis.SELF, Basis.ALLOCATED_COORDINATOR)
+    if basis is Basis.ALLOCATED_COORDINATOR:
+        return True
+    section = section_for(plan.kind, section_code)
+    return basis is Basis.SELF and (section.own_words or section.item_type == ItemType.GOAL)
+
+
+def can_suggest(viewer: Viewer, plan: Plan) -> bool:
+    """A care coordinator may suggest changes to a WRAP; only its owner applies them."""
+    return (
+        plan.kind == PlanKind.WRAP
+        and record_basis(viewer, plan.service_user) is Basis.ALLOCATED_COORDINATOR
+    )
+
+
+def can_propose_version(viewer: Viewer, plan: Plan) -> bool:
+    return record_basis(viewer, plan.service_user) in (Basis.SELF, Basis.ALLOCATED_COORDINATOR)
+
+
+def can_record_review(viewer: Viewer, plan: Plan) -> bool:
+    return (
+        plan.kind == PlanKind.CARE_PLAN
+        and record_basis(viewer, plan.service_user) is Basis.ALLOCATED_COORDINATOR
+    )
+
+
+def goal_party(viewer: Viewer, item: PlanItem) -> str | None:
+    """Which side of a goal's agreement this viewer speaks for, if any."""
+    basis = record_basis(viewer, item.plan.service_user)
+    if basis is Basis.SELF:
+        return "service_user"
+    if basis is Basis.ALLOCATED_COORDINATOR:
+        return "coordinator"
+    return None
+
+
+def signer_role(viewer: Viewer, version: PlanVersion) -> str | None:
+    """The role in which `viewer` may sign this version, if they are one of its signers:
+    the service user, an actively allocated care coordinator, or a named carer."""
+    if not _signed_in(viewer):
+        return None
+    signers = list(version.required_signers.all())
+    roles = {signer.role for signer in signers}
+    basis = record_basis(viewer, version.plan.service_user)
+    if basis is Basis.SELF and RequiredSigner.Role.SERVICE_USER in roles:
+        return RequiredSigner.Role.SERVICE_USER
+    if basis is Basis.ALLOCATED_COORDINATOR and RequiredSigner.Role.COORDINATOR in roles:
+        return RequiredSigner.Role.COORDINATOR
+    carer_ids = set(_named_signer_carer_ids(viewer))
+    if any(s.role == RequiredSigner.Role.CARER and s.carer_id in carer_ids for s in signers):
+        return RequiredSigner.Role.CARER
+    return None

@@ -1,0 +1,247 @@
+"""Reads for plans. Every read takes `viewer=` and goes through the access policy;
+opening someone else's plan writes an access event."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.db.models import Prefetch, QuerySet
+from django.http import Http404
+
+from carecoord.models import ServiceUser, User
+from carecoord.services import access_event_record
+from consent import policy
+from consent.policy import Basis
+from plans.models import (
+    GoalAgreement,
+    ItemChange,
+    Plan,
+    PlanItem,
+    PlanVersion,
+    ProgressUpdate,
+    Review,
+    Signature,
+    Suggestion,
+)
+from plans.sections import ItemType, PlanKind, Section, sections_for
+from plans.services import goal_is_agreed, version_status
+
+
+def _audit_read(viewer: User, service_user: ServiceUser, basis: Basis | str, surface: str,
+                target: str) -> None:
+    if basis is not Basis.SELF:
+        access_event_record(actor=viewer, service_user=service_user, action=f"{surface}.view",
+                            target=target, basis=basis)
+
+
+@dataclass
+class OpenedPlan:
+    plan: Plan
+    basis: Basis
+    can_propose: bool
+    can_suggest: bool
+    can_record_review: bool
+
+
+def plan_open(*, viewer: User, plan_id: int, surface: str) -> OpenedPlan:
+    plan, basis = policy.plan_for_viewer(viewer, plan_id)
+    _audit_read(viewer, plan.service_user, basis, surface, f"plan:{plan.pk}")
+    return OpenedPlan(
+        plan=plan, basis=basis,
+        can_propose=policy.can_propose_version(viewer, plan),
+        can_suggest=policy.can_suggest(viewer, plan),
+        can_record_review=policy.can_record_review(viewer, plan),
+    )
+
+
+def plans_for_service_user(*, viewer: User, service_user: ServiceUser) -> dict[str, Plan]:
+    """The service user's plans by kind (only those that exist), for a record the viewer
+    has already opened."""
+    plans = policy.plans_visible_to(viewer, Plan.objects.filter(service_user=service_user))
+    return {plan.kind: plan for plan in plans}
+
+
+@dataclass
+class ItemView:
+    item: PlanItem
+    can_edit: bool
+    agreed: bool = False
+    agreed_by: set[str] = field(default_factory=set)
+    progress: list[ProgressUpdate] = field(default_factory=list)
+
+
+@dataclass
+class SectionView:
+    section: Section
+    items: list[ItemView]
+    can_add: bool
+    can_edit: bool
+
+    @property
+    def empty_prompts(self) -> list[PlanItem]:
+        return [view.item for view in self.items if view.item.prompt and view.item.is_empty]
+
+    @property
+    def incomplete(self) -> bool:
+        return self.section.must_be_complete and bool(self.empty_prompts)
+
+
+def plan_sections(*, viewer: User, opened: OpenedPlan) -> list[SectionView]:
+    """Each section with its live items, goals' agreements and progress — in a fixed
+    number of queries however many items there are."""
+    plan = opened.plan
+    items = (
+        policy.items_visible_to(viewer, plan.items.filter(removed_at__isnull=True))
+        .select_related("author")
+        .prefetch_related(
+            Prefetch("agreements", queryset=GoalAgreement.objects.all()),
+            Prefetch("progress", queryset=ProgressUpdate.objects.order_by("recorded_on", "pk")),
+        )
+        .order_by("position", "pk")
+    )
+    by_section: dict[str, list[PlanItem]] = {}
+    for item in items:
+        by_section.setdefault(item.section, []).append(item)
+    result = []
+    for plan_section in sections_for(plan.kind):
+        can_edit = policy.can_edit_section(viewer, plan, plan_section.code)
+        views = []
+        for item in by_section.get(plan_section.code, []):
+            view = ItemView(item=item, can_edit=can_edit)
+            if item.item_type == ItemType.GOAL:
+                view.agreed = goal_is_agreed(item)
+                view.agreed_by = {a.party for a in item.agreements.all()
+                                  if a.revision == item.revision}
+                view.progress = list(item.progress.all())
+            views.append(view)
+        result.append(SectionView(section=plan_section, items=views,
+                                  can_add=can_edit and plan_section.open_ended,
+                                  can_edit=can_edit))
+    return result
+
+
+def item_open(*, viewer: User, item_id: int, surface: str) -> tuple[PlanItem, Basis]:
+    item, basis = policy.item_for_viewer(viewer, item_id)
+    _audit_read(viewer, item.plan.service_user, basis, surface, f"plan_item:{item.pk}")
+    return item, basis
+
+
+def item_history(*, item: PlanItem) -> QuerySet[ItemChange]:
+    """History of an item the caller has already opened through item_open."""
+    return item.changes.select_related("changed_by").order_by("-revision")
+
+
+@dataclass
+class VersionRow:
+    version: PlanVersion
+    status: str
+
+
+def versions_for_plan(*, viewer: User, plan: Plan) -> list[VersionRow]:
+    versions = list(
+        policy.versions_visible_to(viewer, plan.versions.all())
+        .select_related("proposed_by")
+        .prefetch_related("signatures__signer", "required_signers__carer")
+        .order_by("-number")
+    )
+    latest = versions[0].number if versions else None
+    return [VersionRow(v, version_status(v, latest_number=latest)) for v in versions]
+
+
+def latest_agreed_version(*, viewer: User, plan: Plan) -> PlanVersion | None:
+    return (
+        policy.versions_visible_to(viewer, plan.versions.filter(agreed_at__isnull=False))
+        .order_by("-number")
+        .first()
+    )
+
+
+@dataclass
+class OpenedVersion:
+    version: PlanVersion
+    status: str
+    signer_role: str | None
+    already_answered: bool
+
+
+def version_open(*, viewer: User, version_id: int, surface: str) -> OpenedVersion:
+    version = policy.version_for_viewer(viewer, version_id)
+    basis = policy.record_basis(viewer, version.plan.service_user)
+    _audit_read(viewer, version.plan.service_user, basis or "named signer", surface,
+                f"plan_version:{version.pk}")
+    latest = version.plan.versions.order_by("-number").values_list("number", flat=True).first()
+    return OpenedVersion(
+        version=version,
+        status=version_status(version, latest_number=latest),
+        signer_role=policy.signer_role(viewer, version),
+        already_answered=version.signatures.filter(signer=viewer).exists(),
+    )
+
+
+def version_signatures(*, version: PlanVersion) -> QuerySet[Signature]:
+    return version.signatures.select_related("signer").order_by("signed_at")
+
+
+@dataclass
+class ItemDiff:
+    status: str  # added, removed, changed, same
+    before: dict | None
+    after: dict | None
+
+
+def version_diff(*, older: PlanVersion, newer: PlanVersion) -> list[ItemDiff]:
+    """Items added, changed and removed between two versions of one plan."""
+    before = {entry["id"]: entry for entry in older.snapshot}
+    after = {entry["id"]: entry for entry in newer.snapshot}
+    rows = []
+    for item_id, entry in after.items():
+        if item_id not in before:
+            rows.append(ItemDiff("added", None, entry))
+        elif _content(before[item_id]) != _content(entry):
+            rows.append(ItemDiff("changed", before[item_id], entry))
+    for item_id, entry in before.items():
+        if item_id not in after:
+            rows.append(ItemDiff("removed", entry, None))
+    return rows
+
+
+def _content(entry: dict) -> tuple:
+    return (entry["title"], entry["body"], entry.get("details") or {})
+
+
+def reviews_for_plan(*, plan: Plan) -> QuerySet[Review]:
+    return plan.reviews.prefetch_related("carers_attended").select_related("recorded_by")
+
+
+def reviews_awaiting_answer(*, viewer: User) -> QuerySet[Review]:
+    """Reviews where the service user has not yet said whether they felt listened to."""
+    own_plans = policy.plans_visible_to(viewer).filter(service_user__user=viewer)
+    return Review.objects.filter(
+        plan__in=own_plans.values("pk"), plan__kind=PlanKind.CARE_PLAN,
+        listened_answered_at__isnull=True,
+    )
+
+
+def review_for_answer(*, viewer: User, review_id: int) -> Review:
+    review = reviews_awaiting_answer(viewer=viewer).filter(pk=review_id).first()
+    if review is None:
+        raise Http404
+    return review
+
+
+def suggestions_for_plan(*, plan: Plan) -> QuerySet[Suggestion]:
+    return plan.suggestions.select_related("suggested_by", "item")
+
+
+def suggestion_for_owner(*, viewer: User, suggestion_id: int) -> Suggestion:
+    own_plans = policy.plans_visible_to(viewer).filter(service_user__user=viewer)
+    suggestion = Suggestion.objects.select_related("plan__service_user").filter(
+        pk=suggestion_id, plan__in=own_plans.values("pk")
+    ).first()
+    if suggestion is None:
+        raise Http404
+    return suggestion
+
+
+def carer_relationships_for_plan(*, plan: Plan):
+    return plan.service_user.carer_relationships.active().select_related("carer")

@@ -1,0 +1,445 @@
+"""Writes for plans: items and their history, goals, versions and signatures, reviews
+and WRAP suggestions. Each service is one transaction with its audit inside; callers
+have already asked the access policy whether the person may do this."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from carecoord.models import Allocation, ServiceUser, User
+from carecoord.request_context import current_ip_address
+from carecoord.services import access_event_record
+from carers.models import CarerRelationship
+from plans.models import (
+    GoalAgreement,
+    ItemChange,
+    Plan,
+    PlanItem,
+    PlanVersion,
+    ProgressUpdate,
+    RequiredSigner,
+    Review,
+    Signature,
+    Suggestion,
+    content_hash,
+)
+from plans.sections import ItemType, PlanKind, section, sections_for
+
+
+class ItemConflictError(Exception):
+    """The item changed since this person opened it."""
+
+    def __init__(self, current: PlanItem) -> None:
+        super().__init__("stale revision")
+        self.current = current
+
+
+class PlanActionError(Exception):
+    """A plan action that cannot be done now, with a message people can read."""
+
+
+def _audit(actor: User, plan: Plan, action: str, target: str, basis: str) -> None:
+    access_event_record(actor=actor, service_user=plan.service_user, action=action,
+                        target=target, basis=basis)
+
+
+def _touch(plan: Plan) -> None:
+    Plan.objects.filter(pk=plan.pk).update(content_revision=F("content_revision") + 1)
+
+
+# --- Plans and items ------------------------------------------------------------------
+
+
+@transaction.atomic
+def plan_create(*, service_user: ServiceUser, kind: str, created_by: User) -> Plan:
+    """A new plan with an empty item for each fixed question of its sections: a care plan
+    opens with "What recovery means to me" and "My hopes and aspirations"."""
+    plan, created = Plan.objects.get_or_create(
+        service_user=service_user, kind=kind, defaults={"created_by": created_by}
+    )
+    if not created:
+        return plan
+    written_by = (
+        PlanItem.WrittenBy.SERVICE_USER
+        if service_user.user_id == created_by.pk
+        else PlanItem.WrittenBy.RECORDED_IN_MEETING
+    )
+    position = 0
+    for plan_section in sections_for(kind):
+        for prompt in plan_section.prompts:
+            PlanItem.objects.create(
+                plan=plan, section=plan_section.code, prompt=prompt.code,
+                item_type=plan_section.item_type, title=prompt.title, position=position,
+                written_by=written_by, author=created_by,
+            )
+            position += 1
+    _audit(created_by, plan, "plan.create", f"plan:{plan.pk}", "record reader")
+    return plan
+
+
+def _written_by(plan: Plan, author: User, recorded_in_meeting: bool) -> str:
+    if plan.service_user.user_id == author.pk:
+        return PlanItem.WrittenBy.SERVICE_USER
+    if recorded_in_meeting:
+        return PlanItem.WrittenBy.RECORDED_IN_MEETING
+    return PlanItem.WrittenBy.COORDINATOR
+
+
+def _clean_details(item_type: str, details: dict | None) -> dict:
+    details = dict(details or {})
+    for key, value in list(details.items()):
+        if isinstance(value, dt.date):
+            details[key] = value.isoformat()
+        elif value is None or value == "":
+            details.pop(key)
+    return details
+
+
+@transaction.atomic
+def item_create(
+    *,
+    plan: Plan,
+    section_code: str,
+    author: User,
+    title: str,
+    body: str = "",
+    details: dict | None = None,
+    recorded_in_meeting: bool = False,
+) -> PlanItem:
+    plan_section = section(plan.kind, section_code)
+    if not plan_section.open_ended:
+        raise PlanActionError("This section has fixed questions; answer those instead.")
+    last = plan.items.filter(section=section_code).order_by("-position").first()
+    item = PlanItem.objects.create(
+        plan=plan, section=section_code, item_type=plan_section.item_type, title=title,
+        body=body, details=_clean_details(plan_section.item_type, details),
+        position=(last.position + 1) if last else 0,
+        written_by=_written_by(plan, author, recorded_in_meeting), author=author,
+    )
+    ItemChange.objects.create(item=item, changed_by=author, revision=1, action="created",
+                              before=None, after=item.snapshot())
+    _touch(plan)
+    _audit(author, plan, "plan_item.create", f"plan_item:{item.pk}", "plan editor")
+    return item
+
+
+@transaction.atomic
+def item_update(
+    *,
+    item: PlanItem,
+    changed_by: User,
+    expected_revision: int,
+    title: str | None = None,
+    body: str,
+    details: dict | None = None,
+    recorded_in_meeting: bool = False,
+) -> PlanItem:
+    """Save only over the revision the editor saw; otherwise raise ItemConflictError with
+    what is saved now, so nothing is silently overwritten."""
+    current = PlanItem.objects.select_for_update().select_related("plan__service_user").get(
+        pk=item.pk
+    )
+    if current.removed_at is not None or current.revision != expected_revision:
+        raise ItemConflictError(current)
+    before = current.snapshot()
+    if title is not None and not current.prompt:
+        current.title = title
+    current.body = body
+    if details is not None:
+        current.details = _clean_details(current.item_type, details)
+    current.written_by = _written_by(current.plan, changed_by, recorded_in_meeting)
+    current.author = changed_by
+    if current.snapshot() | {"revision": 0, "written_by": ""} == before | {
+        "revision": 0, "written_by": ""
+    }:
+        return current  # nothing changed: no new revision, no history noise
+    current.revision += 1
+    current.save()
+    ItemChange.objects.create(item=current, changed_by=changed_by, revision=current.revision,
+                              action="changed", before=before, after=current.snapshot())
+    _touch(current.plan)
+    _audit(changed_by, current.plan, "plan_item.update", f"plan_item:{current.pk}",
+           "plan editor")
+    return current
+
+
+@transaction.atomic
+def item_remove(*, item: PlanItem, removed_by: User, expected_revision: int) -> None:
+    current = PlanItem.objects.select_for_update().select_related("plan__service_user").get(
+        pk=item.pk
+    )
+    if current.removed_at is not None or current.revision != expected_revision:
+        raise ItemConflictError(current)
+    if current.prompt:
+        raise PlanActionError("Fixed questions cannot be removed; you can leave them empty.")
+    before = current.snapshot()
+    current.removed_at = timezone.now()
+    current.revision += 1
+    current.save()
+    ItemChange.objects.create(item=current, changed_by=removed_by, revision=current.revision,
+                              action="removed", before=before, after=None)
+    _touch(current.plan)
+    _audit(removed_by, current.plan, "plan_item.remove", f"plan_item:{current.pk}",
+           "plan editor")
+
+
+# --- Goals ----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def goal_agree(*, item: PlanItem, agreed_by: User, party: str) -> GoalAgreement:
+    if item.item_type != ItemType.GOAL:
+        raise PlanActionError("Only goals are agreed this way.")
+    agreement, _ = GoalAgreement.objects.get_or_create(
+        item=item, party=party, revision=item.revision, defaults={"agreed_by": agreed_by}
+    )
+    _audit(agreed_by, item.plan, "goal.agree", f"plan_item:{item.pk}", party)
+    return agreement
+
+
+def goal_is_agreed(item: PlanItem) -> bool:
+    parties = {a.party for a in item.agreements.all() if a.revision == item.revision}
+    return {GoalAgreement.Party.SERVICE_USER, GoalAgreement.Party.COORDINATOR} <= parties
+
+
+@transaction.atomic
+def progress_record(
+    *, item: PlanItem, recorded_by: User, recorded_on: dt.date, rating: int, note: str
+) -> ProgressUpdate:
+    if item.item_type != ItemType.GOAL:
+        raise PlanActionError("Progress is recorded on goals.")
+    update = ProgressUpdate(item=item, recorded_on=recorded_on, rating=rating, note=note,
+                            recorded_by=recorded_by)
+    update.full_clean()
+    update.save()
+    _audit(recorded_by, item.plan, "goal.progress", f"plan_item:{item.pk}", "plan editor")
+    return update
+
+
+# --- Versions and signatures ----------------------------------------------------------
+
+
+def _current_snapshot(plan: Plan) -> list[dict]:
+    return [
+        item.snapshot()
+        for item in plan.items.filter(removed_at__isnull=True).order_by("section", "position",
+                                                                        "pk")
+    ]
+
+
+def _carers_holding_responsibilities(plan: Plan) -> set[int]:
+    relationship_ids = {
+        item.details.get("holder_relationship")
+        for item in plan.items.filter(removed_at__isnull=True)
+        if item.details.get("holder") == "carer"
+    }
+    return set(
+        CarerRelationship.objects.active()
+        .filter(pk__in=[r for r in relationship_ids if r], service_user=plan.service_user)
+        .values_list("carer_id", flat=True)
+    )
+
+
+@transaction.atomic
+def version_propose(*, plan: Plan, proposed_by: User) -> PlanVersion:
+    """Freeze the plan's items as an immutable version with its SHA-256 content hash."""
+    plan = Plan.objects.select_for_update().get(pk=plan.pk)
+    latest = plan.versions.order_by("-number").first()
+    if latest is not None and latest.plan_revision == plan.content_revision:
+        raise PlanActionError(
+            f"Nothing has changed since version {latest.number}, so there is nothing new "
+            "to sign."
+        )
+    snapshot = _current_snapshot(plan)
+    if not snapshot:
+        raise PlanActionError("The plan is empty. Write something before asking for "
+                              "signatures.")
+    version = PlanVersion.objects.create(
+        plan=plan, number=(latest.number + 1) if latest else 1, snapshot=snapshot,
+        content_hash=content_hash(snapshot), plan_revision=plan.content_revision,
+        proposed_by=proposed_by,
+    )
+    RequiredSigner.objects.create(version=version, role=RequiredSigner.Role.SERVICE_USER)
+    # A WRAP belongs to the service user: their signature alone agrees it.
+    if plan.kind != PlanKind.WRAP:
+        RequiredSigner.objects.create(version=version, role=RequiredSigner.Role.COORDINATOR)
+    if plan.kind == PlanKind.RESPONSIBILITY_AGREEMENT:
+        for carer_id in sorted(_carers_holding_responsibilities(plan)):
+            RequiredSigner.objects.create(version=version, role=RequiredSigner.Role.CARER,
+                                          carer_id=carer_id)
+    _audit(proposed_by, plan, "plan_version.propose", f"plan_version:{version.pk}",
+           "plan editor")
+    return version
+
+
+def version_is_latest(version: PlanVersion) -> bool:
+    return not version.plan.versions.filter(number__gt=version.number).exists()
+
+
+@transaction.atomic
+def version_sign(
+    *, version: PlanVersion, signer: User, role: str, password: str
+) -> Signature:
+    """Sign a version, confirmed with the signer's password; binds to its content hash."""
+    version = PlanVersion.objects.select_for_update().select_related("plan").get(pk=version.pk)
+    if not signer.check_password(password):
+        raise PlanActionError("The password is not right. Enter the password you use to "
+                              "sign in.")
+    _check_open_for_signing(version, signer)
+    signature = Signature.objects.create(
+        version=version, signer=signer, role=role, decision=Signature.Decision.SIGNED,
+        content_hash=version.content_hash, ip_address=current_ip_address.get(),
+    )
+    if _all_signed(version):
+        version.agreed_at = timezone.now()
+        version.save()
+    _audit(signer, version.plan, "plan_version.sign", f"plan_version:{version.pk}", role)
+    return signature
+
+
+@transaction.atomic
+def version_decline(*, version: PlanVersion, signer: User, role: str, reason: str) -> Signature:
+    version = PlanVersion.objects.select_for_update().select_related("plan").get(pk=version.pk)
+    if not reason.strip():
+        raise PlanActionError("Say why, in your own words.")
+    _check_open_for_signing(version, signer)
+    signature = Signature.objects.create(
+        version=version, signer=signer, role=role, decision=Signature.Decision.DECLINED,
+        reason=reason.strip(), content_hash=version.content_hash,
+        ip_address=current_ip_address.get(),
+    )
+    _audit(signer, version.plan, "plan_version.decline", f"plan_version:{version.pk}", role)
+    return signature
+
+
+def _check_open_for_signing(version: PlanVersion, signer: User) -> None:
+    if version.agreed_at is not None:
+        raise PlanActionError("This version is already agreed.")
+    if not version_is_latest(version):
+        raise PlanActionError("A newer version has been proposed; sign that one instead.")
+    if version.signatures.filter(signer=signer).exists():
+        raise PlanActionError("You have already answered for this version.")
+
+
+def _all_signed(version: PlanVersion) -> bool:
+    signed = list(version.signatures.filter(decision=Signature.Decision.SIGNED)
+                  .select_related("signer__carer_record"))
+    signed_carers = {
+        s.signer.carer_record.pk
+        for s in signed
+        if s.role == RequiredSigner.Role.CARER and hasattr(s.signer, "carer_record")
+    }
+    for required in version.required_signers.all():
+        if required.role == RequiredSigner.Role.CARER:
+            if required.carer_id not in signed_carers:
+                return False
+        elif not any(s.role == required.role for s in signed):
+            return False
+    return True
+
+
+def version_status(version: PlanVersion, *, latest_number: int | None = None) -> str:
+    """agreed / declined / replaced / awaiting, in that order of precedence."""
+    if version.agreed_at is not None:
+        return "agreed"
+    if any(s.decision == Signature.Decision.DECLINED for s in version.signatures.all()):
+        return "declined"
+    if latest_number is not None and version.number < latest_number:
+        return "replaced"
+    return "awaiting"
+
+
+# --- Reviews --------------------------------------------------------------------------
+
+
+@transaction.atomic
+def review_record(
+    *,
+    plan: Plan,
+    recorded_by: User,
+    held_on: dt.date,
+    attendees: str,
+    what_changed: str,
+    next_review_on: dt.date,
+    carers_attended=(),
+) -> Review:
+    if plan.kind != PlanKind.CARE_PLAN:
+        raise PlanActionError("Reviews are recorded on care plans.")
+    if next_review_on <= held_on:
+        raise ValidationError({"next_review_on": "The next review must be after this one."})
+    review = Review.objects.create(plan=plan, held_on=held_on, attendees=attendees,
+                                   what_changed=what_changed, next_review_on=next_review_on,
+                                   recorded_by=recorded_by)
+    review.carers_attended.set(carers_attended)
+    Plan.objects.filter(pk=plan.pk).update(next_review_on=next_review_on)
+    _audit(recorded_by, plan, "review.record", f"review:{review.pk}", "allocated care coordinator")
+    return review
+
+
+@transaction.atomic
+def review_listened_answer(*, review: Review, answered_by: User, score: int,
+                           comment: str) -> Review:
+    """The service user's own answer to "Did you feel listened to?"."""
+    review = Review.objects.select_for_update().get(pk=review.pk)
+    review.listened_score = score
+    review.listened_comment = comment
+    review.listened_answered_at = timezone.now()
+    review.full_clean()
+    review.save()
+    return review
+
+
+# --- WRAP suggestions -----------------------------------------------------------------
+
+
+@transaction.atomic
+def suggestion_create(*, plan: Plan, section_code: str, text: str, suggested_by: User,
+                      item: PlanItem | None = None) -> Suggestion:
+    section(plan.kind, section_code)  # raises for a section the plan does not have
+    suggestion = Suggestion.objects.create(plan=plan, section=section_code, item=item,
+                                           text=text, suggested_by=suggested_by)
+    _audit(suggested_by, plan, "suggestion.create", f"suggestion:{suggestion.pk}",
+           "allocated care coordinator")
+    return suggestion
+
+
+@transaction.atomic
+def suggestion_answer(*, suggestion: Suggestion, answered_by: User, accept: bool) -> Suggestion:
+    """Accepting adds the suggestion as a new item in the service user's name: the WRAP
+    still only changes by its owner's choice."""
+    suggestion = Suggestion.objects.select_for_update().select_related("plan").get(
+        pk=suggestion.pk
+    )
+    if suggestion.status != Suggestion.Status.OPEN:
+        raise PlanActionError("This suggestion has already been answered.")
+    suggestion.status = Suggestion.Status.ACCEPTED if accept else Suggestion.Status.DISMISSED
+    suggestion.answered_at = timezone.now()
+    suggestion.save()
+    if accept:
+        plan_section = section(suggestion.plan.kind, suggestion.section)
+        if plan_section.open_ended:
+            item = item_create(plan=suggestion.plan, section_code=suggestion.section,
+                               author=answered_by, title=suggestion.text[:80],
+                               body=suggestion.text)
+        else:
+            target = suggestion.item or suggestion.plan.items.filter(
+                section=suggestion.section, removed_at__isnull=True).first()
+            item = item_update(item=target, changed_by=answered_by,
+                               expected_revision=target.revision,
+                               body=(target.body + "\n\n" + suggestion.text).strip())
+        PlanItem.objects.filter(pk=item.pk).update(
+            written_by=PlanItem.WrittenBy.SUGGESTION_ACCEPTED
+        )
+    return suggestion
+
+
+def active_coordinators(service_user: ServiceUser):
+    return User.objects.filter(
+        pk__in=Allocation.objects.active().filter(episode__service_user=service_user)
+        .values("coordinator_id")
+    )
