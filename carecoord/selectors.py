@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.http import Http404
 
 from carecoord.models import AccessEvent, Allocation, Episode, Role, ServiceUser, Team, User
@@ -13,6 +13,8 @@ from carecoord.services import access_event_record
 from carers.models import CarerRelationship
 from consent import policy
 from consent.policy import Basis
+from plans.models import Plan
+from plans.sections import PlanKind
 
 
 @dataclass(frozen=True)
@@ -71,10 +73,14 @@ def caseload(*, viewer: User) -> QuerySet[Allocation]:
     """The coordinator's active allocations, with what the caseload table shows."""
     if not viewer.has_role(Role.COORDINATOR):
         return Allocation.objects.none()
+    next_review = Plan.objects.filter(
+        service_user=OuterRef("episode__service_user"), kind=PlanKind.CARE_PLAN
+    ).values("next_review_on")[:1]
     return (
         Allocation.objects.active()
         .filter(coordinator=viewer)
         .select_related("episode__service_user")
+        .annotate(next_review_on=Subquery(next_review))
         .order_by("episode__service_user__full_name")
     )
 

@@ -443,3 +443,27 @@ def active_coordinators(service_user: ServiceUser):
         pk__in=Allocation.objects.active().filter(episode__service_user=service_user)
         .values("coordinator_id")
     )
+
+
+def signed_versions_verify() -> tuple[int, list[str]]:
+    """Re-hash every version that has a signature; report each whose snapshot no longer
+    matches its hash, or whose signatures were made over a different hash."""
+    mismatches = []
+    checked = 0
+    versions = (
+        PlanVersion.objects.filter(signatures__isnull=False)
+        .distinct()
+        .select_related("plan__service_user")
+        .prefetch_related("signatures")
+        .order_by("pk")
+    )
+    for version in versions.iterator(chunk_size=500):
+        checked += 1
+        label = f"version {version.number} of plan {version.plan_id} (id {version.pk})"
+        if version.recompute_hash() != version.content_hash:
+            mismatches.append(f"{label}: its content no longer matches its hash")
+        for signature in version.signatures.all():
+            if signature.content_hash != version.content_hash:
+                mismatches.append(f"{label}: {signature.get_decision_display().lower()} by "
+                                  f"user {signature.signer_id} over a different hash")
+    return checked, mismatches

@@ -5,7 +5,9 @@ it made before instead of making it twice."""
 from __future__ import annotations
 
 import datetime as dt
+from functools import cached_property
 
+from django.contrib.auth.hashers import make_password
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
@@ -13,6 +15,7 @@ from django.utils import timezone
 from carecoord.models import Allocation, Episode, Role, ServiceUser, Team, User
 from carecoord.services import role_grant
 from carers.models import Carer, CarerRelationship
+from plans.demo import seed_plans
 
 DEMO_PASSWORD = "recovery-demo-2026"
 
@@ -32,11 +35,11 @@ SERVICE_USERS = [
      dt.date(1990, 3, 14), "9434765919", "sam.okafor@demo.carecoord.test", 10, 26),
     ("dan.reid@demo.carecoord.test", "Daniel Reid", "Dan", "he/him",
      dt.date(1978, 11, 2), "4010232137", "sam.okafor@demo.carecoord.test", 60, 52),
-    (None, "Fatima Hussain", "", "she/her",
+    ("fatima.hussain@demo.carecoord.test", "Fatima Hussain", "", "she/her",
      dt.date(1995, 6, 21), "", "sam.okafor@demo.carecoord.test", 3, 26),
-    (None, "Gareth Lowes", "Gaz", "he/him",
+    ("gaz.lowes@demo.carecoord.test", "Gareth Lowes", "Gaz", "he/him",
      dt.date(1969, 1, 30), "", "jo.bell@demo.carecoord.test", 40, 39),
-    (None, "Mei Chen", "", "she/her",
+    ("mei.chen@demo.carecoord.test", "Mei Chen", "", "she/her",
      dt.date(2001, 9, 5), "", "jo.bell@demo.carecoord.test", 20, 52),
     (None, "Ruth Adeyemi", "", "she/her",
      dt.date(1985, 4, 17), "", "jo.bell@demo.carecoord.test", 1, 26),
@@ -103,15 +106,23 @@ class Command(BaseCommand):
                 defaults={"relationship": relationship},
             )
 
+        seed_plans(password=DEMO_PASSWORD)
         self._print_logins()
 
     def _user(self, email: str, name: str, roles: list[str]) -> User:
         user = User.objects.filter(email=email).first()
         if user is None:
-            user = User.objects.create_user(email, DEMO_PASSWORD, full_name=name)
+            user = User.objects.create_user(email, None, full_name=name)
+            # Argon2 is slow on purpose: hash the one demo password once, not per person.
+            user.password = self._password_hash
+            user.save(update_fields=["password"])
         for role in roles:
             role_grant(user=user, role=role)
         return user
+
+    @cached_property
+    def _password_hash(self) -> str:
+        return make_password(DEMO_PASSWORD)
 
     def _print_logins(self) -> None:
         self.stdout.write("")
@@ -121,8 +132,11 @@ class Command(BaseCommand):
             ("manager@demo.carecoord.test", "team manager (Priya Shah)"),
             ("sam.okafor@demo.carecoord.test", "care coordinator (Sam Okafor)"),
             ("jo.bell@demo.carecoord.test", "care coordinator who is also a carer (Jo Bell)"),
-            ("alex.morgan@demo.carecoord.test", "service user (Alex Morgan)"),
-            ("dan.reid@demo.carecoord.test", "service user (Dan Reid), past planned end"),
+            ("alex.morgan@demo.carecoord.test", "service user (Alex Morgan): agreed care plan"),
+            ("dan.reid@demo.carecoord.test",
+             "service user (Dan Reid): past planned end, care plan awaiting his signature"),
+            ("fatima.hussain@demo.carecoord.test",
+             "service user (Fatima Hussain): declined to sign, and said why"),
             ("linda.morgan@demo.carecoord.test", "carer (Linda Morgan, Alex's mum)"),
             ("chris.reid@demo.carecoord.test", "carer (Chris Reid, Dan's wife)"),
             ("admin@demo.carecoord.test", "administrator (admin site at /admin/)"),
