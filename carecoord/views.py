@@ -288,6 +288,9 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
         return render(request, "carecoord/invitation_unusable.html",
                       {"status": error.status}, status=410 if error.status != "unknown" else 404)
     signed_in = request.user if request.user.is_authenticated else None
+    if signed_in is not None and signed_in.email.lower() != invitation.email.lower():
+        return render(request, "carecoord/invitation_unusable.html",
+                      {"status": "wrong_account"}, status=410)
     existing_account = signed_in is None and selectors.account_exists(email=invitation.email)
     form = InvitationAcceptForm(request.POST or None, email=invitation.email)
     if request.method == "POST" and (signed_in or (not existing_account and form.is_valid())):
