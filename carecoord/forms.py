@@ -22,6 +22,9 @@ class EmailAuthenticationForm(NHSUKFormMixin, AuthenticationForm):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["username"].label = "Email address"
+        # Focus must start at the top of the page, where the skip link is (WCAG 2.4.3).
+        self.fields["username"].widget.attrs.pop("autofocus", None)
+        self.fields["username"].widget.input_type = "email"
         self.fields["username"].error_messages["required"] = "Enter your email address"
         self.fields["password"].error_messages["required"] = "Enter your password"
         self.fields["username"].widget.attrs.update(

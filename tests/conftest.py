@@ -23,6 +23,24 @@ from tests.factories import (
 )
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _flush_past_the_truncate_trigger():
+    """On PostgreSQL the audit trail refuses TRUNCATE (migration carecoord 0003), and
+    pytest-django empties every table with TRUNCATE after each transactional test. Let
+    that flush alone run with triggers off (SET LOCAL ends with its transaction); the
+    tests connect as the throwaway cluster's superuser."""
+    from django.db.backends.postgresql.operations import DatabaseOperations
+
+    original = DatabaseOperations.execute_sql_flush
+
+    def execute_sql_flush(self, sql_list):
+        return original(self, ["SET LOCAL session_replication_role = replica", *sql_list])
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(DatabaseOperations, "execute_sql_flush", execute_sql_flush)
+        yield
+
+
 @pytest.fixture(autouse=True)
 def _private_files(settings, tmp_path):
     settings.PRIVATE_FILES_ROOT = tmp_path / "private"

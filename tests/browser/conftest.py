@@ -1,0 +1,101 @@
+"""Browser tests: Debian's Chromium through Playwright, against Django's live server.
+
+- Playwright cannot download its own browsers here, so `browser_type_launch_args` points
+  it at /usr/bin/chromium (see shared STACK-NOTES "Browser tests").
+- `live_server` runs in another thread while Playwright's sync API runs an event loop in
+  this one, so Django needs DJANGO_ALLOW_ASYNC_UNSAFE (set below, before Django is used).
+- The live server reads the database through its own connection, so every test here
+  uses committed data: `@pytest.mark.django_db(transaction=True)` and the `live_world`
+  fixture (the shared `world`, built under `transactional_db`).
+- On failure, a full-page screenshot named after the test goes to TEST_ARTIFACTS_DIR
+  (or the test's tmp_path).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+import pytest
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    return {
+        **browser_type_launch_args,
+        "executable_path": CHROMIUM,
+        "args": [*browser_type_launch_args.get("args", []), *CHROMIUM_ARGS],
+    }
+
+
+# --- Screenshot on failure ----------------------------------------------------------------
+
+
+@pytest.hookimpl(hookwrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    setattr(item, f"rep_{report.when}", report)
+
+
+def _safe_name(nodeid: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", nodeid).strip("_")[:200]
+
+
+@pytest.fixture(autouse=True)
+def _screenshot_on_failure(request, tmp_path):
+    if "page" not in request.fixturenames:
+        yield
+        return
+    # Set `page` up from inside this fixture so that this teardown runs before the page
+    # is closed.
+    page = request.getfixturevalue("page")
+    yield
+    report = getattr(request.node, "rep_call", None)
+    if report is None or not report.failed:
+        return
+    directory = Path(os.environ.get("TEST_ARTIFACTS_DIR") or tmp_path)
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / f"{_safe_name(request.node.nodeid)}.png"
+    try:
+        page.screenshot(path=str(path), full_page=True)
+    except Exception as error:  # a screenshot must not hide the failure
+        print(f"Could not save a screenshot to {path}: {error}")
+    else:
+        print(f"Screenshot of the failure: {path}")
+
+
+# --- Committed data for the live server ---------------------------------------------------
+
+
+@pytest.fixture
+def live_world(transactional_db, world):
+    """The shared `world`, committed, so that the live server's thread can read it."""
+    return world
+
+
+# --- Helpers ------------------------------------------------------------------------------
+
+
+def sign_in(page, live_server, email: str, password: str):
+    """Sign in through the real form; returns the response to the form's submission."""
+    page.goto(f"{live_server.url}/sign-in/")
+    page.get_by_label("Email address").fill(email)
+    page.get_by_label("Password", exact=True).fill(password)
+    with page.expect_navigation() as navigation:
+        page.get_by_role("button", name="Sign in").click()
+    return navigation.value
