@@ -143,6 +143,8 @@ SESSION_COOKIE_SAMESITE = "Lax"
 
 TRUST_X_FORWARDED_FOR = env_bool("TRUST_X_FORWARDED_FOR", default=False)
 INVITATION_VALID_DAYS = env_int("INVITATION_VALID_DAYS", default=7)
+# A new care plan's first review, until a review sets the next date.
+CARE_PLAN_FIRST_REVIEW_WEEKS = env_int("CARE_PLAN_FIRST_REVIEW_WEEKS", default=12)
 
 # django-axes: lock an account after repeated failed sign-ins.
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", default=5)

@@ -230,12 +230,13 @@ def items_visible_to(
     return queryset.filter(plan__in=plans_visible_to(viewer).values("pk"))
 
 
-def item_for_viewer(viewer: Viewer, item_id: int) -> tuple[PlanItem, Basis]:
-    item = (
-        items_visible_to(viewer, PlanItem.objects.select_related("plan__service_user__team"))
-        .filter(pk=item_id, removed_at__isnull=True)
-        .first()
-    )
+def item_for_viewer(
+    viewer: Viewer, item_id: int, *, include_removed: bool = False
+) -> tuple[PlanItem, Basis]:
+    items = items_visible_to(viewer, PlanItem.objects.select_related("plan__service_user__team"))
+    if not include_removed:
+        items = items.filter(removed_at__isnull=True)
+    item = items.filter(pk=item_id).first()
     basis = record_basis(viewer, item.plan.service_user) if item else None
     if item is None or basis is None:
         raise Http404("No such item.")
@@ -303,6 +304,12 @@ def can_suggest(viewer: Viewer, plan: Plan) -> bool:
         plan.kind == PlanKind.WRAP
         and record_basis(viewer, plan.service_user) is Basis.ALLOCATED_COORDINATOR
     )
+
+
+def can_start_plan(viewer: Viewer, service_user: ServiceUser) -> bool:
+    """The service user and their allocated care coordinators may start any plan kind
+    (a coordinator may start an empty WRAP for its owner to write)."""
+    return record_basis(viewer, service_user) in (Basis.SELF, Basis.ALLOCATED_COORDINATOR)
 
 
 def can_propose_version(viewer: Viewer, plan: Plan) -> bool:

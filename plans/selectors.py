@@ -94,7 +94,7 @@ def plan_sections(*, viewer: User, opened: OpenedPlan) -> list[SectionView]:
         policy.items_visible_to(viewer, plan.items.filter(removed_at__isnull=True))
         .select_related("author")
         .prefetch_related(
-            Prefetch("agreements", queryset=GoalAgreement.objects.all()),
+            Prefetch("agreements", queryset=GoalAgreement.objects.select_related("agreed_by")),
             Prefetch("progress", queryset=ProgressUpdate.objects.order_by("recorded_on", "pk")),
         )
         .order_by("position", "pk")
@@ -120,8 +120,12 @@ def plan_sections(*, viewer: User, opened: OpenedPlan) -> list[SectionView]:
     return result
 
 
-def item_open(*, viewer: User, item_id: int, surface: str) -> tuple[PlanItem, Basis]:
-    item, basis = policy.item_for_viewer(viewer, item_id)
+def item_open(
+    *, viewer: User, item_id: int, surface: str, include_removed: bool = False
+) -> tuple[PlanItem, Basis]:
+    """An item the viewer may see. `include_removed` for history and for telling an editor
+    that the item they were changing has been removed (rather than a bare 404)."""
+    item, basis = policy.item_for_viewer(viewer, item_id, include_removed=include_removed)
     _audit_read(viewer, item.plan.service_user, basis, surface, f"plan_item:{item.pk}")
     return item, basis
 
@@ -179,7 +183,7 @@ def version_open(*, viewer: User, version_id: int, surface: str) -> OpenedVersio
 
 
 def version_signatures(*, version: PlanVersion) -> QuerySet[Signature]:
-    return version.signatures.select_related("signer").order_by("signed_at")
+    return version.signatures.select_related("signer__carer_record").order_by("signed_at")
 
 
 @dataclass
@@ -231,6 +235,10 @@ def review_for_answer(*, viewer: User, review_id: int) -> Review:
 
 def suggestions_for_plan(*, plan: Plan) -> QuerySet[Suggestion]:
     return plan.suggestions.select_related("suggested_by", "item")
+
+
+def open_suggestions_for_plan(*, plan: Plan) -> QuerySet[Suggestion]:
+    return suggestions_for_plan(plan=plan).filter(status=Suggestion.Status.OPEN)
 
 
 def suggestion_for_owner(*, viewer: User, suggestion_id: int) -> Suggestion:

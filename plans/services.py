@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
@@ -43,6 +44,10 @@ class PlanActionError(Exception):
     """A plan action that cannot be done now, with a message people can read."""
 
 
+class WrongPasswordError(PlanActionError):
+    """The password given to confirm a signature is not the signer's."""
+
+
 def _audit(actor: User, plan: Plan, action: str, target: str, basis: str) -> None:
     access_event_record(actor=actor, service_user=plan.service_user, action=action,
                         target=target, basis=basis)
@@ -59,8 +64,13 @@ def _touch(plan: Plan) -> None:
 def plan_create(*, service_user: ServiceUser, kind: str, created_by: User) -> Plan:
     """A new plan with an empty item for each fixed question of its sections: a care plan
     opens with "What recovery means to me" and "My hopes and aspirations"."""
+    first_review = (
+        timezone.localdate() + dt.timedelta(weeks=settings.CARE_PLAN_FIRST_REVIEW_WEEKS)
+        if kind == PlanKind.CARE_PLAN else None
+    )
     plan, created = Plan.objects.get_or_create(
-        service_user=service_user, kind=kind, defaults={"created_by": created_by}
+        service_user=service_user, kind=kind,
+        defaults={"created_by": created_by, "next_review_on": first_review},
     )
     if not created:
         return plan
@@ -192,9 +202,19 @@ def item_remove(*, item: PlanItem, removed_by: User, expected_revision: int) -> 
 
 
 @transaction.atomic
-def goal_agree(*, item: PlanItem, agreed_by: User, party: str) -> GoalAgreement:
+def goal_agree(
+    *, item: PlanItem, agreed_by: User, party: str, expected_revision: int | None = None
+) -> GoalAgreement:
+    """Agree to a goal's current words. With `expected_revision`, refuse if the goal has
+    changed since the person read it: nobody agrees to words they have not seen."""
+    item = PlanItem.objects.select_for_update().select_related("plan__service_user").get(
+        pk=item.pk
+    )
     if item.item_type != ItemType.GOAL:
         raise PlanActionError("Only goals are agreed this way.")
+    if expected_revision is not None and expected_revision != item.revision:
+        raise PlanActionError("This goal changed after you opened the page. Read it again, "
+                              "then agree if you still do.")
     agreement, _ = GoalAgreement.objects.get_or_create(
         item=item, party=party, revision=item.revision, defaults={"agreed_by": agreed_by}
     )
@@ -288,8 +308,8 @@ def version_sign(
     """Sign a version, confirmed with the signer's password; binds to its content hash."""
     version = PlanVersion.objects.select_for_update().select_related("plan").get(pk=version.pk)
     if not signer.check_password(password):
-        raise PlanActionError("The password is not right. Enter the password you use to "
-                              "sign in.")
+        raise WrongPasswordError("The password is not right. Enter the password you use to "
+                                 "sign in.")
     _check_open_for_signing(version, signer)
     signature = Signature.objects.create(
         version=version, signer=signer, role=role, decision=Signature.Decision.SIGNED,
