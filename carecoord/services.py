@@ -103,6 +103,8 @@ def audit_chain_verify() -> ChainBreak | None:
     head = AuditChainHead.objects.filter(pk=1).first()
     if head and head.last_seq != expected_seq - 1:
         return ChainBreak(expected_seq, "events at the end of the chain are missing")
+    if head and head.last_hash != expected_prev:
+        return ChainBreak(expected_seq - 1, "the last event does not match the chain head")
     return None
 
 
