@@ -129,14 +129,8 @@ def service_user_create(
     service_user = ServiceUser(team=team, **details)
     service_user.full_clean()
     service_user.save()
-    episode = Episode(
-        service_user=service_user, started_on=started_on, planned_end_on=planned_end_on
-    )
-    episode.full_clean()
-    episode.save()
-    Allocation.objects.create(
-        episode=episode, coordinator=created_by, started_on=started_on, allocated_by=created_by
-    )
+    _episode_open(service_user=service_user, started_on=started_on,
+                  planned_end_on=planned_end_on, coordinator=created_by, allocated_by=created_by)
     access_event_record(
         actor=created_by, service_user=service_user, action="service_user.create",
         target=f"service_user:{service_user.pk}", basis="care coordinator in the team",
@@ -166,6 +160,21 @@ def service_user_update(
 
 
 # --- Episodes and allocations ---------------------------------------------------------
+
+
+def _episode_open(
+    *, service_user: ServiceUser, started_on: dt.date, planned_end_on: dt.date,
+    coordinator: User, allocated_by: User,
+) -> Episode:
+    episode = Episode(
+        service_user=service_user, started_on=started_on, planned_end_on=planned_end_on
+    )
+    episode.full_clean()
+    episode.save()
+    Allocation.objects.create(
+        episode=episode, coordinator=coordinator, started_on=started_on, allocated_by=allocated_by
+    )
+    return episode
 
 
 @transaction.atomic
@@ -205,14 +214,9 @@ def episode_start(
     coordinator: User,
 ) -> Episode:
     """A new episode for someone whose previous one has ended (a re-referral)."""
-    episode = Episode(
-        service_user=service_user, started_on=started_on, planned_end_on=planned_end_on
-    )
-    episode.full_clean()
-    episode.save()
-    Allocation.objects.create(
-        episode=episode, coordinator=coordinator, started_on=started_on, allocated_by=started_by
-    )
+    episode = _episode_open(service_user=service_user, started_on=started_on,
+                            planned_end_on=planned_end_on, coordinator=coordinator,
+                            allocated_by=started_by)
     access_event_record(
         actor=started_by, service_user=service_user, action="episode.start",
         target=f"episode:{episode.pk}", basis="team manager",
