@@ -25,6 +25,7 @@ from carecoord.models import (
     Episode,
     Invitation,
     InvitationKind,
+    Notification,
     Role,
     ServiceUser,
     Team,
@@ -106,6 +107,32 @@ def audit_chain_verify() -> ChainBreak | None:
     if head and head.last_hash != expected_prev:
         return ChainBreak(expected_seq - 1, "the last event does not match the chain head")
     return None
+
+
+# --- Notifications --------------------------------------------------------------------
+
+
+def notification_send(*, user: User, text: str, url_name: str = "",
+                      url_args: list | None = None) -> Notification:
+    """An in-app notification, and an email saying only that there is something new and
+    where to sign in: the email names nobody and holds no clinical content."""
+    url = reverse(url_name, args=url_args or []) if url_name else ""
+    notification = Notification.objects.create(user=user, text=text, url=url)
+    body = render_to_string(
+        "carecoord/emails/notification.txt",
+        {"link": settings.SITE_URL.rstrip("/") + (url or "/")},
+    )
+    transaction.on_commit(
+        lambda: send_mail("New information in care coordination", body, None, [user.email])
+    )
+    return notification
+
+
+@transaction.atomic
+def notifications_mark_read(*, user: User) -> int:
+    return Notification.objects.filter(user=user, read_at__isnull=True).update(
+        read_at=timezone.now()
+    )
 
 
 # --- People ---------------------------------------------------------------------------
@@ -389,6 +416,10 @@ def invitation_accept(
         carer.user = user
         carer.save(update_fields=["user"])
         role_grant(user=user, role=Role.CARER)
+        # Imported here: consent's services build on this module (audit, notifications).
+        from consent.services import consent_sync_carer
+
+        consent_sync_carer(carer=carer)  # what was shared before they had an account
 
     invitation.accepted_at = timezone.now()
     invitation.accepted_by = user

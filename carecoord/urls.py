@@ -45,6 +45,8 @@ urlpatterns = [
     path("invitation/<str:token>/", views.invitation_accept, name="invitation_accept"),
     path("teams/<int:team_id>/", views.team_detail, name="team_detail"),
     path("plans/", include("plans.urls")),
+    path("carers/", include("carers.urls")),
+    path("consent/", include("consent.urls")),
     path("api/v1/", include(api.urlpatterns)),
     path("api/v1/", include("plans.api")),
     path("admin/", admin.site.urls),

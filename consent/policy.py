@@ -17,9 +17,11 @@ from typing import TYPE_CHECKING
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
+from django.utils import timezone
 
 from carecoord.models import Allocation, Role, ServiceUser, Team
-from carers.models import CarerRelationship
+from carers.models import Carer, CarerRelationship
+from consent.models import PlanItemUserObjectPermission
 from plans.models import Plan, PlanItem, PlanVersion, RequiredSigner
 from plans.sections import ItemType, PlanKind
 from plans.sections import section as section_for
@@ -39,6 +41,7 @@ class Basis(StrEnum):
     ALLOCATED_COORDINATOR = "allocated care coordinator"
     TEAM_MANAGER = "team manager: caseload details only"
     CARER = "carer relationship: existence only"
+    CARER_CONSENT = "shared with them by the service user"
 
 
 def _signed_in(viewer: Viewer) -> bool:
@@ -223,11 +226,40 @@ def plan_for_viewer(viewer: Viewer, plan_id: int) -> tuple[Plan, Basis]:
     return plan, basis
 
 
+def _shared_with(viewer: Viewer) -> Q:
+    """Items the service user shared with this carer: a live grant (not expired) in the
+    direct permission table, while the carer relationship is active. One indexed query."""
+    today = timezone.localdate()
+    grant = PlanItemUserObjectPermission.objects.filter(
+        content_object=OuterRef("pk"), user_id=viewer.pk,
+        permission__codename="view_planitem", permission__content_type__app_label="plans",
+    ).filter(Q(expires_on__isnull=True) | Q(expires_on__gte=today))
+    relationship = CarerRelationship.objects.active().filter(
+        carer__user_id=viewer.pk, service_user=OuterRef("plan__service_user")
+    )
+    return Q(Exists(grant)) & Q(Exists(relationship)) & Q(removed_at__isnull=True)
+
+
 def items_visible_to(
     viewer: Viewer, queryset: QuerySet[PlanItem] | None = None
 ) -> QuerySet[PlanItem]:
+    """Items of plans the viewer may read as a whole, plus items shared with them."""
     queryset = PlanItem.objects.all() if queryset is None else queryset
-    return queryset.filter(plan__in=plans_visible_to(viewer).values("pk"))
+    if not _signed_in(viewer):
+        return queryset.none()
+    return queryset.filter(
+        Q(plan__in=plans_visible_to(viewer).values("pk")) | _shared_with(viewer)
+    )
+
+
+def items_shared_with(
+    viewer: Viewer, queryset: QuerySet[PlanItem] | None = None
+) -> QuerySet[PlanItem]:
+    """Only the items shared with `viewer` as a carer (the carer's view, and its preview)."""
+    queryset = PlanItem.objects.all() if queryset is None else queryset
+    if not _signed_in(viewer):
+        return queryset.none()
+    return queryset.filter(_shared_with(viewer))
 
 
 def item_for_viewer(
@@ -237,10 +269,22 @@ def item_for_viewer(
     if not include_removed:
         items = items.filter(removed_at__isnull=True)
     item = items.filter(pk=item_id).first()
-    basis = record_basis(viewer, item.plan.service_user) if item else None
+    basis = None
+    if item is not None:
+        basis = record_basis(viewer, item.plan.service_user)
+        if basis is None and items_shared_with(viewer).filter(pk=item.pk).exists():
+            basis = Basis.CARER_CONSENT
     if item is None or basis is None:
         raise Http404("No such item.")
     return item, basis
+
+
+def sharing_decision_id(viewer: Viewer, item: PlanItem) -> int | None:
+    """The consent decision that lets this carer read this item (for the audit trail)."""
+    grant = PlanItemUserObjectPermission.objects.filter(
+        content_object=item, user_id=viewer.pk
+    ).values_list("decision_id", flat=True).first()
+    return grant
 
 
 def _named_signer_carer_ids(viewer: Viewer) -> list[int]:
@@ -349,3 +393,40 @@ def signer_role(viewer: Viewer, version: PlanVersion) -> str | None:
     if any(s.role == RequiredSigner.Role.CARER and s.carer_id in carer_ids for s in signers):
         return RequiredSigner.Role.CARER
     return None
+
+
+# --- Consent ----------------------------------------------------------------------------
+
+
+def can_decide_consent(viewer: Viewer, service_user: ServiceUser) -> bool:
+    """The service user decides; an allocated care coordinator may record a decision on
+    their behalf, with the basis, which the service user sees and can change."""
+    return record_basis(viewer, service_user) in (Basis.SELF, Basis.ALLOCATED_COORDINATOR)
+
+
+def carer_of_record(viewer: Viewer, service_user: ServiceUser, relationship_id: int
+                    ) -> CarerRelationship:
+    """An active carer relationship of a record the viewer may decide consent for."""
+    relationship = (
+        CarerRelationship.objects.active().select_related("carer__user")
+        .filter(pk=relationship_id, service_user=service_user).first()
+    )
+    if relationship is None or not can_decide_consent(viewer, service_user):
+        raise Http404("No such carer.")
+    return relationship
+
+
+def relationship_of_carer(viewer: Viewer, relationship_id: int) -> CarerRelationship:
+    """One of the viewer's own active relationships as a carer."""
+    relationship = (
+        CarerRelationship.objects.active().select_related("service_user", "carer")
+        .filter(pk=relationship_id, carer__user_id=viewer.pk).first()
+        if _signed_in(viewer) else None
+    )
+    if relationship is None:
+        raise Http404("No such person.")
+    return relationship
+
+
+def carer_for_viewer(viewer: Viewer) -> Carer | None:
+    return Carer.objects.filter(user_id=viewer.pk).first() if _signed_in(viewer) else None

@@ -16,6 +16,7 @@ from carecoord.models import Allocation, ServiceUser, User
 from carecoord.request_context import current_ip_address
 from carecoord.services import access_event_record
 from carers.models import CarerRelationship
+from consent.services import consent_apply_to_new_item, consent_item_removed
 from plans.models import (
     GoalAgreement,
     ItemChange,
@@ -133,6 +134,7 @@ def item_create(
     )
     ItemChange.objects.create(item=item, changed_by=author, revision=1, action="created",
                               before=None, after=item.snapshot())
+    consent_apply_to_new_item(item=item)  # section rules cover items added later
     _touch(plan)
     _audit(author, plan, "plan_item.create", f"plan_item:{item.pk}", "plan editor")
     return item
@@ -193,6 +195,7 @@ def item_remove(*, item: PlanItem, removed_by: User, expected_revision: int) -> 
     current.save()
     ItemChange.objects.create(item=current, changed_by=removed_by, revision=current.revision,
                               action="removed", before=before, after=None)
+    consent_item_removed(item=current)
     _touch(current.plan)
     _audit(removed_by, current.plan, "plan_item.remove", f"plan_item:{current.pk}",
            "plan editor")

@@ -1,0 +1,288 @@
+"""Consent decisions, and the object permissions that carry them out.
+
+The only code that calls django-guardian's assign_perm / remove_perm, always inside the
+transaction that records the decision, so a decision and its effect commit together or
+not at all. Withdrawal takes effect at once: the permission goes in the same commit.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.utils import timezone
+from guardian.shortcuts import assign_perm, remove_perm
+
+from carecoord.models import User
+from carecoord.services import access_event_record, notification_send
+from carers.models import Carer, CarerRelationship
+from consent.models import (
+    ConsentDecision,
+    DecidedAs,
+    ItemConsent,
+    PlanItemUserObjectPermission,
+    SectionRule,
+)
+from plans.models import Plan, PlanItem
+from plans.sections import section as section_for
+
+VIEW_ITEM = "plans.view_planitem"
+
+
+class ConsentError(Exception):
+    """A consent change that cannot be made, with a message people can read."""
+
+
+def _decided_as(decided_by: User, plan: Plan, basis: str) -> str:
+    if plan.service_user.user_id == decided_by.pk:
+        return DecidedAs.SERVICE_USER
+    if not basis.strip():
+        raise ConsentError("Say on what basis you are recording this for them, for example "
+                           "'Asked for this in our meeting on 3 March'.")
+    return DecidedAs.PROFESSIONAL
+
+
+def _check_carer(plan: Plan, carer: Carer) -> None:
+    if not CarerRelationship.objects.active().filter(
+        carer=carer, service_user_id=plan.service_user_id
+    ).exists():
+        raise ConsentError("This person is not linked as a carer.")
+
+
+@dataclass(frozen=True)
+class Effective:
+    decision: ConsentDecision
+    expires_on: dt.date | None
+
+
+def effective_decision(
+    *, explicit: ConsentDecision | None, rule: ConsentDecision | None, removed: bool,
+    today: dt.date,
+) -> ConsentDecision | None:
+    """The one rule of consent, pure: an item's own decision overrides a section rule;
+    not shared, expired or removed means not shared. Returns the sharing decision."""
+    decision = explicit if explicit is not None else rule
+    if removed or decision is None or not decision.shared:
+        return None
+    if decision.expires_on is not None and decision.expires_on < today:
+        return None
+    return decision
+
+
+def _effective(carer: Carer, item: PlanItem, today: dt.date) -> Effective | None:
+    explicit = ItemConsent.objects.select_related("decision").filter(
+        carer=carer, item=item).first()
+    rule = SectionRule.objects.select_related("decision").filter(
+        carer=carer, plan_id=item.plan_id, section=item.section).first()
+    decision = effective_decision(
+        explicit=explicit.decision if explicit else None,
+        rule=rule.decision if rule else None,
+        removed=item.removed_at is not None, today=today,
+    )
+    return Effective(decision, decision.expires_on) if decision else None
+
+
+def _sync(carer: Carer, item: PlanItem) -> bool:
+    """Make the carer's permission on this item match the decisions. Returns True when
+    the item has just become visible to them."""
+    if carer.user_id is None:
+        return False  # no account yet: granted when they accept their invitation
+    effective = _effective(carer, item, timezone.localdate())
+    existing = PlanItemUserObjectPermission.objects.filter(
+        user_id=carer.user_id, content_object=item, permission__codename="view_planitem"
+    ).first()
+    if effective is None:
+        if existing is not None:
+            remove_perm(VIEW_ITEM, carer.user, item)
+        return False
+    permission = assign_perm(VIEW_ITEM, carer.user, item)
+    permission.expires_on = effective.expires_on
+    permission.decision = effective.decision
+    permission.save(update_fields=["expires_on", "decision"])
+    return existing is None
+
+
+def _record(plan: Plan, carer: Carer, decided_by: User, *, shared: bool, section: str,
+            item: PlanItem | None, basis: str, expires_on: dt.date | None,
+            note: str) -> ConsentDecision:
+    if expires_on is not None and expires_on < timezone.localdate():
+        raise ConsentError("The end date for sharing must be today or later.")
+    return ConsentDecision.objects.create(
+        service_user=plan.service_user, carer=carer, plan=plan, section=section, item=item,
+        shared=shared, decided_by=decided_by, decided_as=_decided_as(decided_by, plan, basis),
+        basis=basis.strip(), expires_on=expires_on if shared else None, note=note.strip(),
+    )
+
+
+def _notify_new(carer: Carer, plan: Plan, newly_visible: int) -> None:
+    """In the decision's transaction; the email goes after it commits. No clinical
+    content: only that there is something new, and where to look."""
+    if newly_visible and carer.user_id:
+        notification_send(
+            user=carer.user,
+            text=f"{plan.service_user.name} has shared new information with you.",
+            url_name="carer_person", url_args=[_relationship_id(carer, plan)],
+        )
+
+
+def _relationship_id(carer: Carer, plan: Plan) -> int:
+    return CarerRelationship.objects.active().get(
+        carer=carer, service_user_id=plan.service_user_id
+    ).pk
+
+
+@transaction.atomic
+def consent_decide_item(
+    *, item: PlanItem, carer: Carer, shared: bool, decided_by: User, basis: str = "",
+    expires_on: dt.date | None = None, note: str = "",
+) -> ConsentDecision:
+    """Share one item with one carer, or stop sharing it. Overrides any section rule."""
+    plan = item.plan
+    _check_carer(plan, carer)
+    decision = _record(plan, carer, decided_by, shared=shared, section=item.section,
+                       item=item, basis=basis, expires_on=expires_on, note=note)
+    ItemConsent.objects.update_or_create(carer=carer, item=item,
+                                         defaults={"decision": decision})
+    became_visible = _sync(carer, item)
+    access_event_record(
+        actor=decided_by, service_user=plan.service_user,
+        action="consent.share" if shared else "consent.withdraw",
+        target=f"consent_decision:{decision.pk}", basis=decision.get_decided_as_display(),
+    )
+    _notify_new(carer, plan, int(became_visible))
+    return decision
+
+
+@transaction.atomic
+def consent_decide_section(
+    *, plan: Plan, section: str, carer: Carer, shared: bool, decided_by: User,
+    basis: str = "", expires_on: dt.date | None = None, note: str = "",
+) -> ConsentDecision:
+    """A section rule: share (or stop sharing) a whole section with a carer, including
+    items added to it later. Item decisions made before still override it."""
+    section_for(plan.kind, section)  # a section this plan has, or KeyError
+    _check_carer(plan, carer)
+    decision = _record(plan, carer, decided_by, shared=shared, section=section, item=None,
+                       basis=basis, expires_on=expires_on, note=note)
+    SectionRule.objects.update_or_create(carer=carer, plan=plan, section=section,
+                                         defaults={"decision": decision})
+    newly_visible = sum(
+        _sync(carer, item)
+        for item in plan.items.filter(section=section, removed_at__isnull=True)
+    )
+    access_event_record(
+        actor=decided_by, service_user=plan.service_user,
+        action="consent.section_share" if shared else "consent.section_withdraw",
+        target=f"consent_decision:{decision.pk}", basis=decision.get_decided_as_display(),
+    )
+    _notify_new(carer, plan, newly_visible)
+    return decision
+
+
+@transaction.atomic
+def consent_item_follow_section(*, item: PlanItem, carer: Carer, decided_by: User,
+                                basis: str = "") -> None:
+    """Remove an item's own decision so the section rule (if any) applies again."""
+    plan = item.plan
+    _check_carer(plan, carer)
+    rule = SectionRule.objects.filter(carer=carer, plan=plan, section=item.section).first()
+    decision = _record(plan, carer, decided_by,
+                       shared=bool(rule and rule.decision.shared), section=item.section,
+                       item=item, basis=basis, expires_on=None,
+                       note="Follows the section rule again.")
+    ItemConsent.objects.filter(carer=carer, item=item).delete()
+    _sync(carer, item)
+    access_event_record(actor=decided_by, service_user=plan.service_user,
+                        action="consent.follow_section",
+                        target=f"consent_decision:{decision.pk}",
+                        basis=decision.get_decided_as_display())
+
+
+def consent_apply_to_new_item(*, item: PlanItem) -> None:
+    """Called by plans.services inside the transaction that creates an item: section
+    rules cover items added later."""
+    rules = SectionRule.objects.filter(
+        plan_id=item.plan_id, section=item.section, decision__shared=True
+    ).select_related("carer", "decision")
+    for rule in rules:
+        if _sync(rule.carer, item):
+            _notify_new(rule.carer, item.plan, 1)
+
+
+def consent_item_removed(*, item: PlanItem) -> None:
+    """Called inside the transaction that removes an item: nobody keeps seeing it."""
+    PlanItemUserObjectPermission.objects.filter(content_object=item).delete()
+
+
+@transaction.atomic
+def consent_sync_carer(*, carer: Carer) -> int:
+    """Bring one carer's permissions in line with the decisions (after they accept an
+    invitation, or to repair drift). Returns how many permissions changed."""
+    changed = 0
+    for item in _items_with_decisions(carer):
+        before = _has_permission(carer, item)
+        _sync(carer, item)
+        changed += before != _has_permission(carer, item)
+    if carer.user_id:
+        stray = PlanItemUserObjectPermission.objects.filter(user_id=carer.user_id).exclude(
+            content_object__in=[i.pk for i in _items_with_decisions(carer)]
+        )
+        changed += stray.count()
+        stray.delete()
+    return changed
+
+
+def _items_with_decisions(carer: Carer) -> list[PlanItem]:
+    explicit = ItemConsent.objects.filter(carer=carer).values_list("item_id", flat=True)
+    rules = SectionRule.objects.filter(carer=carer).values_list("plan_id", "section")
+    ids = set(explicit)
+    for plan_id, section in rules:
+        ids.update(PlanItem.objects.filter(plan_id=plan_id, section=section)
+                   .values_list("pk", flat=True))
+    return list(PlanItem.objects.filter(pk__in=ids).select_related("plan"))
+
+
+def _has_permission(carer: Carer, item: PlanItem) -> bool:
+    return bool(carer.user_id) and PlanItemUserObjectPermission.objects.filter(
+        user_id=carer.user_id, content_object=item
+    ).exists()
+
+
+@dataclass(frozen=True)
+class Drift:
+    carer: Carer
+    item_id: int
+    problem: str
+
+
+def consent_permissions_check() -> list[Drift]:
+    """Every place where the permissions and the decisions disagree."""
+    drift = []
+    today = timezone.localdate()
+    for carer in Carer.objects.filter(user__isnull=False).select_related("user"):
+        expected = {}
+        for item in _items_with_decisions(carer):
+            effective = _effective(carer, item, today)
+            if effective is not None:
+                expected[item.pk] = effective
+        actual = {
+            p.content_object_id: p
+            for p in PlanItemUserObjectPermission.objects.filter(user_id=carer.user_id)
+        }
+        for item_id in expected.keys() - actual.keys():
+            drift.append(Drift(carer, item_id, "shared, but the permission is missing"))
+        for item_id in actual.keys() - expected.keys():
+            drift.append(Drift(carer, item_id, "not shared, but a permission exists"))
+        for item_id in expected.keys() & actual.keys():
+            if actual[item_id].expires_on != expected[item_id].expires_on:
+                drift.append(Drift(carer, item_id, "the permission's end date is wrong"))
+    return drift
+
+
+def consent_permissions_repair() -> list[Drift]:
+    """Repair every drift found; returns what was repaired."""
+    drift = consent_permissions_check()
+    for carer in {d.carer.pk: d.carer for d in drift}.values():
+        consent_sync_carer(carer=carer)
+    return drift
