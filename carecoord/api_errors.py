@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
-from rest_framework import status
-from rest_framework.exceptions import ValidationError
+from rest_framework import parsers, status
+from rest_framework.exceptions import ParseError, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
@@ -25,3 +25,14 @@ def json_exception_handler(exc: Exception, context: dict) -> Response | None:
         response.data = {"error": "invalid", "detail": "Check the fields listed.",
                          "fields": response.data}
     return response
+
+
+class JSONParser(parsers.JSONParser):
+    """DRF's JSON parser, answering a body nested too deeply for Python's json module as
+    400 like any other bad JSON: json raises RecursionError there, not ValueError."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        try:
+            return super().parse(stream, media_type, parser_context)
+        except RecursionError as error:
+            raise ParseError("JSON parse error - nested too deeply.") from error

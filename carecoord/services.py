@@ -170,8 +170,10 @@ def service_user_update(
     *, service_user: ServiceUser, changed_by: User, expected_version: int, basis: str,
     **changes: object,
 ) -> ServiceUser:
-    """Save changes only if nobody else saved since `expected_version` was read."""
-    current = ServiceUser.objects.select_for_update().get(pk=service_user.pk)
+    """Save changes only if nobody else saved since `expected_version` was read. The lock
+    is FOR NO KEY UPDATE so that concurrent audit writes naming this record don't
+    deadlock with it."""
+    current = ServiceUser.objects.select_for_update(no_key=True).get(pk=service_user.pk)
     if current.version != expected_version:
         raise EditConflictError
     for field, value in changes.items():
@@ -213,7 +215,7 @@ def episode_update(
     discharged_on: dt.date | None,
     discharge_plan: str,
 ) -> Episode:
-    episode = Episode.objects.select_for_update().get(pk=episode.pk)
+    episode = Episode.objects.select_for_update(no_key=True).get(pk=episode.pk)
     was_open = episode.is_open
     episode.planned_end_on = planned_end_on
     episode.discharged_on = discharged_on
@@ -388,7 +390,7 @@ def invitation_accept(
     """Use a link once: set up (or link) the account and tie it to the record or
     relationship. Locks the invitation so two tabs cannot both use it."""
     invitation = invitation_by_token(token)
-    invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+    invitation = Invitation.objects.select_for_update(no_key=True).get(pk=invitation.pk)
     if invitation.status != "pending":
         raise InvitationUnusableError(invitation.status)
 
@@ -405,12 +407,16 @@ def invitation_accept(
         user.save()
 
     if invitation.kind == InvitationKind.SERVICE_USER:
-        service_user = ServiceUser.objects.select_for_update().get(pk=invitation.service_user_id)
+        service_user = ServiceUser.objects.select_for_update(no_key=True).get(
+            pk=invitation.service_user_id
+        )
         service_user.user = user
         service_user.save(update_fields=["user"])
         role_grant(user=user, role=Role.SERVICE_USER)
     else:
-        carer = Carer.objects.select_for_update().get(pk=invitation.carer_relationship.carer_id)
+        carer = Carer.objects.select_for_update(no_key=True).get(
+            pk=invitation.carer_relationship.carer_id
+        )
         if carer.user_id is not None and carer.user_id != user.pk:
             raise InvitationUnusableError("account_exists")
         carer.user = user

@@ -287,26 +287,31 @@ def sharing_decision_id(viewer: Viewer, item: PlanItem) -> int | None:
     return grant
 
 
-def _named_signer_carer_ids(viewer: Viewer) -> list[int]:
-    return list(
-        CarerRelationship.objects.active()
-        .filter(carer__user_id=viewer.pk)
-        .values_list("carer_id", flat=True)
-    )
+def _carer_ids_for(viewer: Viewer, service_user_id: int | None = None) -> list[int]:
+    """The viewer's carer records with an active relationship (to this service user)."""
+    relationships = CarerRelationship.objects.active().filter(carer__user_id=viewer.pk)
+    if service_user_id is not None:
+        relationships = relationships.filter(service_user_id=service_user_id)
+    return list(relationships.values_list("carer_id", flat=True))
 
 
 def versions_visible_to(
     viewer: Viewer, queryset: QuerySet[PlanVersion] | None = None
 ) -> QuerySet[PlanVersion]:
+    """Versions of plans the viewer may read, and responsibility agreements that name the
+    viewer as a carer who must sign — while they still care for that person."""
     queryset = PlanVersion.objects.all() if queryset is None else queryset
     if not _signed_in(viewer):
         return queryset.none()
     named_signer = RequiredSigner.objects.filter(
-        version=OuterRef("pk"), role=RequiredSigner.Role.CARER,
-        carer_id__in=_named_signer_carer_ids(viewer),
+        version=OuterRef("pk"), role=RequiredSigner.Role.CARER, carer__user_id=viewer.pk,
+    )
+    still_caring = CarerRelationship.objects.active().filter(
+        carer__user_id=viewer.pk, service_user=OuterRef("plan__service_user")
     )
     return queryset.filter(
-        Q(plan__in=plans_visible_to(viewer).values("pk")) | Q(Exists(named_signer))
+        Q(plan__in=plans_visible_to(viewer).values("pk"))
+        | (Q(Exists(named_signer)) & Q(Exists(still_caring)))
     )
 
 
@@ -369,7 +374,11 @@ def can_record_review(viewer: Viewer, plan: Plan) -> bool:
 
 def goal_party(viewer: Viewer, item: PlanItem) -> str | None:
     """Which side of a goal's agreement this viewer speaks for, if any."""
-    basis = record_basis(viewer, item.plan.service_user)
+    return goal_party_for_basis(record_basis(viewer, item.plan.service_user))
+
+
+def goal_party_for_basis(basis: Basis | None) -> str | None:
+    """The same answer from a basis already known (one plan: one answer for every goal)."""
     if basis is Basis.SELF:
         return "service_user"
     if basis is Basis.ALLOCATED_COORDINATOR:
@@ -389,7 +398,7 @@ def signer_role(viewer: Viewer, version: PlanVersion) -> str | None:
         return RequiredSigner.Role.SERVICE_USER
     if basis is Basis.ALLOCATED_COORDINATOR and RequiredSigner.Role.COORDINATOR in roles:
         return RequiredSigner.Role.COORDINATOR
-    carer_ids = set(_named_signer_carer_ids(viewer))
+    carer_ids = set(_carer_ids_for(viewer, version.plan.service_user_id))
     if any(s.role == RequiredSigner.Role.CARER and s.carer_id in carer_ids for s in signers):
         return RequiredSigner.Role.CARER
     return None

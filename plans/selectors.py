@@ -67,6 +67,7 @@ class ItemView:
     can_edit: bool
     agreed: bool = False
     agreed_by: set[str] = field(default_factory=set)
+    viewer_party: str | None = None  # the side of a goal's agreement the viewer speaks for
     progress: list[ProgressUpdate] = field(default_factory=list)
 
 
@@ -99,6 +100,7 @@ def plan_sections(*, viewer: User, opened: OpenedPlan) -> list[SectionView]:
         )
         .order_by("position", "pk")
     )
+    party = policy.goal_party_for_basis(opened.basis)
     by_section: dict[str, list[PlanItem]] = {}
     for item in items:
         by_section.setdefault(item.section, []).append(item)
@@ -109,6 +111,7 @@ def plan_sections(*, viewer: User, opened: OpenedPlan) -> list[SectionView]:
         for item in by_section.get(plan_section.code, []):
             view = ItemView(item=item, can_edit=can_edit)
             if item.item_type == ItemType.GOAL:
+                view.viewer_party = party
                 view.agreed = goal_is_agreed(item)
                 view.agreed_by = {a.party for a in item.agreements.all()
                                   if a.revision == item.revision}

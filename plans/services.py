@@ -58,6 +58,11 @@ def _touch(plan: Plan) -> None:
     Plan.objects.filter(pk=plan.pk).update(content_revision=F("content_revision") + 1)
 
 
+# Row locks below are FOR NO KEY UPDATE of the row itself: writing an access event takes
+# a key-share lock on the service user it names, and a plain FOR UPDATE on that row (or
+# on joined rows) would deadlock with a concurrent reader's audit write.
+
+
 # --- Plans and items ------------------------------------------------------------------
 
 
@@ -153,9 +158,10 @@ def item_update(
 ) -> PlanItem:
     """Save only over the revision the editor saw; otherwise raise ItemConflictError with
     what is saved now, so nothing is silently overwritten."""
-    current = PlanItem.objects.select_for_update().select_related("plan__service_user").get(
-        pk=item.pk
-    )
+    current = (
+        PlanItem.objects.select_for_update(no_key=True, of=("self",))
+        .select_related("plan__service_user")
+    ).get(pk=item.pk)
     if current.removed_at is not None or current.revision != expected_revision:
         raise ItemConflictError(current)
     before = current.snapshot()
@@ -182,9 +188,10 @@ def item_update(
 
 @transaction.atomic
 def item_remove(*, item: PlanItem, removed_by: User, expected_revision: int) -> None:
-    current = PlanItem.objects.select_for_update().select_related("plan__service_user").get(
-        pk=item.pk
-    )
+    current = (
+        PlanItem.objects.select_for_update(no_key=True, of=("self",))
+        .select_related("plan__service_user")
+    ).get(pk=item.pk)
     if current.removed_at is not None or current.revision != expected_revision:
         raise ItemConflictError(current)
     if current.prompt:
@@ -210,14 +217,14 @@ def goal_agree(
 ) -> GoalAgreement:
     """Agree to a goal's current words. With `expected_revision`, refuse if the goal has
     changed since the person read it: nobody agrees to words they have not seen."""
-    item = PlanItem.objects.select_for_update().select_related("plan__service_user").get(
-        pk=item.pk
-    )
+    item = (
+        PlanItem.objects.select_for_update(no_key=True, of=("self",))
+        .select_related("plan__service_user")
+    ).get(pk=item.pk)
     if item.item_type != ItemType.GOAL:
         raise PlanActionError("Only goals are agreed this way.")
     if expected_revision is not None and expected_revision != item.revision:
-        raise PlanActionError("This goal changed after you opened the page. Read it again, "
-                              "then agree if you still do.")
+        raise ItemConflictError(item)
     agreement, _ = GoalAgreement.objects.get_or_create(
         item=item, party=party, revision=item.revision, defaults={"agreed_by": agreed_by}
     )
@@ -263,7 +270,8 @@ def _carers_holding_responsibilities(plan: Plan) -> set[int]:
     }
     return set(
         CarerRelationship.objects.active()
-        .filter(pk__in=[r for r in relationship_ids if r], service_user=plan.service_user)
+        .filter(pk__in=[r for r in relationship_ids if isinstance(r, int)],
+                service_user=plan.service_user)
         .values_list("carer_id", flat=True)
     )
 
@@ -271,7 +279,7 @@ def _carers_holding_responsibilities(plan: Plan) -> set[int]:
 @transaction.atomic
 def version_propose(*, plan: Plan, proposed_by: User) -> PlanVersion:
     """Freeze the plan's items as an immutable version with its SHA-256 content hash."""
-    plan = Plan.objects.select_for_update().get(pk=plan.pk)
+    plan = Plan.objects.select_for_update(no_key=True).get(pk=plan.pk)
     latest = plan.versions.order_by("-number").first()
     if latest is not None and latest.plan_revision == plan.content_revision:
         raise PlanActionError(
@@ -309,7 +317,10 @@ def version_sign(
     *, version: PlanVersion, signer: User, role: str, password: str
 ) -> Signature:
     """Sign a version, confirmed with the signer's password; binds to its content hash."""
-    version = PlanVersion.objects.select_for_update().select_related("plan").get(pk=version.pk)
+    version = (
+        PlanVersion.objects.select_for_update(no_key=True, of=("self",))
+        .select_related("plan")
+    ).get(pk=version.pk)
     if not signer.check_password(password):
         raise WrongPasswordError("The password is not right. Enter the password you use to "
                                  "sign in.")
@@ -327,7 +338,10 @@ def version_sign(
 
 @transaction.atomic
 def version_decline(*, version: PlanVersion, signer: User, role: str, reason: str) -> Signature:
-    version = PlanVersion.objects.select_for_update().select_related("plan").get(pk=version.pk)
+    version = (
+        PlanVersion.objects.select_for_update(no_key=True, of=("self",))
+        .select_related("plan")
+    ).get(pk=version.pk)
     if not reason.strip():
         raise PlanActionError("Say why, in your own words.")
     _check_open_for_signing(version, signer)
@@ -408,7 +422,7 @@ def review_record(
 def review_listened_answer(*, review: Review, answered_by: User, score: int,
                            comment: str) -> Review:
     """The service user's own answer to "Did you feel listened to?"."""
-    review = Review.objects.select_for_update().get(pk=review.pk)
+    review = Review.objects.select_for_update(no_key=True).get(pk=review.pk)
     review.listened_score = score
     review.listened_comment = comment
     review.listened_answered_at = timezone.now()
@@ -435,9 +449,10 @@ def suggestion_create(*, plan: Plan, section_code: str, text: str, suggested_by:
 def suggestion_answer(*, suggestion: Suggestion, answered_by: User, accept: bool) -> Suggestion:
     """Accepting adds the suggestion as a new item in the service user's name: the WRAP
     still only changes by its owner's choice."""
-    suggestion = Suggestion.objects.select_for_update().select_related("plan").get(
-        pk=suggestion.pk
-    )
+    suggestion = (
+        Suggestion.objects.select_for_update(no_key=True, of=("self",))
+        .select_related("plan")
+    ).get(pk=suggestion.pk)
     if suggestion.status != Suggestion.Status.OPEN:
         raise PlanActionError("This suggestion has already been answered.")
     suggestion.status = Suggestion.Status.ACCEPTED if accept else Suggestion.Status.DISMISSED

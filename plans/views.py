@@ -82,10 +82,6 @@ def _plan_page_context(request: HttpRequest, opened: selectors.OpenedPlan) -> di
     viewer = request.user
     plan = opened.plan
     sections = selectors.plan_sections(viewer=viewer, opened=opened)
-    for section_view in sections:
-        for view in section_view.items:
-            view.viewer_party = (policy.goal_party(viewer, view.item)
-                                 if view.item.item_type == ItemType.GOAL else None)
     versions = selectors.versions_for_plan(viewer=viewer, plan=plan)
     for index, row in enumerate(versions):  # newest first: the next row is the older one
         row.previous = versions[index + 1].version if index + 1 < len(versions) else None
@@ -273,6 +269,9 @@ def goal_agree(request: HttpRequest, item_id: int) -> HttpResponse:
             raise PlanActionError("This goal could not be agreed. Try again.")
         services.goal_agree(item=item, agreed_by=request.user, party=party,
                             expected_revision=form.cleaned_data["revision"])
+    except ItemConflictError:
+        messages.error(request, "This goal changed after you opened the page. Read it again, "
+                                "then agree if you still do.")
     except PlanActionError as error:
         messages.error(request, str(error))
     else:

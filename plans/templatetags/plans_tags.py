@@ -238,7 +238,7 @@ def goal_agreement(view, plan, viewer) -> str:
     else:
         waiting_text = f"Waiting for {_and([name_of(p) for p in waiting])} to agree"
         if agreed:
-            text = f"{_and([name_of(p) for p in agreed]).capitalize()} agreed. {waiting_text}"
+            text = f"{_and([name_of(p) for p in agreed])} agreed. {waiting_text}"
         else:
             text = f"Not agreed yet. {waiting_text}"
             if any(a.revision < item.revision for a in item.agreements.all()):

@@ -580,12 +580,12 @@ def test_service_user_home_shows_their_episode_dates(world):
     assert f'href="{record_url(world.service_user)}"' in page
 
 
-def test_carer_home_lists_who_they_care_for_and_that_nothing_is_shared(world):
+def test_carer_home_lists_who_they_care_for_and_links_to_what_is_shared(world):
     page = text(client_for(world.carer_account).get("/"))
     assert "People you care for" in page
-    assert f"{world.service_user.name} <span" in page
+    assert f"What {world.service_user.name} has shared with you" in page
+    assert f'href="/carers/people/{world.carer_relationship.pk}/"' in page
     assert "(Mum)" in page
-    assert "Nothing has been shared with you here yet." in page
     assert world.other_service_user.name not in page
     # A carer sees that the relationship exists, not the record.
     assert client_for(world.carer_account).get(record_url(world.service_user)).status_code == 404
