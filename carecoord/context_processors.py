@@ -1,4 +1,4 @@
-"""Role-aware navigation for the header."""
+"""Role-aware navigation for the header, and the unread notifications count."""
 
 from __future__ import annotations
 
@@ -6,12 +6,13 @@ from django.http import HttpRequest
 from django.urls import reverse
 
 from carecoord.models import Role
+from carecoord.selectors import unread_notification_count
 
 
 def navigation(request: HttpRequest) -> dict:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
-        return {"nav_items": []}
+        return {"nav_items": [], "unread_notifications": 0}
     items = [("Home", reverse("home"))]
     if user.has_role(Role.SERVICE_USER):
         record = getattr(user, "service_user_record", None)
@@ -28,5 +29,6 @@ def navigation(request: HttpRequest) -> dict:
     return {
         "nav_items": [
             {"label": label, "url": url, "current": path == url} for label, url in items
-        ]
+        ],
+        "unread_notifications": unread_notification_count(viewer=user),
     }

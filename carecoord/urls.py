@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from carecoord import api, views
+from carecoord import api, notifications_views, views
 from carecoord.forms import EmailAuthenticationForm, EmailPasswordResetForm, NewPasswordForm
 
 urlpatterns = [
@@ -44,10 +44,13 @@ urlpatterns = [
          name="invitation_send_carer"),
     path("invitation/<str:token>/", views.invitation_accept, name="invitation_accept"),
     path("teams/<int:team_id>/", views.team_detail, name="team_detail"),
+    path("notifications/", notifications_views.notifications, name="notifications"),
     path("plans/", include("plans.urls")),
     path("carers/", include("carers.urls")),
     path("consent/", include("consent.urls")),
     path("api/v1/", include(api.urlpatterns)),
     path("api/v1/", include("plans.api")),
+    path("api/v1/", include("consent.api")),
+    path("api/v1/", include("carers.api")),
     path("admin/", admin.site.urls),
 ]

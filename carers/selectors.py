@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from django.db.models import OuterRef, QuerySet, Subquery
 
 from carecoord.models import ServiceUser, User
-from carecoord.services import access_event_record
+from carecoord.services import access_events_record
 from carers.models import CarerRelationship
 from consent import policy
 from consent.models import PlanItemUserObjectPermission
@@ -78,11 +78,13 @@ def carer_person_open(*, viewer: User, relationship_id: int) -> tuple[CarerRelat
             user_id=viewer.pk, content_object__in=[i.pk for i in items]
         ).values_list("content_object_id", "decision_id")
     )
-    for item in items:
-        access_event_record(
-            actor=viewer, service_user=relationship.service_user, action="carer_item.view",
-            target=f"plan_item:{item.pk}",
-            basis=f"{policy.Basis.CARER_CONSENT} (consent decision {decisions.get(item.pk)})",
-        )
+    access_events_record(
+        actor=viewer, service_user=relationship.service_user, action="carer_item.view",
+        targets=[
+            (f"plan_item:{item.pk}",
+             f"{policy.Basis.CARER_CONSENT} (consent decision {decisions.get(item.pk)})")
+            for item in items
+        ],
+    )
     return relationship, group_shared(items)
 

@@ -413,6 +413,11 @@ def can_decide_consent(viewer: Viewer, service_user: ServiceUser) -> bool:
     return record_basis(viewer, service_user) in (Basis.SELF, Basis.ALLOCATED_COORDINATOR)
 
 
+def can_change_consent_by_api(viewer: Viewer, service_user: ServiceUser) -> bool:
+    """Through the API, consent is the service user's to change; their coordinator reads."""
+    return record_basis(viewer, service_user) is Basis.SELF
+
+
 def carer_of_record(viewer: Viewer, service_user: ServiceUser, relationship_id: int
                     ) -> CarerRelationship:
     """An active carer relationship of a record the viewer may decide consent for."""

@@ -182,15 +182,19 @@ def consent_decide_section(
 
 @transaction.atomic
 def consent_item_follow_section(*, item: PlanItem, carer: Carer, decided_by: User,
-                                basis: str = "") -> None:
-    """Remove an item's own decision so the section rule (if any) applies again."""
+                                basis: str = "", note: str = "") -> None:
+    """Remove an item's own decision so the section rule (if any) applies again. The
+    history records what that means now (shared or not, until when)."""
     plan = item.plan
     _check_carer(plan, carer)
-    rule = SectionRule.objects.filter(carer=carer, plan=plan, section=item.section).first()
-    decision = _record(plan, carer, decided_by,
-                       shared=bool(rule and rule.decision.shared), section=item.section,
-                       item=item, basis=basis, expires_on=None,
-                       note="Follows the section rule again.")
+    rule = SectionRule.objects.select_related("decision").filter(
+        carer=carer, plan=plan, section=item.section).first()
+    now_sharing = effective_decision(explicit=None, rule=rule.decision if rule else None,
+                                     removed=False, today=timezone.localdate())
+    decision = _record(plan, carer, decided_by, shared=now_sharing is not None,
+                       section=item.section, item=item, basis=basis,
+                       expires_on=now_sharing.expires_on if now_sharing else None,
+                       note=note or "Follows the section rule again.")
     ItemConsent.objects.filter(carer=carer, item=item).delete()
     _sync(carer, item)
     access_event_record(actor=decided_by, service_user=plan.service_user,

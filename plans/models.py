@@ -183,6 +183,13 @@ def content_hash(snapshot: list[dict]) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+class PlanVersionQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        if set(kwargs) - {"agreed_at"}:
+            raise ValueError("A plan version's content cannot be changed.")
+        return super().update(**kwargs)
+
+
 class PlanVersion(models.Model):
     """An immutable snapshot of a plan's items, proposed for signature."""
 
@@ -195,6 +202,8 @@ class PlanVersion(models.Model):
                                     on_delete=models.SET_NULL, related_name="+")
     proposed_at = models.DateTimeField(auto_now_add=True)
     agreed_at = models.DateTimeField(null=True, blank=True)
+
+    objects = PlanVersionQuerySet.as_manager()
 
     class Meta:
         ordering = ["plan", "-number"]

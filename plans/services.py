@@ -287,7 +287,9 @@ def version_propose(*, plan: Plan, proposed_by: User) -> PlanVersion:
             "to sign."
         )
     snapshot = _current_snapshot(plan)
-    if not snapshot:
+    # Fixed questions exist from the start; a plan counts as written once one is answered
+    # or a free item (a goal, a responsibility) is added.
+    if not any(entry["body"].strip() or not entry["prompt"] for entry in snapshot):
         raise PlanActionError("The plan is empty. Write something before asking for "
                               "signatures.")
     version = PlanVersion.objects.create(
@@ -428,6 +430,8 @@ def review_listened_answer(*, review: Review, answered_by: User, score: int,
     review.listened_answered_at = timezone.now()
     review.full_clean()
     review.save()
+    _audit(answered_by, review.plan, "review.listened_answer", f"review:{review.pk}",
+           "own record")
     return review
 
 
@@ -473,6 +477,9 @@ def suggestion_answer(*, suggestion: Suggestion, answered_by: User, accept: bool
         PlanItem.objects.filter(pk=item.pk).update(
             written_by=PlanItem.WrittenBy.SUGGESTION_ACCEPTED
         )
+    _audit(answered_by, suggestion.plan,
+           "suggestion.accept" if accept else "suggestion.dismiss",
+           f"suggestion:{suggestion.pk}", "own record")
     return suggestion
 
 

@@ -1,0 +1,81 @@
+"""Forms for the consent pages: one decision about one item, or about a whole section,
+for one carer. Every form renders as NHS.UK form groups and keeps what was typed when it
+is shown again with errors.
+
+Many of these forms share a page, so each gets its own prefix (`item-<id>`,
+`section-<plan id>-<code>`) and the page sends it back in `target`, which says which
+form was sent.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils import timezone
+
+from carecoord.forms import DateInput
+from carecoord.forms_rendering import NHSUKFormMixin
+
+ACTION_SHARE = "share"
+ACTION_STOP = "stop"
+ACTION_FOLLOW = "follow"
+
+MAX_TEXT = 2000
+
+
+class ConsentDecisionForm(NHSUKFormMixin, forms.Form):
+    """Share or stop sharing (the button sent says which), with an optional end date and
+    note; a care coordinator recording it for the service user also gives the basis."""
+
+    action = forms.ChoiceField(
+        choices=[(ACTION_SHARE, "Share"), (ACTION_STOP, "Stop sharing"),
+                 (ACTION_FOLLOW, "Follow the section rule again")],
+        widget=forms.HiddenInput,  # sent by the button pressed, not by a field
+    )
+    expires_on = forms.DateField(
+        label="Share until", required=False, widget=DateInput(),
+        help_text="Leave this empty to share until you change your mind.",
+        error_messages={"invalid": "Enter a real date, for example 3 May 2027"},
+    )
+    note = forms.CharField(
+        label="Note", required=False, max_length=MAX_TEXT,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="For example, why, or what you agreed. It is kept with the decision.",
+    )
+    basis = forms.CharField(
+        label="On what basis are you recording this for them?", max_length=MAX_TEXT,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="For example: Asked for this in our meeting on 3 March. They will see "
+                  "this and can change the decision.",
+        error_messages={"required": "Say on what basis you are recording this for them"},
+    )
+
+    def __init__(self, *args, records_for_someone_else: bool, allow_follow: bool = False,
+                 **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if not records_for_someone_else:
+            del self.fields["basis"]
+        if not allow_follow:
+            self.fields["action"].choices = self.fields["action"].choices[:2]
+
+    def clean_expires_on(self):
+        # The consent services refuse it too; saying it here puts the message by the field.
+        value = self.cleaned_data.get("expires_on")
+        if value is not None and value < timezone.localdate():
+            raise forms.ValidationError("The end date for sharing must be today or later")
+        return value
+
+    @property
+    def chosen_action(self) -> str:
+        return self.cleaned_data["action"]
+
+    @property
+    def shared(self) -> bool:
+        return self.cleaned_data["action"] == ACTION_SHARE
+
+    def decision_kwargs(self) -> dict:
+        """What the consent services take from this form."""
+        return {
+            "expires_on": self.cleaned_data.get("expires_on") if self.shared else None,
+            "note": self.cleaned_data.get("note", ""),
+            "basis": self.cleaned_data.get("basis", ""),
+        }
