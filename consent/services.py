@@ -255,38 +255,56 @@ def _has_permission(carer: Carer, item: PlanItem) -> bool:
 
 @dataclass(frozen=True)
 class Drift:
-    carer: Carer
+    carer: Carer | None  # None: a permission held by someone who is not a carer at all
     item_id: int
     problem: str
+    user_id: int | None = None
 
 
 def consent_permissions_check() -> list[Drift]:
-    """Every place where the permissions and the decisions disagree."""
+    """Every place where the permissions and the decisions disagree. A grant whose end
+    date has passed may still have its row (the policy ignores it at read time and a
+    repair removes it): that alone is not drift."""
     drift = []
     today = timezone.localdate()
+    far_future = dt.date.max
     for carer in Carer.objects.filter(user__isnull=False).select_related("user"):
-        expected = {}
+        live, granted = {}, {}
         for item in _items_with_decisions(carer):
-            effective = _effective(carer, item, today)
+            # Evaluated as if no end date had passed: what may have a permission row.
+            effective = _effective(carer, item, dt.date.min)
             if effective is not None:
-                expected[item.pk] = effective
+                granted[item.pk] = effective
+                if (effective.expires_on or far_future) >= today:
+                    live[item.pk] = effective
         actual = {
             p.content_object_id: p
             for p in PlanItemUserObjectPermission.objects.filter(user_id=carer.user_id)
         }
-        for item_id in expected.keys() - actual.keys():
+        for item_id in live.keys() - actual.keys():
             drift.append(Drift(carer, item_id, "shared, but the permission is missing"))
-        for item_id in actual.keys() - expected.keys():
+        for item_id in actual.keys() - granted.keys():
             drift.append(Drift(carer, item_id, "not shared, but a permission exists"))
-        for item_id in expected.keys() & actual.keys():
-            if actual[item_id].expires_on != expected[item_id].expires_on:
+        for item_id in granted.keys() & actual.keys():
+            if actual[item_id].expires_on != granted[item_id].expires_on:
                 drift.append(Drift(carer, item_id, "the permission's end date is wrong"))
+    for permission in PlanItemUserObjectPermission.objects.filter(
+        user__carer_record__isnull=True
+    ):
+        drift.append(Drift(None, permission.content_object_id,
+                           "held by someone who is not a carer", user_id=permission.user_id))
     return drift
 
 
+@transaction.atomic
 def consent_permissions_repair() -> list[Drift]:
     """Repair every drift found; returns what was repaired."""
     drift = consent_permissions_check()
-    for carer in {d.carer.pk: d.carer for d in drift}.values():
+    for carer in {d.carer.pk: d.carer for d in drift if d.carer is not None}.values():
         consent_sync_carer(carer=carer)
+    stray = [d for d in drift if d.carer is None]
+    for found in stray:
+        PlanItemUserObjectPermission.objects.filter(
+            user_id=found.user_id, content_object_id=found.item_id
+        ).delete()
     return drift

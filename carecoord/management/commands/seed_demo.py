@@ -10,11 +10,13 @@ from functools import cached_property
 from django.contrib.auth.hashers import make_password
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.test.utils import override_settings
 from django.utils import timezone
 
 from carecoord.models import Allocation, Episode, Role, ServiceUser, Team, User
 from carecoord.services import role_grant
 from carers.models import Carer, CarerRelationship
+from consent.demo import seed_consent
 from plans.demo import seed_plans
 
 DEMO_PASSWORD = "recovery-demo-2026"
@@ -57,8 +59,17 @@ CARERS = [
 class Command(BaseCommand):
     help = "Create (or find) the demo team, people, episodes and carers, and print the logins."
 
-    @transaction.atomic
     def handle(self, *args, **options) -> None:
+        # In-app notifications are part of the demo; their emails (sent when the
+        # transaction commits) are not.
+        quiet_email = override_settings(
+            EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend"
+        )
+        with quiet_email, transaction.atomic():
+            self._seed()
+        self._print_logins()
+
+    def _seed(self) -> None:
         today = timezone.localdate()
         team, _ = Team.objects.get_or_create(name=TEAM)
         for email, name, roles in STAFF:
@@ -107,7 +118,7 @@ class Command(BaseCommand):
             )
 
         seed_plans(password=DEMO_PASSWORD)
-        self._print_logins()
+        seed_consent()
 
     def _user(self, email: str, name: str, roles: list[str]) -> User:
         user = User.objects.filter(email=email).first()
@@ -137,8 +148,10 @@ class Command(BaseCommand):
              "service user (Dan Reid): past planned end, care plan awaiting his signature"),
             ("fatima.hussain@demo.carecoord.test",
              "service user (Fatima Hussain): declined to sign, and said why"),
-            ("linda.morgan@demo.carecoord.test", "carer (Linda Morgan, Alex's mum)"),
-            ("chris.reid@demo.carecoord.test", "carer (Chris Reid, Dan's wife)"),
+            ("linda.morgan@demo.carecoord.test",
+             "carer (Linda Morgan, Alex's mum): sees a few items Alex shared"),
+            ("chris.reid@demo.carecoord.test",
+             "carer (Chris Reid, Dan's wife): sees Dan's crisis plan, but one answer"),
             ("admin@demo.carecoord.test", "administrator (admin site at /admin/)"),
         ]
         for email, who in rows:
