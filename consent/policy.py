@@ -315,6 +315,29 @@ def versions_visible_to(
     )
 
 
+def version_entries_visible_to(viewer: Viewer, version: PlanVersion) -> list[dict]:
+    """The entries of a version's frozen snapshot this viewer may read: all of them for
+    the record's readers; for a carer named on a responsibility agreement, the
+    responsibilities they hold and what is shared with them now — nothing else."""
+    if can_view_record(viewer, version.plan.service_user):
+        return list(version.snapshot)
+    relationship_ids = set(
+        CarerRelationship.objects.active()
+        .filter(carer__user_id=viewer.pk, service_user_id=version.plan.service_user_id)
+        .values_list("pk", flat=True)
+    )
+    if not relationship_ids:
+        return []
+    shared = set(items_shared_with(viewer, PlanItem.objects.filter(plan_id=version.plan_id))
+                 .values_list("pk", flat=True))
+    return [
+        entry for entry in version.snapshot
+        if entry["id"] in shared
+        or ((entry.get("details") or {}).get("holder") == "carer"
+            and (entry.get("details") or {}).get("holder_relationship") in relationship_ids)
+    ]
+
+
 def version_for_viewer(viewer: Viewer, version_id: int) -> PlanVersion:
     version = (
         versions_visible_to(viewer, PlanVersion.objects.select_related("plan__service_user"))

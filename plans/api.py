@@ -486,7 +486,7 @@ class VersionOutput(VersionSummaryOutput):
 
     plan = serializers.IntegerField(source="version.plan_id")
     plan_kind = serializers.CharField(source="version.plan.kind")
-    snapshot = serializers.JSONField(source="version.snapshot")
+    snapshot = serializers.JSONField(source="entries")
     required_signers = serializers.SerializerMethodField()
     signatures = serializers.SerializerMethodField()
     signer_role = serializers.CharField()
@@ -527,9 +527,7 @@ class PlanVersionsApi(PlansApi):
         except services.PlanActionError as error:
             raise Conflict(str(error)) from error
         return _version_response(
-            OpenedVersion(version=version, status="awaiting",
-                          signer_role=policy.signer_role(request.user, version),
-                          already_answered=False),
+            selectors.version_view(viewer=request.user, version=version),
             status_code=status.HTTP_201_CREATED, location=True,
         )
 
@@ -581,8 +579,7 @@ class VersionSignatureApi(PlansApi):
             raise Conflict(str(error)) from error
         version = signature.version
         # Signing is only possible on the latest version, so it cannot be "replaced".
-        answered = OpenedVersion(version=version, status=services.version_status(version),
-                                 signer_role=opened.signer_role, already_answered=True)
+        answered = selectors.version_view(viewer=request.user, version=version)
         return _version_response(answered, status_code=status.HTTP_201_CREATED)
 
 

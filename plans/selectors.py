@@ -169,6 +169,7 @@ class OpenedVersion:
     status: str
     signer_role: str | None
     already_answered: bool
+    entries: list[dict]  # the snapshot entries this viewer may read
 
 
 def version_open(*, viewer: User, version_id: int, surface: str) -> OpenedVersion:
@@ -176,12 +177,19 @@ def version_open(*, viewer: User, version_id: int, surface: str) -> OpenedVersio
     basis = policy.record_basis(viewer, version.plan.service_user)
     _audit_read(viewer, version.plan.service_user, basis or "named signer", surface,
                 f"plan_version:{version.pk}")
+    return version_view(viewer=viewer, version=version)
+
+
+def version_view(*, viewer: User, version: PlanVersion) -> OpenedVersion:
+    """What `viewer` sees of a version already reached through the policy (just opened,
+    proposed or answered by them)."""
     latest = version.plan.versions.order_by("-number").values_list("number", flat=True).first()
     return OpenedVersion(
         version=version,
         status=version_status(version, latest_number=latest),
         signer_role=policy.signer_role(viewer, version),
         already_answered=version.signatures.filter(signer=viewer).exists(),
+        entries=policy.version_entries_visible_to(viewer, version),
     )
 
 

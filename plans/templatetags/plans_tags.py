@@ -362,10 +362,11 @@ def signer_rows(version, signatures, viewer) -> list[dict]:
 
 
 @register.simple_tag
-def snapshot_sections(version) -> list[dict]:
-    """A version's frozen items grouped under its plan's section titles, in order."""
+def snapshot_sections(version, entries: list[dict]) -> list[dict]:
+    """A version's frozen entries (those the viewer may read) grouped under its plan's
+    section titles, in order."""
     by_section: dict[str, list[dict]] = {}
-    for entry in version.snapshot:
+    for entry in entries:
         by_section.setdefault(entry.get("section", ""), []).append(entry)
     groups = [
         {"section": candidate, "entries": by_section.pop(candidate.code)}
