@@ -106,6 +106,17 @@ class Team(models.Model):
     name = models.CharField(max_length=200, unique=True)
     managers = models.ManyToManyField(User, related_name="managed_teams", blank=True)
     coordinators = models.ManyToManyField(User, related_name="coordinator_teams", blank=True)
+    # "Getting stuck" prompts: each team sets its own thresholds.
+    stuck_no_progress_days = models.PositiveIntegerField(
+        "no goal progress for this many days", default=90)
+    stuck_awaiting_signature_days = models.PositiveIntegerField(
+        "plan waiting for signatures for this many days", default=30)
+    stuck_assessment_days = models.PositiveIntegerField(
+        "carer's assessment not completed after this many days", default=28)
+    stuck_falling_check_ins = models.PositiveIntegerField(
+        "carer's wellbeing falling over this many check-ins", default=3)
+    stuck_caseload_prompts = models.PositiveIntegerField(
+        "coordinator has this many people with prompts", default=3)
 
     class Meta:
         ordering = ["name"]

@@ -71,3 +71,83 @@ class CarerRelationship(models.Model):
     @property
     def is_active(self) -> bool:
         return self.ended_on is None
+
+
+# --- The carer's own space -------------------------------------------------------------
+# Private to the carer. Each record says whether the carer chose to let the care
+# coordinators of the people they care for see it.
+
+
+class CarerNeeds(models.Model):
+    """The carer's own needs and the support they would like, in their words."""
+
+    carer = models.OneToOneField(Carer, on_delete=models.CASCADE, related_name="needs")
+    own_needs = models.TextField(blank=True)
+    support_wanted = models.TextField(blank=True)
+    shared_with_coordinator = models.BooleanField(default=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"Needs of {self.carer}"
+
+
+class WellbeingCheckIn(models.Model):
+    """A short, gentle check-in: how are you coping (0 to 10), and in your words."""
+
+    carer = models.ForeignKey(Carer, on_delete=models.CASCADE, related_name="check_ins")
+    coping = models.PositiveSmallIntegerField()
+    words = models.TextField(blank=True)
+    shared_with_coordinator = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(coping__gte=0, coping__lte=10),
+                                   name="check_in_coping_0_to_10")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.coping}/10 on {self.created_at:%Y-%m-%d}"
+
+
+class AssessmentRequest(models.Model):
+    """A carer's assessment, from request to offer to completion. Visible to the care
+    coordinators of the people they care for: asking is the point."""
+
+    class Status(models.TextChoices):
+        REQUESTED = "requested", "Requested"
+        OFFERED = "offered", "Offered"
+        COMPLETED = "completed", "Completed"
+
+    carer = models.ForeignKey(Carer, on_delete=models.CASCADE,
+                              related_name="assessment_requests")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.REQUESTED)
+    requested_on = models.DateField(default=timezone.localdate)
+    offered_on = models.DateField(null=True, blank=True)
+    completed_on = models.DateField(null=True, blank=True)
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-requested_on", "-pk"]
+
+    def __str__(self) -> str:
+        return f"Carer's assessment for {self.carer}: {self.status}"
+
+
+class CarerInsight(models.Model):
+    """'What I know helps': what a carer has learned about the person they care for,
+    told to the coordinator. The service user is told a carer contributed and may read
+    it."""
+
+    relationship = models.ForeignKey(CarerRelationship, on_delete=models.CASCADE,
+                                     related_name="insights")
+    text = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    read_by_service_user_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"What {self.relationship.carer} knows helps"

@@ -21,7 +21,9 @@ SENSITIVE_MODELS = [
     "User", "ServiceUser", "Episode", "Allocation", "Invitation", "AccessEvent",
     "Carer", "CarerRelationship",
     "Plan", "PlanItem", "PlanVersion", "Signature", "Review", "Goal",
-    "ConsentDecision", "SectionRule",
+    "ConsentDecision", "SectionRule", "ItemConsent", "PlanItemUserObjectPermission",
+    "Notification", "CarerNeeds", "WellbeingCheckIn", "AssessmentRequest", "CarerInsight",
+    "Signposting", "RecoveryStory",
 ]
 MODEL_QUERY = re.compile(r"\b(" + "|".join(SENSITIVE_MODELS) + r")\.objects\b")
 SHORTCUT = re.compile(r"\bget_object_or_404\(|\bget_list_or_404\(")
