@@ -117,6 +117,12 @@ class Team(models.Model):
         "carer's wellbeing falling over this many check-ins", default=3)
     stuck_caseload_prompts = models.PositiveIntegerField(
         "coordinator has this many people with prompts", default=3)
+    # Review reminders: how far ahead "due soon" starts, and how long after the date a
+    # review counts as overdue.
+    reminder_due_soon_days = models.PositiveIntegerField(
+        "remind this many days before a review", default=14)
+    reminder_overdue_days = models.PositiveIntegerField(
+        "remind again this many days after a missed review", default=7)
 
     class Meta:
         ordering = ["name"]

@@ -10,6 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
@@ -207,6 +208,13 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
+# The periodic schedule lives in code; the compose file's `beat` service runs it.
+CELERY_BEAT_SCHEDULE = {
+    "review-reminders": {
+        "task": "plans.tasks.review_reminders_sweep",
+        "schedule": crontab(minute=5),  # hourly: a missed run is caught up on the next
+    },
+}
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

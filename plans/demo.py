@@ -48,7 +48,7 @@ PEOPLE = {
                    [(10, 4, "Talked to my manager.")])],
         "crisis": dict(CRISIS, practical="Chris will take the kids to school."),
         "state": "awaiting",
-        "review_in_days": -5,
+        "review_in_days": -8,
         "responsibility": ("I will go to the gym on Tuesdays on my own.", "service_user"),
     },
     "Fatima Hussain": {

@@ -342,3 +342,34 @@ class Review(models.Model):
     def __str__(self) -> str:
         return f"Review on {self.held_on}"
 
+
+
+class ReviewReminder(models.Model):
+    """That a reminder went out for one review date at one threshold. The unique
+    constraint is what makes "exactly one reminder per review per threshold" true however
+    often, or however concurrently, the sweep runs."""
+
+    class Threshold(models.TextChoices):
+        DUE_SOON = "due_soon", "Due soon"
+        DUE_TODAY = "due_today", "Due today"
+        OVERDUE = "overdue", "Overdue"
+
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="reminders")
+    review_due_on = models.DateField()
+    threshold = models.CharField(max_length=10, choices=Threshold.choices)
+    sent_at = models.DateTimeField(auto_now_add=True)
+    notified = models.BooleanField(
+        default=True,
+        help_text="False when a later threshold was reached at the same time and sent "
+                  "instead (after the sweep could not run for a while).",
+    )
+
+    class Meta:
+        ordering = ["-sent_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "review_due_on", "threshold"],
+                                    name="one_reminder_per_review_and_threshold")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.threshold} reminder for review on {self.review_due_on}"

@@ -18,6 +18,7 @@ from carecoord.services import role_grant
 from carers.models import Carer, CarerRelationship
 from consent.demo import seed_consent
 from plans.demo import seed_plans
+from plans.reminders import review_reminders_send
 
 DEMO_PASSWORD = "recovery-demo-2026"
 
@@ -67,6 +68,7 @@ class Command(BaseCommand):
         )
         with quiet_email, transaction.atomic():
             self._seed()
+            review_reminders_send()  # so the demo shows reminders due and overdue
         self._print_logins()
 
     def _seed(self) -> None:

@@ -1,0 +1,111 @@
+"""Review reminders: tell the care coordinators and the service user when a care plan
+review is due soon, due today, or overdue — once per review date and threshold."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.utils import timezone
+
+from carecoord.models import Allocation
+from carecoord.services import notification_send
+from plans.models import Plan, ReviewReminder
+from plans.sections import PlanKind
+
+Threshold = ReviewReminder.Threshold
+# Most advanced last: when several are reached at once, only the last is sent.
+ORDER = [Threshold.DUE_SOON, Threshold.DUE_TODAY, Threshold.OVERDUE]
+
+
+def thresholds_reached(*, due_on: dt.date, today: dt.date, due_soon_days: int,
+                       overdue_days: int) -> list[str]:
+    """Every threshold this review has reached by `today`, in order."""
+    reached = []
+    if today >= due_on - dt.timedelta(days=due_soon_days):
+        reached.append(Threshold.DUE_SOON)
+    if today >= due_on:
+        reached.append(Threshold.DUE_TODAY)
+    if today >= due_on + dt.timedelta(days=overdue_days):
+        reached.append(Threshold.OVERDUE)
+    return reached
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    sent: int
+    already_sent: int
+
+
+def review_reminders_send(*, today: dt.date | None = None) -> SweepResult:
+    """One pass over every care plan with a review date whose service user is in care
+    coordination. Safe to run as often as you like, on as many workers as you like."""
+    today = today or timezone.localdate()
+    plans = (
+        Plan.objects.filter(kind=PlanKind.CARE_PLAN, next_review_on__isnull=False,
+                            service_user__episodes__discharged_on__isnull=True)
+        .select_related("service_user__team", "service_user__user")
+        .distinct()
+    )
+    sent = already = 0
+    for plan in plans.iterator(chunk_size=500):
+        team = plan.service_user.team
+        reached = thresholds_reached(
+            due_on=plan.next_review_on, today=today,
+            due_soon_days=team.reminder_due_soon_days, overdue_days=team.reminder_overdue_days,
+        )
+        if not reached:
+            continue
+        if _remind(plan, reached):
+            sent += 1
+        else:
+            already += 1
+    return SweepResult(sent=sent, already_sent=already)
+
+
+@transaction.atomic
+def _remind(plan: Plan, reached: list[str]) -> bool:
+    """Record every threshold reached; notify for the most advanced new one. The insert
+    is the lock: a concurrent sweep that loses the race on the unique constraint finds
+    the row and sends nothing."""
+    new = []
+    for threshold in reached:
+        with transaction.atomic():  # a savepoint, so a lost race leaves the rest intact
+            _, created = ReviewReminder.objects.get_or_create(
+                plan=plan, review_due_on=plan.next_review_on, threshold=threshold,
+                defaults={"notified": threshold == reached[-1]},
+            )
+        if created:
+            new.append(threshold)
+    if not new or new[-1] != reached[-1]:
+        return False
+    _notify(plan, reached[-1])
+    return True
+
+
+def _notify(plan: Plan, threshold: str) -> None:
+    service_user = plan.service_user
+    due = f"{plan.next_review_on:%-d %B %Y}"
+    coordinator_text = {
+        Threshold.DUE_SOON: f"{service_user.name}'s care plan review is due on {due}.",
+        Threshold.DUE_TODAY: f"{service_user.name}'s care plan review is due today.",
+        Threshold.OVERDUE: f"{service_user.name}'s care plan review was due on {due} and "
+                           "has not been recorded.",
+    }[threshold]
+    own_text = {
+        Threshold.DUE_SOON: f"Your care plan review is due on {due}.",
+        Threshold.DUE_TODAY: "Your care plan review is due today.",
+        Threshold.OVERDUE: f"Your care plan review was due on {due}. You can ask your care "
+                           "coordinator when it will be.",
+    }[threshold]
+    coordinators = {
+        a.coordinator for a in Allocation.objects.active()
+        .filter(episode__service_user=service_user).select_related("coordinator")
+    }
+    for coordinator in coordinators:
+        notification_send(user=coordinator, text=coordinator_text, url_name="plan_detail",
+                          url_args=[plan.pk])
+    if service_user.user_id:
+        notification_send(user=service_user.user, text=own_text, url_name="plan_detail",
+                          url_args=[plan.pk])
