@@ -214,7 +214,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "plans.tasks.review_reminders_sweep",
         "schedule": crontab(minute=5),  # hourly: a missed run is caught up on the next
     },
+    "exports-requeue": {"task": "carecoord.tasks.exports_requeue_task", "schedule": 60.0},
+    "exports-cleanup": {"task": "carecoord.tasks.exports_cleanup_task",
+                        "schedule": crontab(minute=30, hour=3)},
 }
+# Exported files (PDFs with personal data) are deleted after this many days.
+EXPORT_KEEP_DAYS = env_int("EXPORT_KEEP_DAYS", default=7)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from carecoord import api, notifications_views, views
+from carecoord import api, exports_views, notifications_views, views
 from carecoord.forms import EmailAuthenticationForm, EmailPasswordResetForm, NewPasswordForm
 
 urlpatterns = [
@@ -44,6 +44,10 @@ urlpatterns = [
          name="invitation_send_carer"),
     path("invitation/<str:token>/", views.invitation_accept, name="invitation_accept"),
     path("teams/<int:team_id>/", views.team_detail, name="team_detail"),
+    path("files/", exports_views.export_list, name="export_list"),
+    path("files/<int:export_id>/retry/", exports_views.export_retry, name="export_retry"),
+    path("files/<int:export_id>/download/", exports_views.export_download,
+         name="export_download"),
     path("notifications/", notifications_views.notifications, name="notifications"),
     path("plans/", include("plans.urls")),
     path("carers/", include("carers.urls")),

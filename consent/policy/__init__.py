@@ -19,7 +19,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
-from carecoord.models import Allocation, Role, ServiceUser, Team
+from carecoord.models import Allocation, Export, Role, ServiceUser, Team
 from carers.models import Carer, CarerRelationship
 from consent.models import PlanItemUserObjectPermission
 from plans.models import Plan, PlanItem, PlanVersion, RequiredSigner
@@ -467,3 +467,77 @@ def relationship_of_carer(viewer: Viewer, relationship_id: int) -> CarerRelation
 
 def carer_for_viewer(viewer: Viewer) -> Carer | None:
     return Carer.objects.filter(user_id=viewer.pk).first() if _signed_in(viewer) else None
+
+
+# --- The carer's own space (consent/policy/carer_space.py) ------------------------------
+from consent.policy.carer_space import (  # noqa: E402, F401 (re-exported)
+    CarerSpaceBasis,
+    assessment_request_for_coordinator,
+    assessment_requests_managed_by,
+    assessment_requests_visible_to,
+    can_manage_assessment_request,
+    can_view_assessment_request,
+    can_view_carer_needs,
+    can_view_carer_space_of,
+    can_view_check_in,
+    can_view_insight,
+    carer_needs_visible_to,
+    carer_space_basis,
+    carers_with_space_visible_to,
+    check_ins_visible_to,
+    insight_for_service_user,
+    insight_for_viewer,
+    insights_visible_to,
+    own_carer_space,
+    own_check_in,
+)
+
+# --- Peer support, signposting and stories (consent/policy/peersupport.py) ------------
+from consent.policy.peersupport import (  # noqa: E402, F401 (re-exported)
+    can_edit_story,
+    can_manage_offers,
+    can_moderate_story,
+    can_record_signposting,
+    can_submit_story,
+    can_view_story,
+    can_withdraw_story,
+    can_write_story,
+    is_story_moderator,
+    offer_for_editor,
+    offer_for_viewer,
+    offers_visible_to,
+    signposting_for_viewer,
+    signposting_record_for_viewer,
+    signposting_visible_to,
+    stories_to_moderate,
+    stories_visible_to,
+    story_for_moderator,
+    story_for_viewer,
+)
+
+# --- Exports ------------------------------------------------------------------------------
+
+
+def exports_visible_to(viewer: Viewer) -> QuerySet[Export]:
+    """A person sees only the exports they asked for."""
+    if not _signed_in(viewer):
+        return Export.objects.none()
+    return Export.objects.filter(requested_by_id=viewer.pk)
+
+
+def export_for_viewer(viewer: Viewer, export_id: int) -> Export:
+    export = exports_visible_to(viewer).filter(pk=export_id).first()
+    if export is None:
+        raise Http404("No such file.")
+    return export
+
+
+def export_downloadable(viewer: Viewer, export_id: int) -> Export:
+    """A ready export whose contents the viewer may still see, all of it, now."""
+    from carecoord.exports import STILL_ALLOWED  # registered by the apps that render
+
+    export = export_for_viewer(viewer, export_id)
+    check = STILL_ALLOWED.get(export.kind)
+    if export.status != Export.Status.READY or check is None or not check(export, viewer):
+        raise Http404("No such file.")
+    return export

@@ -1,0 +1,35 @@
+"""The person's own exports: status (queued, being made, ready, failed with retry) and
+the download, which asks the access policy again and is audited."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import FileResponse, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from carecoord import exports
+from consent import policy
+
+
+def export_list(request: HttpRequest) -> HttpResponse:
+    return render(request, "carecoord/exports.html", {
+        "exports": policy.exports_visible_to(request.user)[:50],
+    })
+
+
+@require_POST
+def export_retry(request: HttpRequest, export_id: int) -> HttpResponse:
+    export = policy.export_for_viewer(request.user, export_id)
+    exports.export_retry(export=export)
+    messages.success(request, f"“{export.title}” will be made again.")
+    return redirect("export_list")
+
+
+def export_download(request: HttpRequest, export_id: int) -> HttpResponse:
+    export = policy.export_downloadable(request.user, export_id)
+    path = exports.export_file_opened(export=export, viewer=request.user)
+    response = FileResponse(path.open("rb"), content_type="application/pdf",
+                            as_attachment=True, filename=f"{export.title}.pdf")
+    response["Cache-Control"] = "private, no-store"
+    return response

@@ -1,0 +1,24 @@
+"""Celery tasks for exports: ids in, one service call, retries only."""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.db import OperationalError
+
+from carecoord import exports
+
+
+@shared_task(bind=True, acks_late=True, autoretry_for=(OperationalError,), retry_backoff=True,
+             max_retries=5)
+def export_render_task(self, export_id: int) -> str:
+    return exports.export_render(export_id=export_id).status
+
+
+@shared_task(acks_late=True)
+def exports_requeue_task() -> int:
+    return exports.exports_requeue()
+
+
+@shared_task(acks_late=True)
+def exports_cleanup_task() -> int:
+    return exports.exports_remove_old()
