@@ -208,6 +208,12 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
+# When Redis is down, a page that queues work must not hang: give up quickly, and the
+# work stays recorded as queued for the requeue sweep (see carecoord/exports.py).
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2,
+}
 # The periodic schedule lives in code; the compose file's `beat` service runs it.
 CELERY_BEAT_SCHEDULE = {
     "review-reminders": {
