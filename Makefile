@@ -16,3 +16,10 @@ test:
 
 lint:
 	bash -c 'source scripts/_venv.sh && .venv/bin/ruff check . && if [ -f scripts/lint_access.py ]; then .venv/bin/python scripts/lint_access.py; fi'
+
+# make bench: benchmark the managers' access-events CSV: 100k generated AccessEvents on the
+# test command's throwaway PostgreSQL (it exists only inside scripts/test.sh, hence a pytest
+# file under benchmarks/, outside the normal suite); prints time and peak memory (tracemalloc).
+.PHONY: bench
+bench:
+	./scripts/test.sh benchmarks/bench_audit_csv.py -s -p no:randomly $(ARGS)

@@ -23,6 +23,7 @@ def navigation(request: HttpRequest) -> dict:
     if user.has_role(Role.MANAGER):
         for team in user.managed_teams.all():
             items.append((f"Team: {team.name}", reverse("team_detail", args=[team.pk])))
+    items.append(("Peer support and stories", reverse("peersupport_directory")))
     if user.is_staff:
         items.append(("Administration", reverse("admin:index")))
     path = request.path

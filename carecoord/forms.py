@@ -7,7 +7,7 @@ from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm, Set
 from django.contrib.auth.password_validation import validate_password
 
 from carecoord.forms_rendering import NHSUKFormMixin
-from carecoord.models import Episode, ServiceUser, User
+from carecoord.models import Episode, ServiceUser, Team, User
 from carecoord.nhs_number import nhs_number_normalise
 
 
@@ -262,3 +262,61 @@ class InvitationAcceptForm(NHSUKFormMixin, forms.Form):
                 self.add_error("password1", error)
         return cleaned
 
+
+def _threshold_input() -> forms.TextInput:
+    return forms.TextInput(attrs={"class": "nhsuk-input--width-4", "inputmode": "numeric",
+                                  "spellcheck": "false"})
+
+
+class TeamThresholdsForm(NHSUKFormMixin, forms.ModelForm):
+    """A team's "getting stuck" thresholds, set by its managers."""
+
+    stuck_no_progress_days = forms.IntegerField(
+        label="No goal progress for more than this many days", min_value=1, max_value=730,
+        widget=_threshold_input(),
+        help_text="A prompt appears when nobody has recorded progress on any of a "
+                  "service user's goals for longer than this.",
+        error_messages={"required": "Enter a number of days",
+                        "invalid": "Enter a whole number of days, like 90"},
+    )
+    stuck_awaiting_signature_days = forms.IntegerField(
+        label="A plan waiting for signatures for more than this many days", min_value=1,
+        max_value=365, widget=_threshold_input(),
+        error_messages={"required": "Enter a number of days",
+                        "invalid": "Enter a whole number of days, like 30"},
+    )
+    stuck_assessment_days = forms.IntegerField(
+        label="A carer's assessment not completed after this many days", min_value=1,
+        max_value=365, widget=_threshold_input(),
+        help_text="Counted from the day the carer asked for it.",
+        error_messages={"required": "Enter a number of days",
+                        "invalid": "Enter a whole number of days, like 28"},
+    )
+    stuck_falling_check_ins = forms.IntegerField(
+        label="A carer's wellbeing falling over this many check-ins", min_value=2,
+        max_value=10, widget=_threshold_input(),
+        help_text="Only check-ins the carer chose to share with the care coordinator count. "
+                  "At least 2.",
+        error_messages={"required": "Enter a number of check-ins",
+                        "invalid": "Enter a whole number of check-ins, like 3"},
+    )
+    stuck_caseload_prompts = forms.IntegerField(
+        label="A care coordinator has this many service users with prompts", min_value=1,
+        max_value=100, widget=_threshold_input(),
+        help_text="Shown to managers beside the care coordinator's name.",
+        error_messages={"required": "Enter a number of service users",
+                        "invalid": "Enter a whole number of service users, like 3"},
+    )
+
+    class Meta:
+        model = Team
+        fields = ["stuck_no_progress_days", "stuck_awaiting_signature_days",
+                  "stuck_assessment_days", "stuck_falling_check_ins", "stuck_caseload_prompts"]
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            field.error_messages["min_value"] = "Enter a number of at least %(limit_value)s"
+            field.error_messages["max_value"] = (
+                "Enter a number no bigger than %(limit_value)s"
+            )

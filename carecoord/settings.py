@@ -214,6 +214,12 @@ CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_TASK_PUBLISH_RETRY_POLICY = {
     "max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2,
 }
+CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {
+    "retry_policy": {"max_retries": 1, "interval_start": 0, "interval_step": 0.2,
+                     "interval_max": 0.5},
+}
+# Tasks report through the database (exports, reminders), never through results.
+CELERY_TASK_IGNORE_RESULT = True
 # The periodic schedule lives in code; the compose file's `beat` service runs it.
 CELERY_BEAT_SCHEDULE = {
     "review-reminders": {

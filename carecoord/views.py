@@ -26,6 +26,7 @@ from carecoord.forms import (
     OwnDetailsForm,
     ServiceUserCreateForm,
     ServiceUserDetailsForm,
+    TeamThresholdsForm,
 )
 from carecoord.models import Role, ServiceUser
 from consent import policy
@@ -39,6 +40,7 @@ def home(request: HttpRequest) -> HttpResponse:
         context["can_add_service_user"] = selectors.teams_for_new_service_user(
             viewer=viewer
         ).exists()
+        context["stuck_caseload"] = selectors.caseload_stuck_prompts(viewer=viewer)
     if viewer.has_role(Role.SERVICE_USER):
         record = selectors.own_record(viewer=viewer)
         context["own_record"] = record
@@ -84,6 +86,7 @@ def service_user_detail(request: HttpRequest, service_user_id: int) -> HttpRespo
             "carers": selectors.carers_for_record(viewer=request.user, record=record),
             "invitations": selectors.invitations_for_record(record=record),
             "record_views": selectors.record_views(viewer=request.user, record=record)[:20],
+            "stuck_invitations": selectors.stuck_invitations(viewer=request.user, record=record),
             "today": timezone.localdate(),
         },
     )
@@ -329,5 +332,17 @@ def team_detail(request: HttpRequest, team_id: int) -> HttpResponse:
             "team": team,
             "caseloads": caseloads,
             "service_users": selectors.team_service_users(viewer=request.user, team=team),
+            "stuck_summary": selectors.team_stuck_summary(viewer=request.user, team=team),
         },
     )
+
+
+def team_settings(request: HttpRequest, team_id: int) -> HttpResponse:
+    """The team's "getting stuck" thresholds: its managers only (anyone else: 404)."""
+    team = policy.team_for_manager(request.user, team_id)
+    form = TeamThresholdsForm(request.POST or None, instance=team)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, "The team's settings for prompts have been saved.")
+        return redirect("team_detail", team.pk)
+    return render(request, "carecoord/team_settings.html", {"form": form, "team": team})

@@ -1,4 +1,5 @@
-"""Reads for carers: what the people they care for have shared with them.
+"""Reads for carers: what the people they care for have shared with them, and the
+carer's own space (needs, wellbeing check-ins, assessment requests, what they know helps).
 
 `shared_items` is the one piece of code that decides what a carer's page shows; the
 service user's preview calls it too, so "See exactly what Mum sees" is exactly that.
@@ -6,16 +7,26 @@ service user's preview calls it too, so "See exactly what Mum sees" is exactly t
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
+from django.utils import timezone
+from django.utils.dateformat import format as date_format
 
 from carecoord.models import ServiceUser, User
 from carecoord.services import access_events_record
-from carers.models import CarerRelationship
+from carers.models import (
+    AssessmentRequest,
+    Carer,
+    CarerInsight,
+    CarerNeeds,
+    CarerRelationship,
+    WellbeingCheckIn,
+)
 from consent import policy
 from consent.models import PlanItemUserObjectPermission
-from plans.models import PlanItem
+from plans.models import PlanItem, PlanVersion
 from plans.sections import PlanKind, sections_for
 
 
@@ -29,6 +40,7 @@ class SharedSection:
 class SharedPlan:
     kind_label: str
     sections: list[SharedSection]
+    latest_version_id: int | None = None  # to make a PDF of what is shared in it
 
 
 def shared_items(*, carer_user: User | None, service_user: ServiceUser) -> QuerySet[PlanItem]:
@@ -48,7 +60,7 @@ def shared_items(*, carer_user: User | None, service_user: ServiceUser) -> Query
     )
 
 
-def group_shared(items: list[PlanItem]) -> list[SharedPlan]:
+def group_shared(items: list[PlanItem], carer_user: User | None = None) -> list[SharedPlan]:
     """Group by plan and section in the plans' own order. Only what is shared appears:
     no plan, section or count is shown for anything that is not."""
     by_plan: dict[str, dict[str, list[PlanItem]]] = {}
@@ -63,7 +75,14 @@ def group_shared(items: list[PlanItem]) -> list[SharedPlan]:
             for s in sections_for(kind.value)
             if s.code in by_plan[kind.value]
         ]
-        result.append(SharedPlan(kind_label=kind.label, sections=sections))
+        plan = by_plan[kind.value][sections[0].items[0].section][0].plan if sections else None
+        latest = (
+            policy.versions_visible_to(carer_user, PlanVersion.objects.filter(plan=plan))
+            .order_by("-number").values_list("pk", flat=True).first()
+            if carer_user is not None and plan is not None else None
+        )
+        result.append(SharedPlan(kind_label=kind.label, sections=sections,
+                                 latest_version_id=latest))
     return result
 
 
@@ -86,5 +105,216 @@ def carer_person_open(*, viewer: User, relationship_id: int) -> tuple[CarerRelat
             for item in items
         ],
     )
-    return relationship, group_shared(items)
+    return relationship, group_shared(items, carer_user=viewer)
 
+
+
+# --- The carer's own space --------------------------------------------------------------
+# Reads for the carer's own space, for the care coordinators the carer chose to share it
+# with, and for the service user a carer's insight is about. Everything goes through the
+# policy (consent/policy/carer_space.py); coordinators' reads are audited.
+
+LOW_COPING = 3  # at or below this, the page offers support
+CHART_CHECK_INS = 12  # the trend chart shows the latest dozen
+
+
+def check_ins_need_support(check_ins: list[WellbeingCheckIn]) -> bool:
+    """A low score (3 or under), or a latest score lower than each of the two before it.
+    `check_ins` oldest first."""
+    if not check_ins:
+        return False
+    latest = check_ins[-1].coping
+    if latest <= LOW_COPING:
+        return True
+    if len(check_ins) >= 3:
+        return all(latest < earlier.coping for earlier in check_ins[-3:-1])
+    return False
+
+
+def check_in_trend_text(check_ins: list[WellbeingCheckIn]) -> str:
+    """The trend in words, for the chart's text alternative. `check_ins` oldest first."""
+    if not check_ins:
+        return ""
+    latest = check_ins[-1]
+    text = f"Latest: {latest.coping} out of 10 on {date_format(_local(latest), 'j F Y')}"
+    if len(check_ins) == 1:
+        return text + "."
+    previous = check_ins[-2]
+    when = date_format(_local(previous), "j F Y")
+    if latest.coping > previous.coping:
+        change = f"up from {previous.coping} on {when}"
+    elif latest.coping < previous.coping:
+        change = f"down from {previous.coping} on {when}"
+    else:
+        change = f"the same as on {when}"
+    return f"{text}, {change}."
+
+
+def _local(check_in: WellbeingCheckIn) -> dt.date:
+    return timezone.localtime(check_in.created_at).date()
+
+
+@dataclass
+class CarerSpace:
+    """Everything on the carer's own page."""
+
+    carer: Carer
+    needs: CarerNeeds | None
+    check_ins: list[WellbeingCheckIn]  # oldest first
+    needs_support: bool
+    trend_text: str
+    assessment_requests: list[AssessmentRequest]  # newest first
+    open_assessment_request: AssessmentRequest | None
+    relationships: list[CarerRelationship]  # active, each with `own_insights`
+
+    @property
+    def chart_check_ins(self) -> list[WellbeingCheckIn]:
+        return self.check_ins[-CHART_CHECK_INS:]
+
+    @property
+    def latest_check_ins(self) -> list[WellbeingCheckIn]:
+        """Newest first, for the list under the chart."""
+        return list(reversed(self.check_ins))
+
+
+def carer_space_open(*, viewer: User) -> CarerSpace:
+    """The viewer's own space as a carer. Anyone who is not a carer: 404."""
+    carer = policy.own_carer_space(viewer)
+    needs = policy.carer_needs_visible_to(viewer, CarerNeeds.objects.filter(carer=carer)).first()
+    check_ins = list(
+        policy.check_ins_visible_to(viewer, WellbeingCheckIn.objects.filter(carer=carer))
+        .order_by("created_at", "pk")
+    )
+    requests = list(
+        policy.assessment_requests_visible_to(
+            viewer, AssessmentRequest.objects.filter(carer=carer)
+        )
+    )
+    relationships = list(
+        policy.carer_relationships_visible_to(
+            viewer, CarerRelationship.objects.active().filter(carer=carer)
+        )
+        .select_related("service_user")
+        .prefetch_related(Prefetch(
+            "insights",
+            queryset=policy.insights_visible_to(viewer, CarerInsight.objects.all()),
+            to_attr="own_insights",
+        ))
+        .order_by("started_on", "pk")
+    )
+    return CarerSpace(
+        carer=carer,
+        needs=needs,
+        check_ins=check_ins,
+        needs_support=check_ins_need_support(check_ins),
+        trend_text=check_in_trend_text(check_ins),
+        assessment_requests=requests,
+        open_assessment_request=next(
+            (r for r in requests if r.status != AssessmentRequest.Status.COMPLETED), None
+        ),
+        relationships=relationships,
+    )
+
+
+def own_needs(*, viewer: User) -> tuple[Carer, CarerNeeds | None]:
+    """The viewer's own needs (to change them). Anyone who is not a carer: 404."""
+    carer = policy.own_carer_space(viewer)
+    needs = policy.carer_needs_visible_to(viewer, CarerNeeds.objects.filter(carer=carer)).first()
+    return carer, needs
+
+
+@dataclass
+class CarerPanel:
+    """What an allocated care coordinator sees of one carer's own space, on the record
+    of someone they care for: only what the carer shared, all assessment requests, and
+    what they know helps this person."""
+
+    relationship: CarerRelationship
+    needs: CarerNeeds | None
+    check_ins: list[WellbeingCheckIn]  # shared ones, newest first
+    assessment_requests: list[AssessmentRequest]
+    insights: list[CarerInsight]
+
+    @property
+    def carer(self) -> Carer:
+        return self.relationship.carer
+
+
+def carer_panels_for_record(*, viewer: User, service_user: ServiceUser) -> list[CarerPanel]:
+    """For an allocated care coordinator, one panel per active carer of this record.
+    Each read of a carer's information is written to the audit trail. Anyone else: []."""
+    if policy.record_basis(viewer, service_user) is not policy.Basis.ALLOCATED_COORDINATOR:
+        return []
+    relationships = list(
+        policy.carer_relationships_visible_to(
+            viewer, CarerRelationship.objects.active().filter(service_user=service_user)
+        ).select_related("carer")
+    )
+    carer_ids = [r.carer_id for r in relationships]
+    needs = {
+        n.carer_id: n
+        for n in policy.carer_needs_visible_to(
+            viewer, CarerNeeds.objects.filter(carer_id__in=carer_ids)
+        )
+    }
+    check_ins: dict[int, list[WellbeingCheckIn]] = {}
+    for check_in in policy.check_ins_visible_to(
+        viewer, WellbeingCheckIn.objects.filter(carer_id__in=carer_ids)
+    ).order_by("-created_at", "-pk"):
+        check_ins.setdefault(check_in.carer_id, []).append(check_in)
+    requests: dict[int, list[AssessmentRequest]] = {}
+    for request in policy.assessment_requests_visible_to(
+        viewer, AssessmentRequest.objects.filter(carer_id__in=carer_ids)
+    ):
+        requests.setdefault(request.carer_id, []).append(request)
+    insights: dict[int, list[CarerInsight]] = {}
+    for insight in policy.insights_visible_to(
+        viewer, CarerInsight.objects.filter(relationship__in=relationships)
+    ):
+        insights.setdefault(insight.relationship_id, []).append(insight)
+
+    panels = [
+        CarerPanel(
+            relationship=r, needs=needs.get(r.carer_id), check_ins=check_ins.get(r.carer_id, []),
+            assessment_requests=requests.get(r.carer_id, []), insights=insights.get(r.pk, []),
+        )
+        for r in relationships
+    ]
+    basis = str(policy.CarerSpaceBasis.COORDINATOR)
+    shared = str(policy.CarerSpaceBasis.COORDINATOR_SHARED)
+    targets = []
+    for panel in panels:
+        if panel.needs is not None:
+            targets.append((f"carer_needs:{panel.needs.pk}", shared))
+        targets += [(f"wellbeing_check_in:{c.pk}", shared) for c in panel.check_ins]
+        targets += [(f"assessment_request:{a.pk}", basis) for a in panel.assessment_requests]
+        targets += [(f"carer_insight:{i.pk}", basis) for i in panel.insights]
+    # Not filed under the service user's record: whether a carer shared something is the
+    # carer's business, and the service user's "who has looked" list must not show it.
+    access_events_record(actor=viewer, action="carer_space.view", targets=targets)
+    return panels
+
+
+def insights_about_self(*, viewer: User, service_user: ServiceUser) -> list[CarerInsight]:
+    """For the service user on their own record: what their carers told their care
+    coordinator they know helps. Anyone else: []."""
+    if policy.record_basis(viewer, service_user) is not policy.Basis.SELF:
+        return []
+    return list(
+        policy.insights_visible_to(
+            viewer, CarerInsight.objects.filter(relationship__service_user=service_user)
+        ).select_related("relationship__carer")
+    )
+
+
+def insight_open(*, viewer: User, insight_id: int) -> tuple[CarerInsight,
+                                                               policy.CarerSpaceBasis]:
+    """One insight, for its author, the person it is about, or their coordinator (whose
+    read is audited). Anyone else: 404."""
+    insight, basis = policy.insight_for_viewer(viewer, insight_id)
+    if basis is policy.CarerSpaceBasis.COORDINATOR:
+        access_events_record(
+            actor=viewer, action="carer_insight.view",
+            targets=[(f"carer_insight:{insight.pk}", str(basis))],
+        )
+    return insight, basis

@@ -71,6 +71,10 @@ def effective_decision(
 
 
 def _effective(carer: Carer, item: PlanItem, today: dt.date) -> Effective | None:
+    if not CarerRelationship.objects.active().filter(
+        carer=carer, service_user_id=item.plan.service_user_id
+    ).exists():
+        return None  # a former carer keeps no grant, whatever the decisions said
     explicit = ItemConsent.objects.select_related("decision").filter(
         carer=carer, item=item).first()
     rule = SectionRule.objects.select_related("decision").filter(

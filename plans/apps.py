@@ -4,3 +4,8 @@ from django.apps import AppConfig
 class PlansConfig(AppConfig):
     name = "plans"
     verbose_name = "Plans"
+
+    def ready(self) -> None:
+        # Registers the "plan_version" PDF renderer and its download check with
+        # carecoord.exports (in the web process and in the Celery worker alike).
+        from plans import exports  # noqa: F401

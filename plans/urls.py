@@ -22,6 +22,8 @@ urlpatterns = [
     path("items/<int:item_id>/agree/", views.goal_agree, name="goal_agree"),
     path("items/<int:item_id>/progress/", views.progress_add, name="progress_add"),
     path("versions/<int:version_id>/", views.version_detail, name="version_detail"),
+    path("versions/<int:version_id>/pdf/", views.version_pdf_request,
+         name="version_pdf_request"),
     path("reviews/<int:review_id>/listened/", views.review_answer, name="review_answer"),
     path("suggestions/<int:suggestion_id>/<str:answer>/", views.suggestion_answer,
          name="suggestion_answer"),

@@ -17,9 +17,12 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from carecoord import exports
 from carecoord import selectors as record_selectors
+from carecoord.models import Export
 from consent import policy
 from consent.policy import Basis
+from plans import exports as plan_exports
 from plans import selectors, services
 from plans.forms import (
     DeclineForm,
@@ -379,6 +382,22 @@ def version_detail(request: HttpRequest, version_id: int) -> HttpResponse:
         "can_open_plan": policy.can_view_record(request.user, plan.service_user),
         "is_own": policy.record_basis(request.user, plan.service_user) is Basis.SELF,
     })
+
+
+@require_POST
+def version_pdf_request(request: HttpRequest, version_id: int) -> HttpResponse:
+    """Ask for a PDF of a version, made in the background with what this person may see
+    of it (the renderer asks the policy again, as them). Then "Your files" shows it."""
+    opened = selectors.version_open(viewer=request.user, version_id=version_id,
+                                    surface="version_pdf")
+    export = exports.export_request(
+        requested_by=request.user, kind=Export.Kind.PLAN_VERSION,
+        params={"version_id": opened.version.pk},
+        title=plan_exports.export_title(opened.version),
+    )
+    messages.success(request, f"“{export.title}” is being made as a PDF. It will be ready "
+                              "to download on this page shortly.")
+    return redirect("export_list")
 
 
 def version_diff(request: HttpRequest, plan_id: int, a: int, b: int) -> HttpResponse:

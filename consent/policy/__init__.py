@@ -298,8 +298,10 @@ def _carer_ids_for(viewer: Viewer, service_user_id: int | None = None) -> list[i
 def versions_visible_to(
     viewer: Viewer, queryset: QuerySet[PlanVersion] | None = None
 ) -> QuerySet[PlanVersion]:
-    """Versions of plans the viewer may read, and responsibility agreements that name the
-    viewer as a carer who must sign — while they still care for that person."""
+    """Versions of plans the viewer may read; responsibility agreements that name the
+    viewer as a carer who must sign, while they still care for that person; and, for a
+    carer, versions of plans with something shared with them (they read only the shared
+    entries: version_entries_visible_to)."""
     queryset = PlanVersion.objects.all() if queryset is None else queryset
     if not _signed_in(viewer):
         return queryset.none()
@@ -309,9 +311,12 @@ def versions_visible_to(
     still_caring = CarerRelationship.objects.active().filter(
         carer__user_id=viewer.pk, service_user=OuterRef("plan__service_user")
     )
+    something_shared = PlanItem.objects.filter(plan=OuterRef("plan")).filter(
+        _shared_with(viewer))
     return queryset.filter(
         Q(plan__in=plans_visible_to(viewer).values("pk"))
         | (Q(Exists(named_signer)) & Q(Exists(still_caring)))
+        | Q(Exists(something_shared))
     )
 
 

@@ -13,10 +13,12 @@ from django.db import transaction
 from django.test.utils import override_settings
 from django.utils import timezone
 
+from carecoord.demo_stuck import seed_stuck
 from carecoord.models import Allocation, Episode, Role, ServiceUser, Team, User
 from carecoord.services import role_grant
 from carers.models import Carer, CarerRelationship
 from consent.demo import seed_consent
+from peersupport.demo import seed_peersupport
 from plans.demo import seed_plans
 from plans.reminders import review_reminders_send
 
@@ -121,6 +123,8 @@ class Command(BaseCommand):
 
         seed_plans(password=DEMO_PASSWORD)
         seed_consent()
+        seed_stuck()
+        seed_peersupport()
 
     def _user(self, email: str, name: str, roles: list[str]) -> User:
         user = User.objects.filter(email=email).first()

@@ -1,0 +1,83 @@
+"""PDFs of the managers' audit reports, made in the background (carecoord.exports).
+
+The renderer runs inside a Celery task, as the manager who asked: it opens the report
+through the access policy again (someone who no longer manages the team gets no file:
+the export fails with a reason), writes the access event for this reading, and renders
+the same tables as the page — metadata only — into a tagged PDF (PDF/UA-1). The download
+check asks the policy again: the file downloads only while its requester still manages
+the team.
+"""
+
+from __future__ import annotations
+
+import weasyprint
+from django.http import Http404
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from carecoord import reports
+from carecoord.exports import export_check, export_renderer
+from carecoord.models import Export, User
+
+PDF_TEMPLATE = "carecoord/reports/report_pdf.html"
+
+
+class ReportExportRefusedError(Exception):
+    """The requester may not (or may no longer) read this team's reports."""
+
+
+class _NoFetching(weasyprint.URLFetcher):
+    """The PDF is built from the template alone: nothing is fetched, local or remote."""
+
+    def fetch(self, url, headers=None):
+        raise ValueError(f"Report PDFs load no resources ({url!r} refused).")
+
+
+def _opened(export: Export) -> reports.OpenedReport:
+    params = export.params
+    try:
+        return reports.report_open(
+            viewer=export.requested_by, team_id=int(params["team_id"]),
+            slug=str(params["report"]), period=reports.Period.from_params(params),
+            channel="pdf",
+        )
+    except (Http404, KeyError, TypeError, ValueError):
+        raise ReportExportRefusedError(
+            "No file was made: this is not a report you can read (you may no longer "
+            "manage the team)."
+        ) from None
+
+
+def report_pdf_html(opened: reports.OpenedReport) -> str:
+    result = reports.report_tables(opened, page_number=None, row_limit=reports.PDF_ROW_LIMIT)
+    return render_to_string(PDF_TEMPLATE, {
+        "team": opened.team,
+        "spec": opened.spec,
+        "period": opened.period,
+        "result": result,
+        "made_by": opened.viewer.display_name,
+        "made_at": timezone.localtime(),
+    })
+
+
+def html_to_pdf(html: str) -> bytes:
+    """A tagged, accessible PDF (PDF/UA-1: structure tags, language, title)."""
+    document = weasyprint.HTML(string=html, base_url="/", url_fetcher=_NoFetching())
+    return document.write_pdf(pdf_variant="pdf/ua-1")
+
+
+@export_renderer(Export.Kind.REPORT)
+def report_pdf(export: Export) -> bytes:
+    return html_to_pdf(report_pdf_html(_opened(export)))
+
+
+@export_check(Export.Kind.REPORT)
+def report_still_allowed(export: Export, viewer: User) -> bool:
+    """The requester still manages the team the report is about."""
+    if export.requested_by_id != viewer.pk:
+        return False
+    try:
+        team_id = int(export.params["team_id"])
+    except (KeyError, TypeError, ValueError):
+        return False
+    return reports.may_read_reports(viewer=viewer, team_id=team_id)

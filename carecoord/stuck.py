@@ -1,0 +1,325 @@
+""""Getting stuck" prompts: rules computed from the data, each with its reason in plain
+words. Thresholds are the service user's team's settings (`Team.stuck_*`).
+
+Prompts are worked out only for service users in care coordination (an open episode).
+For a whole caseload or team, `prompts_for` makes a fixed number of queries whatever
+the number of people: each rule's facts are fetched for everyone at once (aggregates,
+subqueries and one window query), then compared with the thresholds in Python.
+
+The rules, and where their boundaries lie ("more than N days" means N days is not
+enough; N + 1 is):
+
+1. No goal progress: the care plan has at least one live (not removed) goal, and the
+   most recent of the goals' latest progress dates — or, for a goal with no progress
+   yet, the date it was set — is more than `stuck_no_progress_days` days ago. A goal set
+   within that time, progress or not, keeps the prompt away.
+2. Review overdue: the care plan's next review date is before today (due today is not
+   overdue).
+3. Past planned end: the open episode's planned end is before today.
+4. Waiting for signatures: the latest version of any plan is not agreed, nobody declined
+   it, and it was proposed (local date) more than `stuck_awaiting_signature_days` ago.
+5. Carer's assessment waiting: an active carer of the service user has a carer's
+   assessment request, not completed, requested more than `stuck_assessment_days` ago.
+6. A carer's wellbeing falling: an active carer's last K check-ins (K is
+   `stuck_falling_check_ins`, at least 2) have strictly falling coping scores. Carers'
+   privacy wins: it fires only when the carer shared every one of those K check-ins with
+   the coordinator, and its reason never quotes them.
+7. A coordinator's caseload: at least `stuck_caseload_prompts` of their service users
+   have a prompt (see `coordinators_at_threshold`; shown to managers as counts only).
+
+Rules 5 and 6 are about carers, not the service user: they are never shown to the
+service user, whose own record shows rules 1–4 as invitations to talk.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import StrEnum
+from itertools import pairwise
+
+from django.db.models import Exists, F, Max, OuterRef, Window
+from django.db.models.functions import RowNumber
+from django.utils import dateformat, timezone
+
+from carecoord.models import Episode, ServiceUser, Team
+from carers.models import AssessmentRequest, CarerRelationship, WellbeingCheckIn
+from plans.models import Plan, PlanItem, PlanVersion, Signature
+from plans.sections import ItemType, PlanKind
+
+MIN_FALLING_CHECK_INS = 2
+
+
+class Rule(StrEnum):
+    NO_PROGRESS = "no_progress"
+    REVIEW_OVERDUE = "review_overdue"
+    PAST_PLANNED_END = "past_planned_end"
+    AWAITING_SIGNATURE = "awaiting_signature"
+    ASSESSMENT_WAITING = "assessment_waiting"
+    CARER_WELLBEING_FALLING = "carer_wellbeing_falling"
+
+
+RULE_ORDER = list(Rule)
+
+# Short tags for the caseload (always shown with the reason in words, never colour alone).
+TAGS = {
+    Rule.NO_PROGRESS: "No goal progress",
+    Rule.REVIEW_OVERDUE: "Review overdue",
+    Rule.PAST_PLANNED_END: "Longer than planned",
+    Rule.AWAITING_SIGNATURE: "Waiting for signatures",
+    Rule.ASSESSMENT_WAITING: "Carer's assessment waiting",
+    Rule.CARER_WELLBEING_FALLING: "Carer may be struggling",
+}
+
+# How plans are named inside a sentence ("your WRAP"), and at its start.
+_PLAN_WORDS = {
+    PlanKind.CARE_PLAN: "care plan",
+    PlanKind.WRAP: "WRAP",
+    PlanKind.RESPONSIBILITY_AGREEMENT: "responsibility agreement",
+}
+
+CARER_STRUGGLING_REASON = "A carer's own check-ins show they may be struggling"
+
+
+def rule_label(rule: Rule, team: Team) -> str:
+    """What a rule means, with the team's threshold: for managers' counts. No one's
+    details, only the rule."""
+    return {
+        Rule.NO_PROGRESS: f"No goal progress for more than {_days(team.stuck_no_progress_days)}",
+        Rule.REVIEW_OVERDUE: "Care plan review overdue",
+        Rule.PAST_PLANNED_END: "Care coordination past its planned end",
+        Rule.AWAITING_SIGNATURE: "A plan waiting for signatures for more than "
+                                 f"{_days(team.stuck_awaiting_signature_days)}",
+        Rule.ASSESSMENT_WAITING: "A carer's assessment not completed after "
+                                 f"{_days(team.stuck_assessment_days)}",
+        Rule.CARER_WELLBEING_FALLING: "A carer's wellbeing falling over "
+                                      f"{falling_check_ins(team)} check-ins they shared",
+    }[rule]
+
+
+@dataclass(frozen=True)
+class Prompt:
+    rule: Rule
+    # For the care coordinator: what the data shows, in plain words.
+    reason: str
+    # For the service user (rules 1–4 only): an invitation to talk. "{who}" is replaced
+    # by their care coordinator's name.
+    invitation_text: str = ""
+
+    @property
+    def tag(self) -> str:
+        return TAGS[self.rule]
+
+    def invitation(self, who: str) -> str:
+        return self.invitation_text.replace("{who}", who) if self.invitation_text else ""
+
+
+def falling_check_ins(team: Team) -> int:
+    """K: a fall needs at least two check-ins to be seen."""
+    return max(MIN_FALLING_CHECK_INS, team.stuck_falling_check_ins)
+
+
+def _days(count: int) -> str:
+    return f"{count} day{'' if count == 1 else 's'}"
+
+
+def _long_date(value: dt.date) -> str:
+    return dateformat.format(value, "j F Y")
+
+
+# --- The rules, one fact set at a time ----------------------------------------------------
+
+
+def no_progress(goals: list[tuple[dt.date, dt.date | None]], team: Team,
+                today: dt.date) -> Prompt | None:
+    """`goals`: (date set, latest progress date or None) for each live goal."""
+    if not goals:
+        return None
+    last = max(latest or set_on for set_on, latest in goals)
+    days = (today - last).days
+    if days <= team.stuck_no_progress_days:
+        return None
+    if any(latest is not None for _, latest in goals):
+        reason = f"No goal progress recorded for {_days(days)}"
+    else:
+        were = "s were" if len(goals) > 1 else " was"
+        reason = f"No goal progress recorded since the goal{were} set, {_days(days)} ago"
+    return Prompt(Rule.NO_PROGRESS, reason,
+                  "It has been a while since we looked at your goals together. You could talk "
+                  "about them with {who} at your next meeting.")
+
+
+def review_overdue(next_review_on: dt.date | None, today: dt.date) -> Prompt | None:
+    if next_review_on is None or next_review_on >= today:
+        return None
+    days = (today - next_review_on).days
+    return Prompt(Rule.REVIEW_OVERDUE,
+                  f"Care plan review overdue by {_days(days)} (it was due on "
+                  f"{_long_date(next_review_on)})",
+                  "It is time to look at your care plan together again. You could ask {who} "
+                  "to find a date for your review that suits you.")
+
+
+def past_planned_end(planned_end_on: dt.date, today: dt.date) -> Prompt | None:
+    if today <= planned_end_on:
+        return None
+    days = (today - planned_end_on).days
+    return Prompt(Rule.PAST_PLANNED_END,
+                  f"Care coordination is {_days(days)} past its planned end "
+                  f"({_long_date(planned_end_on)})",
+                  "Your care coordination has gone on longer than we first planned. You could "
+                  "talk with {who} about how things are going and what would help next.")
+
+
+def awaiting_signature(waiting: list[tuple[str, dt.date]], team: Team,
+                       today: dt.date) -> Prompt | None:
+    """`waiting`: (plan kind, date proposed) of each plan whose latest version is
+    awaiting signatures."""
+    over = sorted(((today - proposed_on).days, kind) for kind, proposed_on in waiting
+                  if (today - proposed_on).days > team.stuck_awaiting_signature_days)
+    if not over:
+        return None
+    days, kind = over[-1]
+    words = _PLAN_WORDS.get(kind, "plan")
+    reason = f"{words[0].upper()}{words[1:]} waiting for signatures for {_days(days)}"
+    if len(over) > 1:
+        others = len(over) - 1
+        reason += f" (and {others} other plan{'' if others == 1 else 's'})"
+    return Prompt(Rule.AWAITING_SIGNATURE, reason,
+                  f"Your {words} has been waiting for signatures for a while. If anything in "
+                  "it does not feel right, you could talk it through with {who}.")
+
+
+def assessment_waiting(requested: list[dt.date], team: Team, today: dt.date) -> Prompt | None:
+    """`requested`: request dates of the active carers' assessments not completed."""
+    if not requested:
+        return None
+    days = (today - min(requested)).days
+    if days <= team.stuck_assessment_days:
+        return None
+    return Prompt(Rule.ASSESSMENT_WAITING,
+                  f"A carer asked for a carer's assessment {_days(days)} ago and it has not "
+                  "been completed yet")
+
+
+def wellbeing_falling(newest_first: list[tuple[int, bool]], team: Team) -> Prompt | None:
+    """`newest_first`: (coping, shared with the coordinator) of one carer's latest
+    check-ins, newest first."""
+    k = falling_check_ins(team)
+    last = newest_first[:k]
+    if len(last) < k or not all(shared for _, shared in last):
+        return None
+    scores = [coping for coping, _ in reversed(last)]  # oldest first
+    if all(earlier > later for earlier, later in pairwise(scores)):
+        return Prompt(Rule.CARER_WELLBEING_FALLING, CARER_STRUGGLING_REASON)
+    return None
+
+
+# --- Everyone at once --------------------------------------------------------------------
+
+
+def prompts_for(service_users: Iterable[ServiceUser],
+                today: dt.date | None = None) -> dict[int, list[Prompt]]:
+    """Each service user's prompts (in rule order), by service user id. Service users not
+    in care coordination get none. A fixed number of queries for any number of people."""
+    today = today or timezone.localdate()
+    team_ids = {}
+    for service_user in service_users:
+        team_ids[service_user.pk] = service_user.team_id
+    result: dict[int, list[Prompt]] = {pk: [] for pk in team_ids}
+    if not team_ids:
+        return result
+    teams = Team.objects.in_bulk(set(team_ids.values()))
+
+    planned_end = dict(
+        Episode.objects.filter(service_user_id__in=team_ids, discharged_on__isnull=True)
+        .order_by().values_list("service_user_id", "planned_end_on")
+    )
+    ids = list(planned_end)
+    if not ids:
+        return result
+
+    goals: dict[int, list[tuple[dt.date, dt.date | None]]] = defaultdict(list)
+    for service_user_id, created_at, latest in (
+        PlanItem.objects.filter(plan__service_user_id__in=ids, plan__kind=PlanKind.CARE_PLAN,
+                                item_type=ItemType.GOAL, removed_at__isnull=True)
+        .order_by().annotate(latest=Max("progress__recorded_on"))
+        .values_list("plan__service_user_id", "created_at", "latest")
+    ):
+        goals[service_user_id].append((timezone.localdate(created_at), latest))
+
+    next_review = dict(
+        Plan.objects.filter(service_user_id__in=ids, kind=PlanKind.CARE_PLAN)
+        .order_by().values_list("service_user_id", "next_review_on")
+    )
+
+    # The latest version of each plan that is neither agreed nor declined (so "awaiting",
+    # as plans.services.version_status has it).
+    newer = PlanVersion.objects.filter(plan=OuterRef("plan"), number__gt=OuterRef("number"))
+    declined = Signature.objects.filter(version=OuterRef("pk"),
+                                        decision=Signature.Decision.DECLINED)
+    waiting: dict[int, list[tuple[str, dt.date]]] = defaultdict(list)
+    for service_user_id, kind, proposed_at in (
+        PlanVersion.objects.filter(plan__service_user_id__in=ids, agreed_at__isnull=True)
+        .exclude(Exists(newer)).exclude(Exists(declined)).order_by()
+        .values_list("plan__service_user_id", "plan__kind", "proposed_at")
+    ):
+        waiting[service_user_id].append((kind, timezone.localdate(proposed_at)))
+
+    carers: dict[int, list[int]] = defaultdict(list)
+    for service_user_id, carer_id in (
+        CarerRelationship.objects.active().filter(service_user_id__in=ids)
+        .order_by().values_list("service_user_id", "carer_id")
+    ):
+        carers[service_user_id].append(carer_id)
+    carer_ids = {carer_id for values in carers.values() for carer_id in values}
+
+    requested: dict[int, list[dt.date]] = defaultdict(list)
+    for carer_id, requested_on in (
+        AssessmentRequest.objects.filter(carer_id__in=carer_ids, completed_on__isnull=True)
+        .exclude(status=AssessmentRequest.Status.COMPLETED)
+        .order_by().values_list("carer_id", "requested_on")
+    ):
+        requested[carer_id].append(requested_on)
+
+    # Each carer's latest check-ins, newest first: as many as the largest K involved.
+    most = max(falling_check_ins(teams[team_ids[pk]]) for pk in ids)
+    check_ins: dict[int, list[tuple[int, bool]]] = defaultdict(list)
+    if carer_ids:
+        rows = (
+            WellbeingCheckIn.objects.filter(carer_id__in=carer_ids)
+            .annotate(position=Window(RowNumber(), partition_by=[F("carer_id")],
+                                      order_by=[F("created_at").desc(), F("pk").desc()]))
+            .filter(position__lte=most)
+            .order_by("carer_id", "position")
+            .values_list("carer_id", "coping", "shared_with_coordinator")
+        )
+        for carer_id, coping, shared in rows:
+            check_ins[carer_id].append((coping, shared))
+
+    for pk in ids:
+        team = teams[team_ids[pk]]
+        found = [
+            no_progress(goals[pk], team, today),
+            review_overdue(next_review.get(pk), today),
+            past_planned_end(planned_end[pk], today),
+            awaiting_signature(waiting[pk], team, today),
+            assessment_waiting(
+                [day for carer_id in carers[pk] for day in requested[carer_id]], team, today
+            ),
+            next(
+                (prompt for carer_id in carers[pk]
+                 if (prompt := wellbeing_falling(check_ins[carer_id], team))),
+                None,
+            ),
+        ]
+        result[pk] = [prompt for prompt in found if prompt is not None]
+    return result
+
+
+def coordinators_at_threshold(counts: dict[int, int], team: Team) -> set[int]:
+    """Rule 7: the coordinators (ids) with at least `stuck_caseload_prompts` service
+    users who have prompts."""
+    return {pk for pk, count in counts.items() if count >= team.stuck_caseload_prompts}

@@ -1,0 +1,107 @@
+"""Forms for the carer's own space. Plain words; nothing is shared unless the carer ticks
+the box that says so."""
+
+from __future__ import annotations
+
+from django import forms
+
+from carecoord.forms_rendering import NHSUKBoundField, NHSUKFormMixin
+
+SHARE_LABEL = "Let the care coordinators of the people I care for see this"
+
+
+
+class _ChoiceBoundField(NHSUKBoundField):
+    """A single checkbox is a choice, not an optional answer: no "(optional)"."""
+
+    @property
+    def nhsuk_label(self) -> str:
+        return str(self.label or "")
+
+
+class ShareField(forms.BooleanField):
+    bound_field_class = _ChoiceBoundField
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(label=SHARE_LABEL, required=False, **kwargs)
+
+
+COPING_CHOICES = [
+    (score, {0: "0 – not coping at all", 10: "10 – coping well"}.get(score, str(score)))
+    for score in range(11)
+]
+
+
+class CarerNeedsForm(NHSUKFormMixin, forms.Form):
+    own_needs = forms.CharField(
+        label="What you need as a carer",
+        required=False,
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text="For example, time for yourself, sleep, help with money, or someone to "
+                  "talk to.",
+    )
+    support_wanted = forms.CharField(
+        label="The support you would like",
+        required=False,
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text="Anything that would make caring easier for you.",
+    )
+    shared_with_coordinator = ShareField(
+        help_text="If you do not tick this, only you can see what you write here.",
+    )
+
+
+class WellbeingCheckInForm(NHSUKFormMixin, forms.Form):
+    coping = forms.TypedChoiceField(
+        label="How are you coping?",
+        choices=COPING_CHOICES,
+        coerce=int,
+        widget=forms.RadioSelect,
+        help_text="Choose a number from 0 to 10. There is no right or wrong answer.",
+        error_messages={"required": "Choose how you are coping, from 0 to 10"},
+    )
+    words = forms.CharField(
+        label="In your own words",
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="What has been on your mind, or what has helped.",
+    )
+    shared_with_coordinator = ShareField(
+        help_text="If you do not tick this, only you can see this check-in.",
+    )
+
+
+class AssessmentRequestForm(NHSUKFormMixin, forms.Form):
+    note = forms.CharField(
+        label="Anything you would like them to know",
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="For example, the best times to contact you.",
+    )
+
+
+class CarerInsightForm(NHSUKFormMixin, forms.Form):
+    text = forms.CharField(
+        label="What you know helps",
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 8}),
+        error_messages={"required": "Write what you know helps"},
+    )
+
+    def __init__(self, *args, service_user_name: str, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["text"].label = f"What you know helps {service_user_name}"
+        self.fields["text"].help_text = (
+            f"For example, early signs that {service_user_name} is struggling, what "
+            "calms them, or what has helped before."
+        )
+
+    def clean_text(self) -> str:
+        text = self.cleaned_data["text"].strip()
+        if not text:
+            raise forms.ValidationError("Write what you know helps")
+        return text

@@ -1,0 +1,188 @@
+"""PDFs of plan versions, made in the background (carecoord.exports) for the person who
+asked, showing exactly what that person may see of the version.
+
+The renderer runs inside a Celery task, as the requester: it opens the version through
+the access policy (a version they can no longer open renders nothing: the export fails
+with a reason), takes the entries the policy lets them read (everything for the record's
+readers; for a carer only the responsibilities they hold and what is shared with them),
+and records the ids of those entries in the export. The download check asks the policy
+again: the file downloads only while its requester may still open the version and still
+see every entry in it, so a carer's PDF stops downloading once a share is withdrawn.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import weasyprint
+from django.conf import settings
+from django.http import Http404
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.dateformat import format as date_format
+
+from carecoord.exports import export_check, export_renderer
+from carecoord.models import Export, User
+from carers.models import CarerRelationship
+from consent import policy
+from plans import selectors
+from plans.models import PlanVersion, RequiredSigner, Signature
+from plans.sections import PlanKind
+
+PDF_TEMPLATE = "plans/pdf/version.html"
+PDF_DIR = Path(settings.BASE_DIR) / "templates" / "plans" / "pdf"
+
+KIND_TITLE = {
+    PlanKind.CARE_PLAN: "Care plan",
+    PlanKind.WRAP: "WRAP",
+    PlanKind.RESPONSIBILITY_AGREEMENT: "Responsibility agreement",
+}
+
+
+class PlanExportRefusedError(Exception):
+    """The requester may not (or may no longer) see the version: no file is made."""
+
+
+def export_title(version: PlanVersion) -> str:
+    """The file's name on "Your files": "Care plan version 2 – Alex"."""
+    kind = KIND_TITLE.get(version.plan.kind, "Plan")
+    return f"{kind} version {version.number} – {version.plan.service_user.name}"
+
+
+def _version_for(requester: User, params: dict) -> PlanVersion:
+    try:
+        return policy.version_for_viewer(requester, int(params["version_id"]))
+    except (Http404, KeyError, TypeError, ValueError):
+        raise PlanExportRefusedError(
+            "No file was made: this plan version is not one you can see (it may have been "
+            "shared with you and then withdrawn, or you may no longer be allocated)."
+        ) from None
+
+
+def _status_text(status: str, version: PlanVersion,
+                 signatures: list[Signature]) -> tuple[str, str]:
+    """(short status, a sentence) in words, third person (the file may be printed)."""
+    if status == "agreed":
+        when = date_format(timezone.localtime(version.agreed_at), "j F Y")
+        return "Agreed", f"Agreed on {when}: everyone who had to sign it signed it."
+    if status == "declined":
+        names = [row["who"] for row in _signer_rows(version, signatures)
+                 if row["answer"] is not None
+                 and row["answer"].decision == Signature.Decision.DECLINED]
+        return ("Not signed", f"Not signed: {' and '.join(names) or 'someone'} did not sign "
+                              "it, and said why (see “Signatures”).")
+    if status == "replaced":
+        return "Not signed", "Not signed: a newer version was made before this one was agreed."
+    waiting = [row["who"] for row in _signer_rows(version, signatures) if row["answer"] is None]
+    detail = f" Waiting for: {', '.join(waiting)}." if waiting else ""
+    return "Waiting for signatures", f"Waiting for signatures.{detail}"
+
+
+def _signer_rows(version: PlanVersion, signatures: list[Signature]) -> list[dict]:
+    """Who must sign and what each did, naming everyone (no "you": it is a document)."""
+    service_user = version.plan.service_user
+    rows = []
+    for required in version.required_signers.all():
+        if required.role == RequiredSigner.Role.SERVICE_USER:
+            who = service_user.name
+            answer = next((s for s in signatures if s.role == required.role), None)
+        elif required.role == RequiredSigner.Role.COORDINATOR:
+            answer = next((s for s in signatures if s.role == required.role), None)
+            who = (answer.signer.display_name if answer is not None
+                   else f"A care coordinator allocated to {service_user.name}")
+        else:
+            who = required.carer.name
+            answer = next(
+                (s for s in signatures if s.role == required.role
+                 and getattr(getattr(s.signer, "carer_record", None), "pk", None)
+                 == required.carer_id),
+                None,
+            )
+        rows.append({"who": who, "role": required.get_role_display(), "answer": answer})
+    return rows
+
+
+def _shared_with(requester: User, version: PlanVersion) -> tuple[str, str]:
+    """For a carer (someone who is not one of the record's readers): ("Shared with Linda
+    Carer on 3 March 2026", "Linda Carer"); the line is printed on every page. Empty for
+    the record's readers."""
+    if policy.can_view_record(requester, version.plan.service_user):
+        return "", ""
+    relationship = (
+        policy.carer_relationships_visible_to(
+            requester,
+            CarerRelationship.objects.active().filter(
+                carer__user_id=requester.pk, service_user_id=version.plan.service_user_id),
+        )
+        .select_related("carer")
+        .first()
+    )
+    name = relationship.carer.name if relationship else requester.display_name
+    return f"Shared with {name} on {date_format(timezone.localdate(), 'j F Y')}", name
+
+
+class _NoFetching(weasyprint.URLFetcher):
+    """The PDF is built from the template alone: nothing is fetched, local or remote."""
+
+    def fetch(self, url, headers=None):
+        raise ValueError(f"Plan PDFs load no resources ({url!r} refused).")
+
+
+def version_pdf_html(*, requester: User, version: PlanVersion) -> tuple[str, list[int]]:
+    """The PDF's HTML as `requester` may see the version, and the ids of the entries in it."""
+    opened = selectors.version_view(viewer=requester, version=version)
+    plan = version.plan
+    signatures = list(selectors.version_signatures(version=version))
+    status_short, status_sentence = _status_text(opened.status, version, signatures)
+    shared_with, shared_with_name = _shared_with(requester, version)
+    html = render_to_string(PDF_TEMPLATE, {
+        "version": version,
+        "plan": plan,
+        "service_user": plan.service_user,
+        "kind_label": PlanKind(plan.kind).label,
+        "kind_title": KIND_TITLE.get(plan.kind, "Plan"),
+        "entries": opened.entries,
+        "status": opened.status,
+        "status_short": status_short,
+        "status_sentence": status_sentence,
+        "signer_rows": _signer_rows(version, signatures),
+        "carers": {r.pk: r for r in selectors.carer_relationships_for_plan(plan=plan)},
+        "shared_with": shared_with,
+        "shared_with_name": shared_with_name,
+        "made_at": timezone.localtime(),
+        "is_own": False,
+    })
+    return html, [entry["id"] for entry in opened.entries]
+
+
+def html_to_pdf(html: str) -> bytes:
+    """A tagged, accessible PDF (PDF/UA-1: structure tags, language, title)."""
+    document = weasyprint.HTML(string=html, base_url=str(PDF_DIR),
+                              url_fetcher=_NoFetching())
+    return document.write_pdf(pdf_variant="pdf/ua-1")
+
+
+@export_renderer(Export.Kind.PLAN_VERSION)
+def plan_version_pdf(export: Export) -> bytes:
+    requester = export.requested_by
+    version = _version_for(requester, export.params)
+    html, entry_ids = version_pdf_html(requester=requester, version=version)
+    content = html_to_pdf(html)
+    export.params["entry_ids"] = entry_ids
+    return content
+
+
+@export_check(Export.Kind.PLAN_VERSION)
+def plan_version_still_allowed(export: Export, viewer: User) -> bool:
+    """The requester may still open the version and still see every entry in the file."""
+    if export.requested_by_id != viewer.pk:
+        return False
+    entry_ids = export.params.get("entry_ids")
+    if not isinstance(entry_ids, list):
+        return False
+    try:
+        version = _version_for(viewer, export.params)
+    except PlanExportRefusedError:
+        return False
+    visible = {entry["id"] for entry in policy.version_entries_visible_to(viewer, version)}
+    return set(entry_ids) <= visible
