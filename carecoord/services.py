@@ -333,6 +333,10 @@ def carer_add(
 def carer_relationship_end(*, relationship: CarerRelationship, ended_by: User) -> None:
     relationship.ended_on = timezone.localdate()
     relationship.save(update_fields=["ended_on"])
+    # Imported here: consent's services build on this module (audit, notifications).
+    from consent.services import consent_relationship_ended
+
+    consent_relationship_ended(relationship=relationship, ended_by=ended_by)
     access_event_record(
         actor=ended_by, service_user=relationship.service_user, action="carer.end",
         target=f"carer_relationship:{relationship.pk}", basis="allocated care coordinator",

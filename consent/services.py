@@ -312,3 +312,36 @@ def consent_permissions_repair() -> list[Drift]:
             user_id=found.user_id, content_object_id=found.item_id
         ).delete()
     return drift
+
+
+def consent_relationship_ended(*, relationship: CarerRelationship, ended_by: User) -> int:
+    """When a carer relationship ends, every share with that carer is withdrawn — in the
+    history, not only in effect — so that if they are ever linked again they start with
+    nothing shared and the service user decides afresh. Called inside the transaction
+    that ends the relationship. Returns how many decisions were withdrawn."""
+    carer, service_user = relationship.carer, relationship.service_user
+    withdrawn = 0
+    basis = "The carer relationship ended."
+    for current in ItemConsent.objects.filter(
+        carer=carer, item__plan__service_user=service_user, decision__shared=True
+    ).select_related("item__plan", "decision"):
+        decision = ConsentDecision.objects.create(
+            service_user=service_user, carer=carer, plan=current.item.plan,
+            section=current.item.section, item=current.item, shared=False,
+            decided_by=ended_by, decided_as=DecidedAs.PROFESSIONAL, basis=basis)
+        ItemConsent.objects.filter(pk=current.pk).update(decision=decision)
+        withdrawn += 1
+    for rule in SectionRule.objects.filter(
+        carer=carer, plan__service_user=service_user, decision__shared=True
+    ).select_related("plan", "decision"):
+        decision = ConsentDecision.objects.create(
+            service_user=service_user, carer=carer, plan=rule.plan, section=rule.section,
+            item=None, shared=False, decided_by=ended_by, decided_as=DecidedAs.PROFESSIONAL,
+            basis=basis)
+        SectionRule.objects.filter(pk=rule.pk).update(decision=decision)
+        withdrawn += 1
+    if carer.user_id:
+        PlanItemUserObjectPermission.objects.filter(
+            user_id=carer.user_id, content_object__plan__service_user=service_user
+        ).delete()
+    return withdrawn

@@ -1,0 +1,138 @@
+"""Sharing one crisis-plan item with Mum, in Chromium, each person in their own browser
+context: the service user shares one crisis answer from their consent page and previews
+exactly what Mum sees; Mum signs in and sees that answer and not the other; the service
+user stops sharing it; Mum's next page load no longer shows it."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+from django.urls import reverse
+from playwright.sync_api import Page, expect
+
+from plans import services as plan_services
+from plans.sections import PlanKind
+from tests.browser.conftest import _safe_name, sign_in
+from tests.factories import PASSWORD
+from tests.plans.factories import prompt_item, write
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+SHARED_TITLE = "Early signs that I am becoming unwell"
+SHARED_ANSWER = "I stop answering my phone and sleep in the day."
+PRIVATE_TITLE = "My advance statement"
+PRIVATE_ANSWER = "I do not want to be given haloperidol."
+
+
+def _screenshot_on_failure(request, tmp_path, pages: dict[str, Page]) -> None:
+    report = getattr(request.node, "rep_call", None)
+    if report is None or not report.failed:
+        return
+    directory = Path(os.environ.get("TEST_ARTIFACTS_DIR") or tmp_path)
+    directory.mkdir(parents=True, exist_ok=True)
+    for who, page in pages.items():
+        path = directory / f"{_safe_name(request.node.nodeid)}-{who}.png"
+        try:
+            page.screenshot(path=str(path), full_page=True)
+        except Exception as error:  # a screenshot must not hide the failure
+            print(f"Could not save a screenshot to {path}: {error}")
+        else:
+            print(f"Screenshot of the failure ({who}): {path}")
+
+
+@pytest.fixture
+def crisis_plan(live_world):
+    """The service user's care plan, started by their coordinator, with two crisis
+    answers written; their carer is called Mum."""
+    carer = live_world.carer_relationship.carer
+    carer.preferred_name = "Mum"
+    carer.save()
+    plan = plan_services.plan_create(service_user=live_world.service_user,
+                                     kind=PlanKind.CARE_PLAN, created_by=live_world.coordinator)
+    write(prompt_item(plan, "early_signs"), live_world.service_user_account, SHARED_ANSWER)
+    write(prompt_item(plan, "advance_statement"), live_world.service_user_account,
+          PRIVATE_ANSWER)
+    return plan
+
+
+@pytest.fixture
+def service_user_and_carer(request, tmp_path, browser, live_server, live_world, crisis_plan):
+    contexts = [browser.new_context(), browser.new_context()]
+    service_user, carer = (context.new_page() for context in contexts)
+    try:
+        for page in (service_user, carer):
+            page.set_default_timeout(10_000)
+        sign_in(service_user, live_server, live_world.service_user_account.email, PASSWORD)
+        sign_in(carer, live_server, live_world.carer_account.email, PASSWORD)
+        yield service_user, carer
+        _screenshot_on_failure(request, tmp_path, {"service-user": service_user,
+                                                   "carer": carer})
+    finally:
+        for context in contexts:
+            context.close()
+
+
+def _button(page: Page, verb: str, title: str):
+    """An item's button: "<verb>" and, visually hidden, "“<title>” with Mum"."""
+    return page.get_by_role("button", name=re.compile(
+        rf"^{re.escape(verb)}\s*“{re.escape(title)}”\s*with Mum$"))
+
+
+def test_a_service_user_shares_one_crisis_item_previews_it_and_withdraws_it(
+    service_user_and_carer, live_server, live_world
+):
+    service_user, carer = service_user_and_carer
+    name = live_world.service_user.name
+
+    # The service user opens their consent page from their record ...
+    service_user.goto(
+        f"{live_server.url}{reverse('service_user_detail', args=[live_world.service_user.pk])}")
+    service_user.get_by_role("link", name="Choose what your carers can see").click()
+    expect(service_user.get_by_role("heading", name="Who can see your plans", level=1)) \
+        .to_be_visible()
+    service_user.get_by_role("link", name="What Mum can see").click()
+    expect(service_user.get_by_role("heading", name="What Mum can see", level=1)).to_be_visible()
+
+    # ... and shares one crisis answer, and only that one, with Mum.
+    _button(service_user, "Share", SHARED_TITLE).click()
+    expect(service_user.get_by_text(f"Mum can now see “{SHARED_TITLE}”.")).to_be_visible()
+    expect(_button(service_user, "Stop sharing", SHARED_TITLE)).to_be_visible()
+    expect(_button(service_user, "Share", PRIVATE_TITLE)).to_be_visible()
+
+    # "See exactly what Mum sees": that answer, and nothing else from the crisis plan.
+    service_user.get_by_role("link", name="See exactly what Mum sees").first.click()
+    expect(service_user.get_by_role("heading", name="What Mum sees", level=1)).to_be_visible()
+    expect(service_user.get_by_text(SHARED_ANSWER)).to_be_visible()
+    expect(service_user.get_by_role("heading", name=SHARED_TITLE)).to_be_visible()
+    expect(service_user.get_by_text(PRIVATE_ANSWER)).to_have_count(0)
+    expect(service_user.get_by_text(PRIVATE_TITLE)).to_have_count(0)
+
+    # Mum signs in and finds it from her home page: that item and not the other.
+    carer.goto(f"{live_server.url}/")
+    carer.get_by_role("link", name=f"What {name} has shared with you").click()
+    expect(carer.get_by_role("heading", name=f"What {name} has shared with you", level=1)) \
+        .to_be_visible()
+    expect(carer.get_by_role("heading", name=SHARED_TITLE)).to_be_visible()
+    expect(carer.get_by_text(SHARED_ANSWER)).to_be_visible()
+    expect(carer.get_by_text(PRIVATE_ANSWER)).to_have_count(0)
+    expect(carer.get_by_text(PRIVATE_TITLE)).to_have_count(0)
+    carer_url = carer.url
+
+    # The service user stops sharing it ...
+    service_user.get_by_role("link", name="Change what Mum can see").click()
+    _button(service_user, "Stop sharing", SHARED_TITLE).click()
+    expect(service_user.get_by_text(f"Mum can no longer see “{SHARED_TITLE}”.")) \
+        .to_be_visible()
+    expect(_button(service_user, "Share", SHARED_TITLE)).to_be_visible()
+
+    # ... and Mum's next page load no longer shows it.
+    carer.reload()
+    assert carer.url == carer_url
+    expect(carer.get_by_text(f"{name} has not shared anything from their plans with you."))\
+        .to_be_visible()
+    expect(carer.get_by_text(SHARED_ANSWER)).to_have_count(0)
+    expect(carer.get_by_text(SHARED_TITLE)).to_have_count(0)
+    expect(carer.get_by_text(PRIVATE_ANSWER)).to_have_count(0)
