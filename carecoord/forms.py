@@ -269,7 +269,8 @@ def _threshold_input() -> forms.TextInput:
 
 
 class TeamThresholdsForm(NHSUKFormMixin, forms.ModelForm):
-    """A team's "getting stuck" thresholds, set by its managers."""
+    """A team's "getting stuck" thresholds and review reminder windows, set by its
+    managers."""
 
     stuck_no_progress_days = forms.IntegerField(
         label="No goal progress for more than this many days", min_value=1, max_value=730,
@@ -308,10 +309,26 @@ class TeamThresholdsForm(NHSUKFormMixin, forms.ModelForm):
                         "invalid": "Enter a whole number of service users, like 3"},
     )
 
+    reminder_due_soon_days = forms.IntegerField(
+        label="Remind about a care plan review this many days before it", min_value=0,
+        max_value=90, widget=_threshold_input(),
+        help_text="The care coordinator and the service user are reminded once at this "
+                  "point, again on the day, and once more if it is missed.",
+        error_messages={"required": "Enter a number of days",
+                        "invalid": "Enter a whole number of days, like 14"},
+    )
+    reminder_overdue_days = forms.IntegerField(
+        label="Remind about a missed review this many days after it was due", min_value=1,
+        max_value=90, widget=_threshold_input(),
+        error_messages={"required": "Enter a number of days",
+                        "invalid": "Enter a whole number of days, like 7"},
+    )
+
     class Meta:
         model = Team
         fields = ["stuck_no_progress_days", "stuck_awaiting_signature_days",
-                  "stuck_assessment_days", "stuck_falling_check_ins", "stuck_caseload_prompts"]
+                  "stuck_assessment_days", "stuck_falling_check_ins", "stuck_caseload_prompts",
+                  "reminder_due_soon_days", "reminder_overdue_days"]
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)

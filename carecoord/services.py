@@ -208,6 +208,18 @@ def service_user_update(
     return current
 
 
+@transaction.atomic
+def team_settings_update(*, team: Team, changed_by: User, **settings_: int) -> Team:
+    """A team's thresholds for prompts and reminders (its managers decide)."""
+    for field, value in settings_.items():
+        setattr(team, field, value)
+    team.full_clean()
+    team.save(update_fields=list(settings_))
+    access_event_record(actor=changed_by, action="team.settings", target=f"team:{team.pk}",
+                        basis="team manager")
+    return team
+
+
 # --- Episodes and allocations ---------------------------------------------------------
 
 

@@ -342,7 +342,8 @@ def team_settings(request: HttpRequest, team_id: int) -> HttpResponse:
     team = policy.team_for_manager(request.user, team_id)
     form = TeamThresholdsForm(request.POST or None, instance=team)
     if request.method == "POST" and form.is_valid():
-        form.save()
-        messages.success(request, "The team's settings for prompts have been saved.")
+        services.team_settings_update(team=team, changed_by=request.user,
+                                      **form.cleaned_data)
+        messages.success(request, "The team's settings have been saved.")
         return redirect("team_detail", team.pk)
     return render(request, "carecoord/team_settings.html", {"form": form, "team": team})

@@ -502,13 +502,15 @@ def test_team_settings_change_the_thresholds_and_the_prompts(world):
     response = client.post(settings_url(world.team), {
         "stuck_no_progress_days": "30", "stuck_awaiting_signature_days": "14",
         "stuck_assessment_days": "21", "stuck_falling_check_ins": "4",
-        "stuck_caseload_prompts": "5"})
+        "stuck_caseload_prompts": "5", "reminder_due_soon_days": "10",
+        "reminder_overdue_days": "3"})
     assert response.status_code == 302
     assert response["Location"] == f"/teams/{world.team.pk}/"
     world.team.refresh_from_db()
     assert (world.team.stuck_no_progress_days, world.team.stuck_awaiting_signature_days,
             world.team.stuck_assessment_days, world.team.stuck_falling_check_ins,
             world.team.stuck_caseload_prompts) == (30, 14, 21, 4, 5)
+    assert (world.team.reminder_due_soon_days, world.team.reminder_overdue_days) == (10, 3)
     assert "No goal progress recorded for 45 days." in home(world)
     assert "No goal progress for more than 30 days" in team_page(world)
 
