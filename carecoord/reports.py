@@ -32,6 +32,7 @@ from carecoord.models import AccessEvent, Allocation, Episode, Team, User
 from carecoord.services import access_event_record
 from consent import policy
 from consent.models import ConsentDecision
+from peersupport.models import OfferKind, Signposting, TakenUp
 from plans.models import Plan, PlanVersion, Review, Signature
 from plans.sections import PlanKind
 
@@ -68,6 +69,9 @@ REPORTS: dict[str, ReportSpec] = {
                    "coordinator and each month. Scores only, never comments."),
         ReportSpec("episodes-past-end", "Episodes past their planned end",
                    "Episodes of care that went on past their planned end in the period."),
+        ReportSpec("signposting", "Signposting to peer support and education",
+                   "How many opportunities were offered in the period, by kind, and how "
+                   "many were taken up. Counts only."),
     )
 }
 
@@ -700,6 +704,52 @@ def _episode_csv(opened: OpenedReport) -> tuple[list[str], Iterator[tuple]]:
     ])
 
 
+# --- 7. Signposting ----------------------------------------------------------------------
+
+SIGNPOSTING_COLUMNS = ["Kind of opportunity", "Offered", "Taken up", "Not taken up",
+                       "Not decided yet"]
+
+
+def signposting(opened: OpenedReport) -> list[tuple[str, int, int, int, int]]:
+    """Offers made to the team's service users in the period, by kind of opportunity."""
+    rows = (
+        Signposting.objects.filter(service_user__team=opened.team,
+                                   offered_on__gte=opened.period.start,
+                                   offered_on__lte=opened.period.end)
+        .values("offer__kind")
+        .annotate(
+            n_offered=Count("pk"),
+            n_yes=Count("pk", filter=Q(taken_up=TakenUp.YES)),
+            n_no=Count("pk", filter=Q(taken_up=TakenUp.NO)),
+            n_not_yet=Count("pk", filter=Q(taken_up=TakenUp.NOT_YET)),
+        )
+        .order_by("offer__kind")
+    )
+    labels = dict(OfferKind.choices)
+    result = [(labels.get(r["offer__kind"], r["offer__kind"]), r["n_offered"], r["n_yes"],
+               r["n_no"], r["n_not_yet"]) for r in rows]
+    totals = [sum(r[i] for r in result) for i in range(1, 5)]
+    return [*result, ("All kinds", *totals)]
+
+
+def _signposting_tables(opened: OpenedReport, page_number, row_limit) -> ReportTables:
+    rows = signposting(opened)
+    table = Table(
+        caption=f"Opportunities offered to {opened.team.name}'s service users",
+        columns=[Column(SIGNPOSTING_COLUMNS[0])]
+        + [Column(label, numeric=True) for label in SIGNPOSTING_COLUMNS[1:]],
+        rows=[list(r) for r in rows] if rows[-1][1] else [],
+        empty_text="Nobody was offered an opportunity from the directory in this period.",
+    )
+    return ReportTables(tables=[table], notes=[
+        "Counted by the date the opportunity was offered; 'taken up' is as recorded now.",
+    ])
+
+
+def _signposting_csv(opened: OpenedReport) -> tuple[list[str], Iterator[tuple]]:
+    return SIGNPOSTING_COLUMNS, iter(signposting(opened))
+
+
 _TABLES = {
     "access-events": _access_tables,
     "review-compliance": _compliance_tables,
@@ -707,6 +757,7 @@ _TABLES = {
     "consent-changes": _consent_tables,
     "listened": _listened_tables,
     "episodes-past-end": _episode_tables,
+    "signposting": _signposting_tables,
 }
 _CSV = {
     "access-events": _access_csv,
@@ -715,6 +766,7 @@ _CSV = {
     "consent-changes": _consent_csv,
     "listened": _listened_csv,
     "episodes-past-end": _episode_csv,
+    "signposting": _signposting_csv,
 }
 
 

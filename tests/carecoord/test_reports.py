@@ -688,3 +688,32 @@ def test_another_team_is_not_reported(world):
     today = timezone.localdate()
     assert all("Stranger Person" not in row for row in csv_rows(world, "access-events",
                                                                  today, today))
+
+
+def test_signposting_counts_offers_in_the_period_by_kind(world):
+    from peersupport.models import OfferKind, Signposting, TakenUp
+    from tests.peersupport.helpers import make_offer
+
+    day = dt.date(2026, 6, 1)
+    group = make_offer("Hearing Voices group", kind=OfferKind.PEER_SUPPORT_GROUP)
+    course = make_offer("WRAP course", kind=OfferKind.COURSE)
+    other_team_user = ServiceUserFactory(team=world.other_team)
+
+    def offered(offer, on, taken_up, service_user=world.service_user):
+        Signposting.objects.create(service_user=service_user, offer=offer, offered_on=on,
+                                   taken_up=taken_up, offered_by=world.coordinator,
+                                   outcome="SECRET-CLINICAL outcome")
+
+    offered(group, day, TakenUp.YES)
+    offered(group, day + dt.timedelta(days=3), TakenUp.NO)
+    offered(course, day + dt.timedelta(days=30), TakenUp.NOT_YET)
+    offered(course, day - dt.timedelta(days=1), TakenUp.YES)  # before the period
+    offered(group, day, TakenUp.YES, service_user=other_team_user)  # another team
+
+    rows = csv_rows(world, "signposting", day, day + dt.timedelta(days=30))
+    assert rows[0] == reports.SIGNPOSTING_COLUMNS
+    by_kind = {row[0]: row[1:] for row in rows[1:]}
+    assert by_kind[dict(OfferKind.choices)[OfferKind.PEER_SUPPORT_GROUP]] == ["2", "1", "1", "0"]
+    assert by_kind[dict(OfferKind.choices)[OfferKind.COURSE]] == ["1", "0", "0", "1"]
+    assert by_kind["All kinds"] == ["3", "1", "1", "1"]
+    assert "SECRET-CLINICAL" not in str(rows)
