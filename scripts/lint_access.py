@@ -1,7 +1,8 @@
 #!/usr/bin/env python
 """Flag code that reaches sensitive data without asking the access policy.
 
-- In views.py, api.py and tasks.py: `<SensitiveModel>.objects` and `get_object_or_404(`.
+- In views.py, api.py, tasks.py (and *_views.py, template tags): `<SensitiveModel>.objects`
+  and `get_object_or_404(`.
   Those modules must call selectors or the policy, which take `viewer=`.
 - Anywhere outside consent/: importing django-guardian. Only the consent app reads or
   writes object permissions.
@@ -34,8 +35,8 @@ def surface_files() -> list[Path]:
     files = []
     for app in APPS:
         for path in (ROOT / app).rglob("*.py"):
-            in_package = path.parent.name in {"views", "api", "tasks"}
-            if path.name in SURFACE_MODULES or in_package:
+            in_package = path.parent.name in {"views", "api", "tasks", "templatetags"}
+            if path.name in SURFACE_MODULES or path.name.endswith("_views.py") or in_package:
                 files.append(path)
     return files
 
