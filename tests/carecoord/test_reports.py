@@ -436,12 +436,17 @@ def test_a_manager_reads_only_their_own_teams_reports(world):
 # --- The streamed CSV ---------------------------------------------------------------------
 
 
+EVENTS = 100_000  # as the issue asks; memory is measured in benchmarks/, not here
+
+
 def test_the_access_events_csv_is_streamed_row_by_row(world):
     today = timezone.localdate()
-    services.access_events_record(
-        actor=world.coordinator, service_user=world.service_user, action="plan.view",
-        targets=[(f"plan_item:{n}", "allocated care coordinator") for n in range(2000)],
-    )
+    for start in range(0, EVENTS, 20_000):
+        services.access_events_record(
+            actor=world.coordinator, service_user=world.service_user, action="plan.view",
+            targets=[(f"plan_item:{n}", "allocated care coordinator")
+                     for n in range(start, start + 20_000)],
+        )
     response = client_for(world.manager).get(
         f"/teams/{world.team.pk}/reports/access-events/csv/",
         {"start": str(today - dt.timedelta(days=1)), "end": str(today)})
@@ -450,13 +455,16 @@ def test_the_access_events_csv_is_streamed_row_by_row(world):
     assert response.streaming
     assert response["Cache-Control"] == "private, no-store"
     assert "attachment;" in response["Content-Disposition"]
-    chunks = list(response.streaming_content)
-    assert len(chunks) == 2001  # one chunk per row: nothing is gathered up first
-    text = b"".join(chunks).decode("utf-8-sig")
-    lines = text.splitlines()
-    assert len(lines) == 2001
-    assert lines[0] == "When,Who,Whose record,Action,Basis"
-    assert all(",Sam Coordinator,Alex Service,plan.view," in line for line in lines[1:])
+    chunks = iter(response.streaming_content)
+    header = next(chunks).decode("utf-8-sig")
+    assert header.strip() == "When,Who,Whose record,Action,Basis"
+    rows = 0
+    for chunk in chunks:  # one chunk per row: nothing is gathered up first
+        assert chunk.count(b"\n") == 1
+        if rows % 10_000 == 0:
+            assert b",Sam Coordinator,Alex Service,plan.view," in chunk
+        rows += 1
+    assert rows == EVENTS
 
 
 def test_the_csv_reads_the_events_in_chunks_from_the_database(world):
