@@ -243,7 +243,8 @@ def story_send_back(*, story: RecoveryStory, moderator: User, reason: str,
 
 @transaction.atomic
 def story_withdraw(*, story: RecoveryStory, withdrawn_by: User) -> RecoveryStory:
-    """Its author takes it back, whatever state it is in; nobody else reads it from now."""
+    """Its author takes it back, whatever state it is in: off the site at once; only the
+    author and moderators can still read it."""
     story = _locked(story)
     if story.author_id != withdrawn_by.pk:
         raise StoryActionError("Only its author can withdraw a story.")

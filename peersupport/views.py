@@ -285,8 +285,8 @@ def story_withdraw(request: HttpRequest, story_id: int) -> HttpResponse:
     if not policy.can_withdraw_story(request.user, story):
         raise Http404
     services.story_withdraw(story=story, withdrawn_by=request.user)
-    messages.success(request, f"“{story.title}” has been withdrawn. Nobody else can read it "
-                              "now.")
+    messages.success(request, f"“{story.title}” has been withdrawn and is no longer on the "
+                              "site. Only you and the people who approve stories can read it.")
     return redirect("own_stories")
 
 

@@ -23,6 +23,7 @@ from rest_framework.views import APIView
 
 from carecoord import selectors as record_selectors
 from carecoord.api import api_view
+from carecoord.models import User
 from consent import policy
 from plans import selectors, services
 from plans.models import PlanItem, Signature
@@ -498,18 +499,22 @@ class VersionOutput(VersionSummaryOutput):
         return RequiredSignerOutput(signers, many=True).data
 
     def get_signatures(self, opened: OpenedVersion) -> list:
-        return SignatureOutput(selectors.version_signatures(version=opened.version),
-                               many=True).data
+        viewer = self.context["viewer"]
+        return SignatureOutput(
+            selectors.version_signatures(viewer=viewer, version=opened.version), many=True
+        ).data
 
     def get_can_sign(self, opened: OpenedVersion) -> bool:
         return (opened.signer_role is not None and not opened.already_answered
                 and opened.status in ("awaiting", "declined"))
 
 
-def _version_response(opened: OpenedVersion, *, status_code: int = status.HTTP_200_OK,
+def _version_response(opened: OpenedVersion, *, viewer: User,
+                      status_code: int = status.HTTP_200_OK,
                       location: bool = False) -> Response:
     headers = {"Location": reverse("api_version", args=[opened.version.pk])} if location else {}
-    return Response(VersionOutput(opened).data, status=status_code, headers=headers)
+    return Response(VersionOutput(opened, context={"viewer": viewer}).data, status=status_code,
+                    headers=headers)
 
 
 class PlanVersionsApi(PlansApi):
@@ -527,7 +532,7 @@ class PlanVersionsApi(PlansApi):
         except services.PlanActionError as error:
             raise Conflict(str(error)) from error
         return _version_response(
-            selectors.version_view(viewer=request.user, version=version),
+            selectors.version_view(viewer=request.user, version=version), viewer=request.user,
             status_code=status.HTTP_201_CREATED, location=True,
         )
 
@@ -536,7 +541,7 @@ class VersionDetailApi(PlansApi):
     def get(self, request: Request, version_id: int) -> Response:
         opened = selectors.version_open(viewer=request.user, version_id=version_id,
                                         surface="api.plan_version")
-        return _version_response(opened)
+        return _version_response(opened, viewer=request.user)
 
 
 class VersionSignatureApi(PlansApi):
@@ -580,7 +585,8 @@ class VersionSignatureApi(PlansApi):
         version = signature.version
         # Signing is only possible on the latest version, so it cannot be "replaced".
         answered = selectors.version_view(viewer=request.user, version=version)
-        return _version_response(answered, status_code=status.HTTP_201_CREATED)
+        return _version_response(answered, viewer=request.user,
+                                 status_code=status.HTTP_201_CREATED)
 
 
 # --- Reviews --------------------------------------------------------------------------

@@ -132,7 +132,7 @@ def version_pdf_html(*, requester: User, version: PlanVersion) -> tuple[str, lis
     """The PDF's HTML as `requester` may see the version, and the ids of the entries in it."""
     opened = selectors.version_view(viewer=requester, version=version)
     plan = version.plan
-    signatures = list(selectors.version_signatures(version=version))
+    signatures = selectors.version_signatures(viewer=requester, version=version)
     status_short, status_sentence = _status_text(opened.status, version, signatures)
     shared_with, shared_with_name = _shared_with(requester, version)
     html = render_to_string(PDF_TEMPLATE, {

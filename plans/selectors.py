@@ -175,7 +175,8 @@ class OpenedVersion:
 def version_open(*, viewer: User, version_id: int, surface: str) -> OpenedVersion:
     version = policy.version_for_viewer(viewer, version_id)
     basis = policy.record_basis(viewer, version.plan.service_user)
-    _audit_read(viewer, version.plan.service_user, basis or "named signer", surface,
+    _audit_read(viewer, version.plan.service_user,
+                basis or policy.version_basis_for_carer(viewer, version), surface,
                 f"plan_version:{version.pk}")
     return version_view(viewer=viewer, version=version)
 
@@ -193,8 +194,16 @@ def version_view(*, viewer: User, version: PlanVersion) -> OpenedVersion:
     )
 
 
-def version_signatures(*, version: PlanVersion) -> QuerySet[Signature]:
-    return version.signatures.select_related("signer__carer_record").order_by("signed_at")
+def version_signatures(*, viewer: User, version: PlanVersion) -> list[Signature]:
+    """The answers on a version. Reasons for not signing are blanked for viewers who
+    may not read them (a carer), on every surface that shows signatures."""
+    signatures = list(
+        version.signatures.select_related("signer__carer_record").order_by("signed_at")
+    )
+    if not policy.can_read_signature_reasons(viewer, version):
+        for signature in signatures:
+            signature.reason = ""
+    return signatures
 
 
 @dataclass

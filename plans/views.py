@@ -377,7 +377,7 @@ def version_detail(request: HttpRequest, version_id: int) -> HttpResponse:
         "sign_form": sign_form,
         "decline_form": decline_form,
         "form": failed_form,  # base.html puts "Error:" in the title when it has errors
-        "signatures": selectors.version_signatures(version=version),
+        "signatures": selectors.version_signatures(viewer=request.user, version=version),
         "carers": {r.pk: r for r in selectors.carer_relationships_for_plan(plan=plan)},
         "can_open_plan": policy.can_view_record(request.user, plan.service_user),
         "is_own": policy.record_basis(request.user, plan.service_user) is Basis.SELF,

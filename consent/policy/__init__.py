@@ -343,6 +343,20 @@ def version_entries_visible_to(viewer: Viewer, version: PlanVersion) -> list[dic
     ]
 
 
+def version_basis_for_carer(viewer: Viewer, version: PlanVersion) -> str:
+    """Why a carer may open this version, for the audit trail."""
+    if RequiredSigner.objects.filter(version=version, role=RequiredSigner.Role.CARER,
+                                     carer__user_id=viewer.pk).exists():
+        return "carer named as holding a responsibility"
+    return str(Basis.CARER_CONSENT)
+
+
+def can_read_signature_reasons(viewer: Viewer, version: PlanVersion) -> bool:
+    """Why someone did not sign is their own words about the whole plan: for the
+    record's readers only, never for a carer who sees part of it."""
+    return can_view_record(viewer, version.plan.service_user)
+
+
 def version_for_viewer(viewer: Viewer, version_id: int) -> PlanVersion:
     version = (
         versions_visible_to(viewer, PlanVersion.objects.select_related("plan__service_user"))

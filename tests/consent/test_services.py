@@ -732,3 +732,27 @@ def test_items_shared_with_a_carer_of_someone_else_do_not_leak_between_people(
     # Another carer of the first person sees none of it.
     stranger = UserFactory()
     assert visible(stranger) == set()
+
+
+def test_a_carer_never_reads_why_the_service_user_did_not_sign(world, carer, care_plan):
+    from plans.exports import version_pdf_html
+
+    item = crisis(care_plan)
+    write(item, world.coordinator, "I stop sleeping.")
+    share(world, item, carer)
+    version = plan_services.version_propose(plan=care_plan, proposed_by=world.coordinator)
+    plan_services.version_decline(version=version, signer=world.service_user_account,
+                                  role="service_user", reason="SECRET-REASON in my words")
+
+    as_carer = client_for(world.carer_account)
+    page = as_carer.get(f"/plans/versions/{version.pk}/")
+    api = as_carer.get(f"/api/v1/versions/{version.pk}/")
+    assert page.status_code == api.status_code == 200
+    assert "I stop sleeping." in page.content.decode()
+    assert "SECRET-REASON" not in page.content.decode()
+    assert "SECRET-REASON" not in api.content.decode()
+    html, _ = version_pdf_html(requester=world.carer_account, version=version)
+    assert "SECRET-REASON" not in html
+    # The record's readers still read it.
+    coordinator_page = client_for(world.coordinator).get(f"/plans/versions/{version.pk}/")
+    assert "SECRET-REASON" in coordinator_page.content.decode()
