@@ -65,18 +65,26 @@ def _screenshot_on_failure(request, tmp_path):
     # is closed.
     page = request.getfixturevalue("page")
     yield
+    screenshots_on_failure(request, tmp_path, {"": page})
+
+
+def screenshots_on_failure(request, tmp_path, pages: dict) -> None:
+    """If the test failed, a full-page screenshot of each person's page, into
+    TEST_ARTIFACTS_DIR (kept by scripts/test.sh) or the test's tmp_path."""
     report = getattr(request.node, "rep_call", None)
     if report is None or not report.failed:
         return
     directory = Path(os.environ.get("TEST_ARTIFACTS_DIR") or tmp_path)
     directory.mkdir(parents=True, exist_ok=True)
-    path = directory / f"{_safe_name(request.node.nodeid)}.png"
-    try:
-        page.screenshot(path=str(path), full_page=True)
-    except Exception as error:  # a screenshot must not hide the failure
-        print(f"Could not save a screenshot to {path}: {error}")
-    else:
-        print(f"Screenshot of the failure: {path}")
+    for who, page in pages.items():
+        suffix = f"-{who}" if who else ""
+        path = directory / f"{_safe_name(request.node.nodeid)}{suffix}.png"
+        try:
+            page.screenshot(path=str(path), full_page=True)
+        except Exception as error:  # a screenshot must not hide the failure
+            print(f"Could not save a screenshot to {path}: {error}")
+        else:
+            print(f"Screenshot of the failure: {path}")
 
 
 # --- Committed data for the live server ---------------------------------------------------

@@ -5,17 +5,15 @@ carer sees that it was offered."""
 
 from __future__ import annotations
 
-import os
 import re
-from pathlib import Path
 
 import pytest
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateformat import format as date_format
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 
-from tests.browser.conftest import _safe_name, sign_in
+from tests.browser.conftest import screenshots_on_failure, sign_in
 from tests.factories import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -44,26 +42,11 @@ def carer_and_coordinator(request, tmp_path, browser, live_server, live_world):
         sign_in(carer, live_server, live_world.carer_account.email, PASSWORD)
         sign_in(coordinator, live_server, live_world.coordinator.email, PASSWORD)
         yield carer, coordinator, console
-        _screenshot_on_failure(request, tmp_path, {"carer": carer, "coordinator": coordinator})
+        screenshots_on_failure(request, tmp_path, {"carer": carer, "coordinator": coordinator})
     finally:
         for context in contexts:
             context.close()
 
-
-def _screenshot_on_failure(request, tmp_path, pages: dict[str, Page]) -> None:
-    report = getattr(request.node, "rep_call", None)
-    if report is None or not report.failed:
-        return
-    directory = Path(os.environ.get("TEST_ARTIFACTS_DIR") or tmp_path)
-    directory.mkdir(parents=True, exist_ok=True)
-    for who, page in pages.items():
-        path = directory / f"{_safe_name(request.node.nodeid)}-{who}.png"
-        try:
-            page.screenshot(path=str(path), full_page=True)
-        except Exception as error:  # a screenshot must not hide the failure
-            print(f"Could not save a screenshot to {path}: {error}")
-        else:
-            print(f"Screenshot of the failure ({who}): {path}")
 
 
 def test_a_carer_checks_in_low_asks_for_an_assessment_and_the_coordinator_sees_it(

@@ -5,9 +5,7 @@ user stops sharing it; Mum's next page load no longer shows it."""
 
 from __future__ import annotations
 
-import os
 import re
-from pathlib import Path
 
 import pytest
 from django.urls import reverse
@@ -15,7 +13,7 @@ from playwright.sync_api import Page, expect
 
 from plans import services as plan_services
 from plans.sections import PlanKind
-from tests.browser.conftest import _safe_name, sign_in
+from tests.browser.conftest import screenshots_on_failure, sign_in
 from tests.factories import PASSWORD
 from tests.plans.factories import prompt_item, write
 
@@ -26,21 +24,6 @@ SHARED_ANSWER = "I stop answering my phone and sleep in the day."
 PRIVATE_TITLE = "My advance statement"
 PRIVATE_ANSWER = "I do not want to be given haloperidol."
 
-
-def _screenshot_on_failure(request, tmp_path, pages: dict[str, Page]) -> None:
-    report = getattr(request.node, "rep_call", None)
-    if report is None or not report.failed:
-        return
-    directory = Path(os.environ.get("TEST_ARTIFACTS_DIR") or tmp_path)
-    directory.mkdir(parents=True, exist_ok=True)
-    for who, page in pages.items():
-        path = directory / f"{_safe_name(request.node.nodeid)}-{who}.png"
-        try:
-            page.screenshot(path=str(path), full_page=True)
-        except Exception as error:  # a screenshot must not hide the failure
-            print(f"Could not save a screenshot to {path}: {error}")
-        else:
-            print(f"Screenshot of the failure ({who}): {path}")
 
 
 @pytest.fixture
@@ -68,7 +51,7 @@ def service_user_and_carer(request, tmp_path, browser, live_server, live_world, 
         sign_in(service_user, live_server, live_world.service_user_account.email, PASSWORD)
         sign_in(carer, live_server, live_world.carer_account.email, PASSWORD)
         yield service_user, carer
-        _screenshot_on_failure(request, tmp_path, {"service-user": service_user,
+        screenshots_on_failure(request, tmp_path, {"service-user": service_user,
                                                    "carer": carer})
     finally:
         for context in contexts:

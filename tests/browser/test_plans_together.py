@@ -6,9 +6,7 @@ passwords, and both see the plan as agreed."""
 
 from __future__ import annotations
 
-import os
 import re
-from pathlib import Path
 
 import pytest
 from django.urls import reverse
@@ -16,7 +14,7 @@ from django.utils import timezone
 from django.utils.dateformat import format as date_format
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import _safe_name, sign_in
+from tests.browser.conftest import screenshots_on_failure, sign_in
 from tests.factories import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -48,23 +46,6 @@ def _sign_version(page: Page) -> None:
     expect(page.get_by_text("You have signed version 1.")).to_be_visible()
 
 
-def _screenshot(request, tmp_path, pages: dict[str, Page]) -> None:
-    """On failure, a full-page screenshot of each person's page (as the shared `page`
-    fixture gets from tests/browser/conftest.py)."""
-    report = getattr(request.node, "rep_call", None)
-    if report is None or not report.failed:
-        return
-    directory = Path(os.environ.get("TEST_ARTIFACTS_DIR") or tmp_path)
-    directory.mkdir(parents=True, exist_ok=True)
-    for who, page in pages.items():
-        path = directory / f"{_safe_name(request.node.nodeid)}-{who}.png"
-        try:
-            page.screenshot(path=str(path), full_page=True)
-        except Exception as error:  # a screenshot must not hide the failure
-            print(f"Could not save a screenshot to {path}: {error}")
-        else:
-            print(f"Screenshot of the failure ({who}): {path}")
-
 
 @pytest.fixture
 def two_people(request, tmp_path, browser, live_server, live_world):
@@ -77,7 +58,7 @@ def two_people(request, tmp_path, browser, live_server, live_world):
         sign_in(coordinator, live_server, live_world.coordinator.email, PASSWORD)
         sign_in(service_user, live_server, live_world.service_user_account.email, PASSWORD)
         yield coordinator, service_user
-        _screenshot(request, tmp_path, {"coordinator": coordinator,
+        screenshots_on_failure(request, tmp_path, {"coordinator": coordinator,
                                         "service-user": service_user})
     finally:
         for context in contexts:
