@@ -187,6 +187,8 @@ export DATABASE_URL="postgres://postgres@127.0.0.1:$PG_PORT/carecoord"
 export CELERY_BROKER_URL="redis://127.0.0.1:$REDIS_PORT/0"
 export CELERY_RESULT_BACKEND="redis://127.0.0.1:$REDIS_PORT/1"
 export DJANGO_ALLOW_ASYNC_UNSAFE=true
+# The PostgreSQL-only tests (trigger, row locks, races) must run, not skip: tests/conftest.py
+export TEST_REQUIRES_POSTGRESQL=1
 export TEST_ARTIFACTS_DIR="$TMP_DIR/artifacts"
 export REDIS_TEST_PORT="$REDIS_PORT"
 export REDIS_SERVER_PIDFILE="$REDIS_PIDFILE"

@@ -7,10 +7,12 @@ import os
 from dataclasses import dataclass
 
 import pytest
+import time_machine
 from django.test import Client
 
 from carecoord.models import Role, ServiceUser, Team, User
 from carers.models import CarerRelationship
+from tests import clock
 from tests.factories import (
     PASSWORD,
     AllocationFactory,
@@ -20,6 +22,45 @@ from tests.factories import (
     ServiceUserFactory,
     TeamFactory,
     UserFactory,
+)
+
+# --- One controlled "today" for the whole run (tests/clock.py) ---------------------------
+
+_traveller: time_machine.travel | None = None
+
+
+def pytest_configure(config):
+    """Move the clock before anything is collected, so that module-level dates, factories,
+    Django and the code under test all see the same day. `tick=True` lets time pass from
+    there: timeouts, expiry and ordering by creation time behave as in real life."""
+    global _traveller
+    _traveller = time_machine.travel(clock.START, tick=True)
+    _traveller.start()
+
+
+def pytest_unconfigure(config):
+    global _traveller
+    if _traveller is not None:
+        _traveller.stop()
+        _traveller = None
+
+
+def pytest_report_header(config):
+    source = "TEST_TODAY" if clock.moved_by_clock() else "the real date"
+    return f"carecoord: today is {clock.today():%A %-d %B %Y} (from {source})"
+
+
+@pytest.fixture
+def today():
+    """The suite's today; derive every other date from it (`clock.days(n)` too)."""
+    return clock.today()
+
+
+# --- PostgreSQL-only tests must really run on PostgreSQL (tests/postgresql_guard.py) -------
+from tests.postgresql_guard import (  # noqa: E402, F401 (hooks, registered by name)
+    pytest_runtest_makereport,
+    pytest_runtest_setup,
+    pytest_sessionstart,
 )
 
 

@@ -10,6 +10,7 @@ from django.contrib.auth.hashers import make_password
 
 from carecoord.models import Allocation, Episode, Role, ServiceUser, Team, User, UserRole
 from carers.models import Carer, CarerRelationship
+from tests import clock
 
 PASSWORD = "correct-horse-battery-staple"
 
@@ -60,7 +61,7 @@ class EpisodeFactory(factory.django.DjangoModelFactory):
         model = Episode
 
     service_user = factory.SubFactory(ServiceUserFactory)
-    started_on = factory.LazyFunction(lambda: dt.date.today() - dt.timedelta(weeks=4))
+    started_on = factory.LazyFunction(lambda: clock.today() - dt.timedelta(weeks=4))
     planned_end_on = factory.LazyAttribute(lambda o: o.started_on + dt.timedelta(weeks=26))
 
 

@@ -9,10 +9,10 @@ import re
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.dateformat import format as date_format
 from playwright.sync_api import expect
 
+from tests import clock
 from tests.browser.conftest import screenshots_on_failure, sign_in
 from tests.factories import PASSWORD
 
@@ -53,7 +53,7 @@ def test_a_carer_checks_in_low_asks_for_an_assessment_and_the_coordinator_sees_i
     carer_and_coordinator, live_server, live_world
 ):
     carer, coordinator, console = carer_and_coordinator
-    today = date_format(timezone.localdate(), "j F Y")
+    today = date_format(clock.today(), "j F Y")
     carer_name = live_world.carer_relationship.carer.name
 
     # From their home page, the carer opens their own space and checks in.

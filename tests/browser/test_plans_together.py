@@ -10,10 +10,10 @@ import re
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.dateformat import format as date_format
 from playwright.sync_api import Page, expect
 
+from tests import clock
 from tests.browser.conftest import screenshots_on_failure, sign_in
 from tests.factories import PASSWORD
 
@@ -110,7 +110,7 @@ def test_a_coordinator_and_a_service_user_build_agree_and_sign_a_care_plan_toget
     service_user.get_by_label("The goal").fill(GOAL)
     service_user.get_by_label("More about this goal").fill("Twice a week, with my brother.")
     service_user.get_by_label("Connectedness").check()
-    service_user.get_by_label("Target date").fill("2030-06-01")
+    service_user.get_by_label("Target date").fill(clock.days(540).isoformat())
     service_user.get_by_role("button", name="Add", exact=True).click()
     expect(_goal_card(service_user)).to_contain_text("Not agreed yet")
     expect(_goal_card(service_user)).to_contain_text(
@@ -145,7 +145,7 @@ def test_a_coordinator_and_a_service_user_build_agree_and_sign_a_care_plan_toget
     expect(_signed_row(coordinator)).to_contain_text("Version 1: Waiting for signatures")
     coordinator.get_by_role("link", name="See version 1 and who has signed it").click()
     _sign_version(coordinator)
-    agreed_on = f"Agreed on {date_format(timezone.localdate(), 'j F Y')}"
+    agreed_on = f"Agreed on {date_format(clock.today(), 'j F Y')}"
     expect(coordinator.locator(".nhsuk-summary-list__row").filter(has_text="Status")).to_contain_text(
         agreed_on
     )

@@ -16,12 +16,12 @@ from dataclasses import dataclass
 import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.test import Client
-from django.utils import timezone
 
 from carecoord import services
 from carecoord.models import Allocation, Invitation, ServiceUser
 from carers.models import CarerRelationship
 from consent import policy
+from tests import clock
 from tests.conftest import World, client_for
 from tests.factories import (
     AllocationFactory,
@@ -96,7 +96,7 @@ def _discharge(world: World) -> None:
     episode = _open_episode(world)
     services.episode_update(
         episode=episode, changed_by=world.coordinator, planned_end_on=episode.planned_end_on,
-        discharged_on=timezone.localdate(), discharge_plan="Keep in touch with the GP.",
+        discharged_on=clock.today(), discharge_plan="Keep in touch with the GP.",
     )
 
 
@@ -233,14 +233,14 @@ def more_records(world):
     ended = ServiceUserFactory(team=world.team)
     AllocationFactory(
         episode=EpisodeFactory(service_user=ended), coordinator=world.coordinator,
-        ended_on=timezone.localdate(),
+        ended_on=clock.today(),
     )
     discharged = ServiceUserFactory(team=world.team)
     episode = EpisodeFactory(service_user=discharged)
     AllocationFactory(episode=episode, coordinator=world.coordinator)
     services.episode_update(
         episode=episode, changed_by=world.coordinator, planned_end_on=episode.planned_end_on,
-        discharged_on=timezone.localdate(), discharge_plan="",
+        discharged_on=clock.today(), discharge_plan="",
     )
     unallocated = ServiceUserFactory(team=world.team)
     EpisodeFactory(service_user=unallocated)
@@ -292,7 +292,7 @@ def test_an_ended_allocation_removes_the_coordinators_access(world):
     for name, path in _coordinator_surfaces(world).items():
         assert client.get(path).status_code == 200, name
     Allocation.objects.filter(pk=_coordinator_allocation(world).pk).update(
-        ended_on=timezone.localdate() - dt.timedelta(days=1)
+        ended_on=clock.today() - dt.timedelta(days=1)
     )
     _assert_coordinator_has_lost_access(world)
 

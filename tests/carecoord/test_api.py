@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 from django.test import Client
-from django.utils import timezone
 
 from carecoord.models import Role
+from tests import clock
 from tests.conftest import client_for
 from tests.factories import AllocationFactory, EpisodeFactory, ServiceUserFactory, UserFactory
 
@@ -233,6 +233,6 @@ def test_a_bad_id_in_a_page_url_is_not_found(world, path):
 def test_an_ended_allocation_takes_the_record_out_of_the_api(world):
     client = client_for(world.coordinator)
     assert client.get(_detail(world.service_user.pk)).status_code == 200
-    world.service_user.episodes.get().allocations.update(ended_on=timezone.localdate())
+    world.service_user.episodes.get().allocations.update(ended_on=clock.today())
     _assert_json_error(client.get(_detail(world.service_user.pk)), 404, "not_found")
     assert world.service_user.pk not in _listed_ids(client)

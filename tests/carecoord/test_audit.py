@@ -201,10 +201,9 @@ RAW_WRITES = {
 }
 
 
+@pytest.mark.postgresql_only  # the append-only trigger is PostgreSQL's
 @pytest.mark.parametrize("sql", RAW_WRITES.values(), ids=RAW_WRITES.keys())
 def test_postgresql_refuses_raw_sql_that_changes_events(events, sql):
-    if not ON_POSTGRESQL:
-        pytest.skip("The append-only trigger is PostgreSQL's; CI runs on PostgreSQL.")
     with transaction.atomic(), connection.cursor() as cursor:
         # Run the deferred foreign-key checks of the events just written first, or
         # PostgreSQL refuses the TRUNCATE for that reason instead.
@@ -324,10 +323,9 @@ def test_a_rewritten_tail_is_detected_against_the_chain_head(events):
 THREADS, PER_THREAD = 4, 10
 
 
+@pytest.mark.postgresql_only  # SQLite (the laptop demo) has one writer at a time
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_writers_keep_one_unbroken_chain():
-    if not ON_POSTGRESQL:
-        pytest.skip("SQLite (the laptop demo) has one writer at a time; CI runs PostgreSQL.")
     actor = UserFactory()
     service_user = ServiceUserFactory()
     start = threading.Barrier(THREADS)

@@ -11,10 +11,11 @@ import re
 import pytest
 from django.core.management import call_command
 from django.test import Client
-from django.utils import dateformat, timezone
+from django.utils import dateformat
 
 from carecoord.models import Allocation, Episode, Role, ServiceUser, Team, User
 from carers.models import Carer, CarerRelationship
+from tests import clock
 from tests.conftest import client_for
 from tests.factories import (
     AllocationFactory,
@@ -35,7 +36,7 @@ def long_date(value: dt.date) -> str:
 
 
 def today() -> dt.date:
-    return timezone.localdate()
+    return clock.today()
 
 
 def record_url(record: ServiceUser) -> str:

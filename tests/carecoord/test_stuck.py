@@ -23,6 +23,7 @@ from carers.models import AssessmentRequest, Carer, CarerRelationship, Wellbeing
 from plans import services as plan_services
 from plans.models import Plan, PlanItem, PlanVersion, ProgressUpdate
 from plans.sections import PlanKind
+from tests import clock
 from tests.conftest import client_for
 from tests.factories import (
     AllocationFactory,
@@ -46,7 +47,7 @@ def text(response) -> str:
 
 
 def today() -> dt.date:
-    return timezone.localdate()
+    return clock.today()
 
 
 def noon(days_ago: int) -> dt.datetime:

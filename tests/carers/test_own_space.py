@@ -17,6 +17,7 @@ from carecoord.models import AccessEvent, Notification
 from carers import selectors, services
 from carers.models import AssessmentRequest, CarerInsight, CarerNeeds, WellbeingCheckIn
 from consent import policy
+from tests import clock
 from tests.conftest import client_for
 from tests.factories import CarerRelationshipFactory
 
@@ -243,7 +244,7 @@ def test_ended_relationship_closes_the_space_to_the_coordinator(world, carer,
                                                                 coordinator_client):
     _needs(carer, shared=True)
     services.carer_insight_add(relationship=world.carer_relationship, text=INSIGHT_TEXT)
-    world.carer_relationship.ended_on = timezone.localdate()
+    world.carer_relationship.ended_on = clock.today()
     world.carer_relationship.save()
     page = coordinator_client.get(_record_url(world)).content.decode()
     assert NEEDS_TEXT not in page
@@ -347,7 +348,7 @@ def test_only_the_coordinator_may_move_an_assessment_on(world, carer):
 
 def test_assessment_request_lifecycle(world, carer, carer_client, coordinator_client,
                                       django_capture_on_commit_callbacks):
-    today = timezone.localdate()
+    today = clock.today()
     with django_capture_on_commit_callbacks(execute=True):
         response = carer_client.post(reverse("assessment_request_create"),
                                      {"note": "Evenings are best."})

@@ -14,7 +14,6 @@ import pytest
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
 
 from carecoord.models import Role
 from consent.models import ConsentDecision, DecidedAs, PlanItemUserObjectPermission
@@ -23,6 +22,7 @@ from plans import services as plan_services
 from plans.exports import version_pdf_html
 from plans.models import Plan, PlanItem
 from plans.sections import CRISIS_PROMPTS, PlanKind
+from tests import clock
 from tests.conftest import client_for
 from tests.factories import CarerFactory, CarerRelationshipFactory, UserFactory
 from tests.plans.factories import add_item, make_plan, prompt_item, propose, sign, write
@@ -349,14 +349,14 @@ def test_the_service_user_decides_through_the_api_and_the_coordinator_reads(
     service_user = client_for(world.service_user_account)
     response = post_json(service_user, decisions_api(world), {
         "carer_relationship": mum.pk, "item": item.pk, "shared": True,
-        "expires_on": timezone.localdate().isoformat(), "note": "For this week"})
+        "expires_on": clock.today().isoformat(), "note": "For this week"})
     assert response.status_code == 201, response.content
     body = response.json()
     assert body["shared"] is True
     assert body["item"] == {"id": item.pk, "title": item.title}
     assert body["carer_relationship"] == mum.pk
     assert body["decided_as"] == "service_user"
-    assert body["expires_on"] == timezone.localdate().isoformat()
+    assert body["expires_on"] == clock.today().isoformat()
     assert PlanItemUserObjectPermission.objects.filter(
         user=world.carer_account, content_object=item).exists()
 

@@ -16,7 +16,6 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import transaction
-from django.utils import timezone
 from guardian.shortcuts import assign_perm
 
 from carecoord.models import AccessEvent, Notification
@@ -47,6 +46,7 @@ from consent.services import (
 from plans import services as plan_services
 from plans.models import Plan, PlanItem
 from plans.sections import CRISIS_PROMPTS, PlanKind
+from tests import clock
 from tests.conftest import client_for
 from tests.factories import CarerFactory, CarerRelationshipFactory, UserFactory
 from tests.plans.factories import add_item, make_plan, prompt_item, write
@@ -276,14 +276,14 @@ def test_a_shared_item_shared_again_with_a_section_rule_stays_visible_once(
 
 def test_an_expired_share_is_hidden_at_read_time_without_any_cleanup(world, carer, care_plan):
     item = crisis(care_plan)
-    today = timezone.localdate()
+    today = clock.today()
     decision = share(world, item, carer, expires_on=today)
     assert visible(world.carer_account) == {item.pk}
     assert PlanItemUserObjectPermission.objects.get(
         user=world.carer_account, content_object=item).expires_on == today
 
     # Time passes: tomorrow, the grant (still in the table) no longer counts.
-    with mock.patch("consent.policy.timezone.localdate", return_value=today + dt.timedelta(1)):
+    with clock.travel_to(today + dt.timedelta(1)):
         assert visible(world.carer_account) == set()
         assert "Crisis answer early_signs." not in page_text(carer_page(world))
         assert api_ids(carer_api(world)) == set()
@@ -305,11 +305,11 @@ def test_an_expired_share_is_hidden_at_read_time_without_any_cleanup(world, care
 
 
 def test_a_section_rule_with_an_end_date_ends_for_every_item_it_covers(world, carer, care_plan):
-    today = timezone.localdate()
+    today = clock.today()
     consent_decide_section(plan=care_plan, section="crisis", carer=carer, shared=True,
                            decided_by=world.service_user_account, expires_on=today)
     assert len(visible(world.carer_account)) == len(CRISIS_CODES)
-    with mock.patch("consent.policy.timezone.localdate", return_value=today + dt.timedelta(3)):
+    with clock.travel_to(today + dt.timedelta(3)):
         assert visible(world.carer_account) == set()
         assert api_ids(carer_api(world)) == set()
 
@@ -317,7 +317,7 @@ def test_a_section_rule_with_an_end_date_ends_for_every_item_it_covers(world, ca
 def test_an_end_date_in_the_past_is_refused(world, carer, care_plan):
     with pytest.raises(ConsentError):
         share(world, crisis(care_plan), carer,
-              expires_on=timezone.localdate() - dt.timedelta(days=1))
+              expires_on=clock.today() - dt.timedelta(days=1))
     assert not ConsentDecision.objects.exists()
     assert not PlanItemUserObjectPermission.objects.exists()
 
@@ -552,7 +552,7 @@ def test_check_consent_permissions_finds_and_repairs_injected_drift(world, carer
     unshared = crisis(care_plan, "advance_statement")
     stranger_item = crisis(care_plan, "practical")
     share(world, deleted, carer)
-    share(world, redated, carer, expires_on=timezone.localdate() + dt.timedelta(days=30))
+    share(world, redated, carer, expires_on=clock.today() + dt.timedelta(days=30))
     consent_decide_section(plan=care_plan, section="needs_support", carer=carer, shared=True,
                            decided_by=world.service_user_account)
     covered = add_item(care_plan, "needs_support", world.service_user_account, "Covered")
@@ -597,7 +597,7 @@ def test_check_consent_permissions_finds_and_repairs_injected_drift(world, carer
     assert visible(world.carer_account) == expected
     assert PlanItemUserObjectPermission.objects.get(
         user=world.carer_account, content_object=redated
-    ).expires_on == timezone.localdate() + dt.timedelta(days=30)
+    ).expires_on == clock.today() + dt.timedelta(days=30)
     assert not PlanItemUserObjectPermission.objects.filter(user=world.other_coordinator).exists()
 
 

@@ -20,14 +20,12 @@ import datetime as dt
 import json
 import re
 from dataclasses import dataclass, field
-from unittest import mock
 
 import pytest
 from django.db import transaction
 from django.db.models import CharField, Value
 from django.db.models.functions import Cast, Concat
 from django.test import Client
-from django.utils import timezone
 from hypothesis import HealthCheck, Phase, given, note, settings
 from hypothesis import strategies as st
 
@@ -44,6 +42,7 @@ from consent.services import (
 from plans import services as plan_services
 from plans.models import PlanItem
 from plans.sections import PlanKind, section
+from tests import clock
 from tests.factories import CarerFactory, CarerRelationshipFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -394,7 +393,7 @@ def _check_surfaces(model: Model, people: list[Person], carers: list[CarerOf],
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(data=st.data())
 def test_every_surface_shows_each_carer_exactly_what_the_decisions_allow(world, data):
-    today = timezone.localdate()
+    today = clock.today()
     with contextlib.suppress(RollbackError), transaction.atomic():
         model = Model()
         people, carers = _build(data, world, model)
@@ -404,6 +403,6 @@ def test_every_surface_shows_each_carer_exactly_what_the_decisions_allow(world, 
         assert consent_permissions_check() == []
         now = today + dt.timedelta(days=data.draw(st.sampled_from((0, 3)),
                                                   label="read on today +"))
-        with mock.patch("consent.policy.timezone.localdate", return_value=now):
+        with clock.travel_to(now):
             _check_surfaces(model, people, carers, now)
         raise RollbackError

@@ -8,7 +8,6 @@ import datetime as dt
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
 
 from carecoord.models import AccessEvent
 from consent import policy
@@ -17,6 +16,7 @@ from peersupport import services
 from peersupport.models import Audience, Signposting, TakenUp
 from peersupport.selectors import signposting_counts
 from plans.sections import PlanKind
+from tests import clock
 from tests.conftest import client_for
 from tests.peersupport.helpers import make_offer, page, text
 from tests.plans.factories import make_plan
@@ -53,7 +53,7 @@ def test_the_coordinator_records_it_and_it_shows_on_the_care_plan(world, offer, 
     assert form.status_code == 200
     assert f'value="{offer.pk}" selected' in page(form)
     response = coordinator_client.post(url, {
-        "offer": offer.pk, "offered_on": timezone.localdate().isoformat(),
+        "offer": offer.pk, "offered_on": clock.today().isoformat(),
         "taken_up": "not_yet", "outcome": "",
     })
     assert response.status_code == 302
@@ -77,7 +77,7 @@ def test_the_service_user_records_their_own(world, offer, care_plan, service_use
     words = text(service_user_client.get(url))
     assert "Have you taken it up?" in words
     response = service_user_client.post(url, {
-        "offer": offer.pk, "offered_on": timezone.localdate().isoformat(),
+        "offer": offer.pk, "offered_on": clock.today().isoformat(),
         "taken_up": "yes", "outcome": "I loved it.",
     })
     assert response.status_code == 302
@@ -141,7 +141,7 @@ def test_the_policy_matrix(world, signposting):
 def test_a_coordinator_whose_allocation_ended_no_longer_sees_it(world, signposting,
                                                                  coordinator_client):
     allocation = world.service_user.episodes.get().allocations.get()
-    allocation.ended_on = timezone.localdate()
+    allocation.ended_on = clock.today()
     allocation.save()
     assert coordinator_client.get(reverse("signposting_edit", args=[signposting.pk])
                                   ).status_code == 404
@@ -154,7 +154,7 @@ def test_it_shows_only_on_the_care_plan(world, signposting, coordinator_client):
 
 
 def test_the_form_keeps_what_was_typed(world, offer, coordinator_client):
-    tomorrow = timezone.localdate() + dt.timedelta(days=1)
+    tomorrow = clock.today() + dt.timedelta(days=1)
     response = coordinator_client.post(
         reverse("signposting_create", args=[world.service_user.pk]),
         {"offer": offer.pk, "offered_on": tomorrow.isoformat(), "taken_up": "yes",
@@ -175,7 +175,7 @@ def test_a_retired_offer_cannot_be_recorded_but_old_records_stay(world, signpost
     offer.save()
     response = coordinator_client.post(
         reverse("signposting_create", args=[world.service_user.pk]),
-        {"offer": offer.pk, "offered_on": timezone.localdate().isoformat(),
+        {"offer": offer.pk, "offered_on": clock.today().isoformat(),
          "taken_up": "not_yet"},
     )
     assert response.status_code == 200

@@ -10,6 +10,7 @@ from consent import policy
 from plans import services
 from plans.models import Plan, PlanItem, PlanVersion, Signature
 from plans.sections import CRISIS_PROMPTS, PlanKind
+from tests import clock
 from tests.factories import PASSWORD
 
 CRISIS_PROMPT_CODES = [prompt.code for prompt in CRISIS_PROMPTS]
@@ -43,7 +44,7 @@ def add_goal(plan: Plan, by: User, title: str = "Get back to swimming",
              target: dt.date | None = None) -> PlanItem:
     return add_item(plan, "goals", by, title, body="Twice a week at the leisure centre.",
                     details={"domain": "connectedness",
-                             "target_on": target or dt.date(2030, 6, 1)})
+                             "target_on": target or clock.days(540)})
 
 
 def add_responsibility(plan: Plan, by: User, *, holder: str = "service_user",

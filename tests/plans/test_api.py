@@ -10,11 +10,11 @@ import threading
 import pytest
 from django.db import connection
 from django.test import Client
-from django.utils import timezone
 
 from plans import services
 from plans.models import Plan, PlanItem, PlanVersion, ProgressUpdate, Review
 from plans.sections import PlanKind
+from tests import clock
 from tests.conftest import client_for
 from tests.factories import PASSWORD
 
@@ -117,7 +117,7 @@ def test_the_service_user_and_their_coordinator_see_the_plans(world, care_plan, 
 
 def test_plan_detail_shows_goals_with_agreement_and_progress(world, care_plan, goal):
     services.progress_record(item=goal, recorded_by=world.service_user_account,
-                             recorded_on=timezone.localdate(), rating=6, note="Went once.")
+                             recorded_on=clock.today(), rating=6, note="Went once.")
     data = client_for(world.service_user_account).get(f"/api/v1/plans/{care_plan.pk}/").json()
     [shown] = section_items(data, "goals")
     assert shown["title"] == "Walk to the allotment"
@@ -492,7 +492,7 @@ def test_an_agreement_is_to_the_words_the_person_read(world, care_plan, goal):
 def test_progress_is_recorded_and_listed(world, care_plan, goal):
     client = client_for(world.service_user_account)
     path = f"/api/v1/items/{goal.pk}/progress/"
-    today = timezone.localdate()
+    today = clock.today()
     response = post(client, path, {"recorded_on": today.isoformat(), "rating": 7,
                                    "note": "Went twice."})
     assert response.status_code == 201, response.content
@@ -655,7 +655,7 @@ def test_a_holder_must_be_one_of_this_persons_carers(world):
 
 
 def review_data(**overrides) -> dict:
-    today = timezone.localdate()
+    today = clock.today()
     return {"held_on": today.isoformat(), "attendees": "Alex, Sam, Linda (Mum)",
             "what_changed": "New goal about swimming.",
             "next_review_on": (today + dt.timedelta(weeks=12)).isoformat()} | overrides
@@ -674,7 +674,7 @@ def test_the_coordinator_records_a_review(world, care_plan):
         ("New goal about swimming.", "Sam Coordinator")
     ]
     care_plan.refresh_from_db()
-    assert care_plan.next_review_on == timezone.localdate() + dt.timedelta(weeks=12)
+    assert care_plan.next_review_on == clock.today() + dt.timedelta(weeks=12)
 
 
 def test_only_the_coordinator_records_a_review_of_a_care_plan(world, care_plan, wrap):
@@ -731,11 +731,10 @@ def _flush_past_the_truncate_trigger():
         yield
 
 
+@pytest.mark.postgresql_only  # SQLite has one writer at a time; the row lock is PostgreSQL's
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.usefixtures("_flush_past_the_truncate_trigger")
 def test_concurrent_patches_over_the_same_etag_let_exactly_one_win(world, care_plan):
-    if connection.vendor != "postgresql":
-        pytest.skip("SQLite has one writer at a time; the row lock is PostgreSQL's.")
     item = prompt_item(care_plan, "recovery_meaning")
     seen = etag(item)
     clients = {"service user": client_for(world.service_user_account),

@@ -24,6 +24,7 @@ from consent.services import consent_decide_item
 from plans import exports as plan_exports
 from plans.models import PlanVersion
 from plans.sections import PlanKind
+from tests import clock
 from tests.conftest import client_for
 from tests.plans.factories import (
     add_item,
@@ -57,7 +58,7 @@ def agreed_care_plan(world) -> PlanVersion:
           "Cooking jollof for my friends again.")
     add_item(plan, "goals", world.coordinator, "Back to the allotment",
              body="Two mornings a week with my neighbour.",
-             details={"domain": "connectedness", "target_on": "2030-06-01"})
+             details={"domain": "connectedness", "target_on": clock.days(540).isoformat()})
     version = propose(plan, world.coordinator)
     sign(version, world.service_user_account)
     sign(version, world.coordinator)
@@ -237,7 +238,7 @@ def test_a_carer_s_pdf_holds_only_their_entries_and_stops_downloading_when_a_sha
     assert "Waiting for signatures" in text
     assert version.content_hash in squashed(text)
     carer_name = world.carer_relationship.carer.name
-    line = f"Shared with {carer_name} on {date_format(timezone.localdate(), 'j F Y')}"
+    line = f"Shared with {carer_name} on {date_format(clock.today(), 'j F Y')}"
     assert len(reader.pages) >= 2
     for number, pdf_page in enumerate(reader.pages, start=1):
         page_text = " ".join(pdf_page.extract_text().split())

@@ -9,7 +9,6 @@ import datetime as dt
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.utils import timezone
 
 from carecoord.models import AccessEvent
 from carecoord.services import audit_chain_verify
@@ -17,6 +16,7 @@ from plans import selectors, services
 from plans.models import ItemChange, Plan, PlanItem, ProgressUpdate, Review, Suggestion
 from plans.sections import PlanKind
 from plans.services import ItemConflictError, PlanActionError
+from tests import clock
 from tests.plans.factories import (
     CRISIS_PROMPT_CODES,
     add_goal,
@@ -435,7 +435,7 @@ def test_a_suggestion_must_name_a_section_the_wrap_has(world):
 
 
 def _review(world, plan, held_on=None, next_review_on=None) -> Review:
-    held_on = held_on or timezone.localdate()
+    held_on = held_on or clock.today()
     return services.review_record(
         plan=plan, recorded_by=world.coordinator, held_on=held_on,
         attendees="Alex, Sam (care coordinator), Linda (Mum)",

@@ -29,6 +29,7 @@ from plans.models import (
     Suggestion,
 )
 from plans.sections import CRISIS_PROMPTS, PlanKind
+from tests import clock
 from tests.conftest import client_for
 from tests.factories import PASSWORD
 from tests.plans.factories import add_item, make_plan, prompt_item, propose, write
@@ -111,8 +112,9 @@ def _edit_url(item) -> str:
 
 
 def _goal_data(title="Swim at the leisure centre again", body="Twice a week, with my brother.",
-               domain="connectedness", target_on="2030-06-01") -> dict:
-    return {"title": title, "body": body, "domain": domain, "target_on": target_on}
+               domain="connectedness", target_on: str | None = None) -> dict:
+    return {"title": title, "body": body, "domain": domain,
+            "target_on": target_on or clock.days(540).isoformat()}
 
 
 def _propose(client, plan) -> PlanVersion:
@@ -400,7 +402,7 @@ def test_a_goal_is_agreed_only_when_the_service_user_and_the_coordinator_both_ag
     assert "Not agreed yet" in own
     assert "Waiting for you and your care coordinator to agree" in own
     assert "Connectedness" in own
-    assert "1 June 2030" in own
+    assert date_format(clock.days(540), "j F Y") in own
     coordinator_card = _item_card(coordinator_client.get(_plan_url(care_plan)), goal)
     assert f"Waiting for {su_name} and you to agree" in coordinator_card
     assert "I agree to this goal" in coordinator_card
@@ -471,7 +473,7 @@ def test_progress_is_shown_as_a_timeline_and_a_wrong_rating_keeps_the_input(
     service_user_client.post(reverse("item_add", args=[care_plan.pk, "goals"]), _goal_data())
     goal = care_plan.items.get(section="goals")
     url = reverse("progress_add", args=[goal.pk])
-    today = timezone.localdate()
+    today = clock.today()
 
     saved = service_user_client.post(url, {"recorded_on": today.isoformat(), "rating": "7",
                                            "note": "Went twice this week."}, follow=True)
@@ -599,7 +601,7 @@ def test_a_service_user_who_declines_has_their_reason_shown_in_their_words(
 def test_a_review_sets_the_next_date_asks_if_they_felt_listened_to_and_shows_on_the_caseload(
     world, care_plan, coordinator_client, service_user_client
 ):
-    today = timezone.localdate()
+    today = clock.today()
     next_review = today + dt.timedelta(weeks=10)
     carer = world.carer_relationship.carer
     assert coordinator_client.get(reverse("review_add", args=[care_plan.pk])).status_code == 200
@@ -656,7 +658,7 @@ def test_the_print_view_shows_the_plan_without_any_buttons(world, care_plan, coo
           "Cooking for my friends again.")
     add_item(care_plan, "goals", world.service_user_account, "Swim again",
              body="At the leisure centre.", details={"domain": "hope",
-                                                     "target_on": dt.date(2030, 6, 1)})
+                                                     "target_on": clock.days(540)})
     propose(care_plan, world.coordinator)
 
     response = coordinator_client.get(reverse("plan_print", args=[care_plan.pk]))
@@ -725,11 +727,11 @@ def test_people_outside_the_plan_get_not_found_everywhere(world, care_plan, outs
 
 
 def _add_goals(world, plan, count: int, start: int) -> None:
-    today = timezone.localdate()
+    today = clock.today()
     for number in range(start, start + count):
         goal = add_item(plan, "goals", world.service_user_account, f"Goal {number}",
                         body=f"About goal {number}.",
-                        details={"domain": "hope", "target_on": dt.date(2030, 1, 1)})
+                        details={"domain": "hope", "target_on": clock.days(400)})
         services.goal_agree(item=goal, agreed_by=world.coordinator, party="coordinator")
         for day in range(5):
             services.progress_record(item=goal, recorded_by=world.service_user_account,
