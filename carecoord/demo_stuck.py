@@ -19,6 +19,7 @@ from itertools import pairwise
 from django.db import connection
 from django.utils import timezone
 
+from carecoord.models import User
 from carers.models import AssessmentRequest, Carer, CarerRelationship, WellbeingCheckIn
 from plans import services as plan_services
 from plans.models import Plan, ProgressUpdate
@@ -68,7 +69,7 @@ def _awaiting_signature(full_name: str) -> None:
         return
     version = plan.versions.prefetch_related("signatures").order_by("-number").first()
     if version is None or plan_services.version_status(version) != "awaiting":
-        proposer = plan_services.active_coordinators(plan.service_user).first()
+        proposer = User.objects.coordinating(plan.service_user).order_by("pk").first()
         if proposer is None:
             return
         try:

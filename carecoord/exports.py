@@ -24,28 +24,16 @@ from carecoord.services import access_event_record, notification_send
 logger = logging.getLogger(__name__)
 
 Renderer = Callable[[Export], bytes]
-StillAllowed = Callable[[Export, User], bool]
 RENDERERS: dict[str, Renderer] = {}
-STILL_ALLOWED: dict[str, StillAllowed] = {}
 
 
 def export_renderer(kind: str) -> Callable[[Renderer], Renderer]:
     """Register the function that renders one kind of export, as its requester may see
-    it. It may record in `export.params` what the file holds (for `export_check`)."""
+    it. It may record in `export.params` what the file holds, which the download rule
+    (`consent.policy.can_download_export`) checks."""
 
     def register(function: Renderer) -> Renderer:
         RENDERERS[kind] = function
-        return function
-
-    return register
-
-
-def export_check(kind: str) -> Callable[[StillAllowed], StillAllowed]:
-    """Register the check made at download time: may this person still see everything
-    the file holds? (A carer's PDF stops downloading the moment a share is withdrawn.)"""
-
-    def register(function: StillAllowed) -> StillAllowed:
-        STILL_ALLOWED[kind] = function
         return function
 
     return register

@@ -25,7 +25,19 @@ class Role(models.TextChoices):
     ADMIN = "admin", "Administrator"
 
 
-class UserManager(BaseUserManager["User"]):
+class UserQuerySet(models.QuerySet):
+    def coordinating(self, service_user: ServiceUser | int) -> UserQuerySet:
+        """The care coordinators actively allocated to this service user. The one
+        definition of "their coordinators": the access policy (`coordinators_of`) and the
+        services that tell coordinators something both use it."""
+        return self.filter(
+            pk__in=Allocation.objects.active()
+            .filter(episode__service_user=service_user)
+            .values("coordinator_id")
+        )
+
+
+class UserManager(BaseUserManager.from_queryset(UserQuerySet)):
     use_in_migrations = True
 
     def create_user(self, email: str, password: str | None = None, **extra) -> User:

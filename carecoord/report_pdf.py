@@ -16,8 +16,8 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from carecoord import reports
-from carecoord.exports import export_check, export_renderer
-from carecoord.models import Export, User
+from carecoord.exports import export_renderer
+from carecoord.models import Export
 
 PDF_TEMPLATE = "carecoord/reports/report_pdf.html"
 
@@ -69,15 +69,3 @@ def html_to_pdf(html: str) -> bytes:
 @export_renderer(Export.Kind.REPORT)
 def report_pdf(export: Export) -> bytes:
     return html_to_pdf(report_pdf_html(_opened(export)))
-
-
-@export_check(Export.Kind.REPORT)
-def report_still_allowed(export: Export, viewer: User) -> bool:
-    """The requester still manages the team the report is about."""
-    if export.requested_by_id != viewer.pk:
-        return False
-    try:
-        team_id = int(export.params["team_id"])
-    except (KeyError, TypeError, ValueError):
-        return False
-    return reports.may_read_reports(viewer=viewer, team_id=team_id)

@@ -254,10 +254,8 @@ def stuck_invitations(*, viewer: User, record: OpenedRecord) -> list[str]:
                if p.invitation_text]
     if not prompts:
         return []
-    names = list(
-        Allocation.objects.active().filter(episode__service_user=service_user)
-        .order_by("started_on", "pk").values_list("coordinator__full_name", flat=True)
-    )
+    names = list(policy.coordinators_of(service_user).order_by("pk")
+                 .values_list("full_name", flat=True))
     who = " or ".join(name for name in names if name) or "your care coordinator"
     return [prompt.invitation(who) for prompt in prompts]
 

@@ -114,8 +114,11 @@ AUTH_USER_MODEL = "carecoord.User"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
-    "guardian.backends.ObjectPermissionBackend",
 ]
+# No guardian.backends.ObjectPermissionBackend: with it, `user.has_perm(perm, item)` would
+# answer yes anywhere in the code from the raw grant table, ignoring expiry and ended
+# relationships. The only answer to "may they see it?" is consent.policy (ADR 0003).
+SILENCED_SYSTEM_CHECKS = ["guardian.W001"]  # "guardian's backend is not hooked": on purpose
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
@@ -154,7 +157,7 @@ AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", default=15
 # locking by address would lock a whole ward out after one person's mistakes. Hence the
 # silenced axes.W006 below.
 AXES_LOCKOUT_PARAMETERS = ["username"]
-SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+SILENCED_SYSTEM_CHECKS += ["axes.W006"]
 AXES_RESET_ON_SUCCESS = True
 # The sign-in form posts the email as "username" (Django's AuthenticationForm).
 AXES_USERNAME_FORM_FIELD = "username"

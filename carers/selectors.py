@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 from django.utils.dateformat import format as date_format
 
@@ -25,7 +25,6 @@ from carers.models import (
     WellbeingCheckIn,
 )
 from consent import policy
-from consent.models import PlanItemUserObjectPermission
 from plans.models import PlanItem, PlanVersion
 from plans.sections import PlanKind, sections_for
 
@@ -48,14 +47,10 @@ def shared_items(*, carer_user: User | None, service_user: ServiceUser) -> Query
     `shared_at` (when the decision that shares it was made). One query."""
     if carer_user is None:
         return PlanItem.objects.none()
-    shared_at = PlanItemUserObjectPermission.objects.filter(
-        content_object=OuterRef("pk"), user_id=carer_user.pk
-    ).values("decision__decided_at")[:1]
     return (
-        policy.items_shared_with(carer_user, PlanItem.objects.filter(
+        policy.items_shared_with_decisions(carer_user, PlanItem.objects.filter(
             plan__service_user=service_user))
         .select_related("plan")
-        .annotate(shared_at=Subquery(shared_at))
         .order_by("plan__kind", "section", "position", "pk")
     )
 
@@ -92,16 +87,11 @@ def carer_person_open(*, viewer: User, relationship_id: int) -> tuple[CarerRelat
     to the audit trail with the consent decision that allowed it."""
     relationship = policy.relationship_of_carer(viewer, relationship_id)
     items = list(shared_items(carer_user=viewer, service_user=relationship.service_user))
-    decisions = dict(
-        PlanItemUserObjectPermission.objects.filter(
-            user_id=viewer.pk, content_object__in=[i.pk for i in items]
-        ).values_list("content_object_id", "decision_id")
-    )
     access_events_record(
         actor=viewer, service_user=relationship.service_user, action="carer_item.view",
         targets=[
             (f"plan_item:{item.pk}",
-             f"{policy.Basis.CARER_CONSENT} (consent decision {decisions.get(item.pk)})")
+             f"{policy.Basis.CARER_CONSENT} (consent decision {item.sharing_decision_id})")
             for item in items
         ],
     )

@@ -11,7 +11,7 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
-from carecoord.models import Allocation, User
+from carecoord.models import User
 from carecoord.services import access_event_record, notification_send
 from carers.models import (
     AssessmentRequest,
@@ -76,10 +76,8 @@ def _coordinators_of(carer: Carer) -> list[tuple[User, CarerRelationship]]:
     for relationship in (
         CarerRelationship.objects.active().filter(carer=carer).select_related("service_user")
     ):
-        for allocation in Allocation.objects.active().filter(
-            episode__service_user=relationship.service_user
-        ).select_related("coordinator"):
-            result.append((allocation.coordinator, relationship))
+        for coordinator in User.objects.coordinating(relationship.service_user):
+            result.append((coordinator, relationship))
     return result
 
 
@@ -166,11 +164,9 @@ def carer_insight_add(*, relationship: CarerRelationship, text: str) -> CarerIns
     insight = CarerInsight.objects.create(relationship=relationship, text=text.strip())
     service_user = relationship.service_user
     carer = relationship.carer
-    for allocation in Allocation.objects.active().filter(
-        episode__service_user=service_user
-    ).select_related("coordinator"):
+    for coordinator in User.objects.coordinating(service_user):
         notification_send(
-            user=allocation.coordinator,
+            user=coordinator,
             text=f"{carer.name} ({relationship.relationship}) shared what they know helps "
                  f"{service_user.name}.",
             url_name="service_user_detail", url_args=[service_user.pk],

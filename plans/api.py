@@ -505,8 +505,7 @@ class VersionOutput(VersionSummaryOutput):
         ).data
 
     def get_can_sign(self, opened: OpenedVersion) -> bool:
-        return (opened.signer_role is not None and not opened.already_answered
-                and opened.status in ("awaiting", "declined"))
+        return opened.can_answer
 
 
 def _version_response(opened: OpenedVersion, *, viewer: User,

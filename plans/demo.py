@@ -101,7 +101,7 @@ def seed_plans(*, password: str) -> None:
 
 
 def _seed_person(service_user: ServiceUser, spec: dict, password: str) -> None:
-    coordinator = services.active_coordinators(service_user).first()
+    coordinator = User.objects.coordinating(service_user).order_by("pk").first()
     owner = service_user.user
     care_plan = services.plan_create(service_user=service_user, kind=PlanKind.CARE_PLAN,
                                      created_by=coordinator)

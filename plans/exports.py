@@ -21,7 +21,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.dateformat import format as date_format
 
-from carecoord.exports import export_check, export_renderer
+from carecoord.exports import export_renderer
 from carecoord.models import Export, User
 from carers.models import CarerRelationship
 from consent import policy
@@ -170,19 +170,3 @@ def plan_version_pdf(export: Export) -> bytes:
     content = html_to_pdf(html)
     export.params["entry_ids"] = entry_ids
     return content
-
-
-@export_check(Export.Kind.PLAN_VERSION)
-def plan_version_still_allowed(export: Export, viewer: User) -> bool:
-    """The requester may still open the version and still see every entry in the file."""
-    if export.requested_by_id != viewer.pk:
-        return False
-    entry_ids = export.params.get("entry_ids")
-    if not isinstance(entry_ids, list):
-        return False
-    try:
-        version = _version_for(viewer, export.params)
-    except PlanExportRefusedError:
-        return False
-    visible = {entry["id"] for entry in policy.version_entries_visible_to(viewer, version)}
-    return set(entry_ids) <= visible

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils import timezone
 
-from carecoord.models import Allocation
+from carecoord.models import User
 from carecoord.services import notification_send
 from plans.models import Plan, ReviewReminder
 from plans.sections import PlanKind
@@ -99,11 +99,7 @@ def _notify(plan: Plan, threshold: str) -> None:
         Threshold.OVERDUE: f"Your care plan review was due on {due}. You can ask your care "
                            "coordinator when it will be.",
     }[threshold]
-    coordinators = {
-        a.coordinator for a in Allocation.objects.active()
-        .filter(episode__service_user=service_user).select_related("coordinator")
-    }
-    for coordinator in coordinators:
+    for coordinator in User.objects.coordinating(service_user):
         notification_send(user=coordinator, text=coordinator_text, url_name="plan_detail",
                           url_args=[plan.pk])
     if service_user.user_id:

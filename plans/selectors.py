@@ -169,6 +169,7 @@ class OpenedVersion:
     status: str
     signer_role: str | None
     already_answered: bool
+    can_answer: bool  # may sign or decline now (policy.can_sign)
     entries: list[dict]  # the snapshot entries this viewer may read
 
 
@@ -190,6 +191,7 @@ def version_view(*, viewer: User, version: PlanVersion) -> OpenedVersion:
         status=version_status(version, latest_number=latest),
         signer_role=policy.signer_role(viewer, version),
         already_answered=version.signatures.filter(signer=viewer).exists(),
+        can_answer=policy.can_sign(viewer, version) is not None,
         entries=policy.version_entries_visible_to(viewer, version),
     )
 

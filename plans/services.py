@@ -12,7 +12,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from carecoord.models import Allocation, ServiceUser, User
+from carecoord.models import ServiceUser, User
 from carecoord.request_context import current_ip_address
 from carecoord.services import access_event_record
 from carers.models import CarerRelationship
@@ -363,6 +363,21 @@ def _check_open_for_signing(version: PlanVersion, signer: User) -> None:
         raise PlanActionError("A newer version has been proposed; sign that one instead.")
     if version.signatures.filter(signer=signer).exists():
         raise PlanActionError("You have already answered for this version.")
+    if version.signatures.filter(decision=Signature.Decision.DECLINED).exists():
+        # A decline says the plan needs to change: it is agreed by signing a new version,
+        # never by collecting the other signatures around the "no".
+        raise PlanActionError("Someone has declined to sign this version. It needs to be "
+                              "changed and proposed again.")
+
+
+def version_open_for_answers(version: PlanVersion) -> bool:
+    """Whether a version still takes signatures and declines: the latest, not agreed,
+    and nobody has declined it (the same states `_check_open_for_signing` refuses)."""
+    return (
+        version.agreed_at is None
+        and version_is_latest(version)
+        and not version.signatures.filter(decision=Signature.Decision.DECLINED).exists()
+    )
 
 
 def _all_signed(version: PlanVersion) -> bool:
@@ -481,13 +496,6 @@ def suggestion_answer(*, suggestion: Suggestion, answered_by: User, accept: bool
            "suggestion.accept" if accept else "suggestion.dismiss",
            f"suggestion:{suggestion.pk}", "own record")
     return suggestion
-
-
-def active_coordinators(service_user: ServiceUser):
-    return User.objects.filter(
-        pk__in=Allocation.objects.active().filter(episode__service_user=service_user)
-        .values("coordinator_id")
-    )
 
 
 def signed_versions_verify() -> tuple[int, list[str]]:

@@ -326,8 +326,7 @@ def version_detail(request: HttpRequest, version_id: int) -> HttpResponse:
     sign_form = SignForm(prefix="sign")
     decline_form = DeclineForm(prefix="decline")
     failed_form = None
-    may_answer = (opened.signer_role is not None and not opened.already_answered
-                  and opened.status == "awaiting")
+    may_answer = opened.can_answer
     if request.method == "POST":
         if opened.signer_role is None:
             raise Http404

@@ -21,7 +21,6 @@ from typing import TYPE_CHECKING
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 
-from carecoord.models import Allocation
 from carers.models import (
     AssessmentRequest,
     Carer,
@@ -30,10 +29,10 @@ from carers.models import (
     CarerRelationship,
     WellbeingCheckIn,
 )
-from consent.policy import _signed_in
+from consent.policy.base import _coordinated_service_user_ids, _signed_in
 
 if TYPE_CHECKING:
-    from consent.policy import Viewer
+    from consent.policy.base import Viewer
 
 __all__ = [
     "CarerSpaceBasis",
@@ -68,13 +67,6 @@ class CarerSpaceBasis(StrEnum):
 
 
 # --- Predicates -------------------------------------------------------------------------
-
-
-def _coordinated_service_user_ids(viewer: Viewer) -> QuerySet:
-    """The service users this viewer is actively allocated to as care coordinator."""
-    return Allocation.objects.active().filter(coordinator_id=viewer.pk).values(
-        "episode__service_user_id"
-    )
 
 
 def _cares_for_someone_coordinated(viewer: Viewer, carer_ref: str) -> Exists:

@@ -20,11 +20,12 @@ from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from carecoord.models import Role, ServiceUser
-from consent.policy import Basis, _signed_in, record_basis, records_visible_to
+from consent.policy.base import Basis, _signed_in
+from consent.policy.records import record_basis, records_visible_to
 from peersupport.models import Offer, RecoveryStory, Signposting, StoryStatus
 
 if TYPE_CHECKING:
-    from consent.policy import Viewer
+    from consent.policy.base import Viewer
 
 STAFF_ROLES = (Role.COORDINATOR, Role.MANAGER, Role.ADMIN)
 MODERATOR_ROLES = (Role.MANAGER, Role.ADMIN)

@@ -258,10 +258,12 @@ def test_no_signing_after_declining(world):
     with pytest.raises(PlanActionError):
         services.version_decline(version=version, signer=world.service_user_account,
                                  role="service_user", reason="Changed my mind")
-    sign(version, world.coordinator)
-    assert list(version.signatures.values_list("decision", flat=True).order_by("pk")) == [
-        "declined", "signed",
-    ]
+    # Nobody signs around a "no": the version needs changing and proposing again (one
+    # rule, policy.can_sign, for the page, the API and this service).
+    assert policy.can_sign(world.coordinator, version) is None
+    with pytest.raises(PlanActionError):
+        sign(version, world.coordinator)
+    assert list(version.signatures.values_list("decision", flat=True)) == ["declined"]
     assert status(version) == "declined"
     assert reload(version).agreed_at is None
 

@@ -1,0 +1,295 @@
+"""Who may read, edit, propose, sign and review plans, their items and versions; and which
+items each carer may read (what the service user shared with them).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
+from django.http import Http404
+from django.utils import timezone
+
+from carers.models import CarerRelationship
+from consent.models import PlanItemUserObjectPermission
+from consent.policy.base import Basis, _signed_in
+from consent.policy.records import can_view_record, record_basis, records_visible_to
+from plans.models import Plan, PlanItem, PlanVersion, RequiredSigner
+from plans.sections import ItemType, PlanKind
+from plans.sections import section as section_for
+from plans.services import version_open_for_answers
+
+if TYPE_CHECKING:
+    from carecoord.models import ServiceUser
+    from consent.policy.base import Viewer
+
+
+# --- Plans ----------------------------------------------------------------------------
+# Until the consent issue lands, plan content is open to the record's readers (the
+# service user and their allocated care coordinators), and a version to the people named
+# on it as signers (a carer who holds a responsibility signs the agreement).
+
+
+def plans_visible_to(viewer: Viewer, queryset: QuerySet[Plan] | None = None) -> QuerySet[Plan]:
+    queryset = Plan.objects.all() if queryset is None else queryset
+    if not _signed_in(viewer):
+        return queryset.none()
+    return queryset.filter(service_user__in=records_visible_to(viewer).values("pk"))
+
+
+def plan_for_viewer(viewer: Viewer, plan_id: int) -> tuple[Plan, Basis]:
+    plan = (
+        plans_visible_to(viewer, Plan.objects.select_related("service_user__team"))
+        .filter(pk=plan_id)
+        .first()
+    )
+    basis = record_basis(viewer, plan.service_user) if plan else None
+    if plan is None or basis is None:
+        raise Http404("No such plan.")
+    return plan, basis
+
+
+def _shared_with(viewer: Viewer) -> Q:
+    """Items the service user shared with this carer: a live grant (not expired) in the
+    direct permission table, while the carer relationship is active. One indexed query."""
+    today = timezone.localdate()
+    grant = PlanItemUserObjectPermission.objects.filter(
+        content_object=OuterRef("pk"), user_id=viewer.pk,
+        permission__codename="view_planitem", permission__content_type__app_label="plans",
+    ).filter(Q(expires_on__isnull=True) | Q(expires_on__gte=today))
+    relationship = CarerRelationship.objects.active().filter(
+        carer__user_id=viewer.pk, service_user=OuterRef("plan__service_user")
+    )
+    return Q(Exists(grant)) & Q(Exists(relationship)) & Q(removed_at__isnull=True)
+
+
+def items_visible_to(
+    viewer: Viewer, queryset: QuerySet[PlanItem] | None = None
+) -> QuerySet[PlanItem]:
+    """Items of plans the viewer may read as a whole, plus items shared with them."""
+    queryset = PlanItem.objects.all() if queryset is None else queryset
+    if not _signed_in(viewer):
+        return queryset.none()
+    return queryset.filter(
+        Q(plan__in=plans_visible_to(viewer).values("pk")) | _shared_with(viewer)
+    )
+
+
+def items_shared_with(
+    viewer: Viewer, queryset: QuerySet[PlanItem] | None = None
+) -> QuerySet[PlanItem]:
+    """Only the items shared with `viewer` as a carer (the carer's view, and its preview)."""
+    queryset = PlanItem.objects.all() if queryset is None else queryset
+    if not _signed_in(viewer):
+        return queryset.none()
+    return queryset.filter(_shared_with(viewer))
+
+
+def items_shared_with_decisions(
+    viewer: Viewer, queryset: QuerySet[PlanItem] | None = None
+) -> QuerySet[PlanItem]:
+    """`items_shared_with`, each annotated with the consent decision that shares it
+    (`sharing_decision_id`, for the audit trail) and when it was made (`shared_at`)."""
+    grant = PlanItemUserObjectPermission.objects.filter(
+        content_object=OuterRef("pk"), user_id=viewer.pk
+    )
+    return items_shared_with(viewer, queryset).annotate(
+        sharing_decision_id=Subquery(grant.values("decision_id")[:1]),
+        shared_at=Subquery(grant.values("decision__decided_at")[:1]),
+    )
+
+
+def item_for_viewer(
+    viewer: Viewer, item_id: int, *, include_removed: bool = False
+) -> tuple[PlanItem, Basis]:
+    items = items_visible_to(viewer, PlanItem.objects.select_related("plan__service_user__team"))
+    if not include_removed:
+        items = items.filter(removed_at__isnull=True)
+    item = items.filter(pk=item_id).first()
+    basis = None
+    if item is not None:
+        basis = record_basis(viewer, item.plan.service_user)
+        if basis is None and items_shared_with(viewer).filter(pk=item.pk).exists():
+            basis = Basis.CARER_CONSENT
+    if item is None or basis is None:
+        raise Http404("No such item.")
+    return item, basis
+
+
+def sharing_decision_id(viewer: Viewer, item: PlanItem) -> int | None:
+    """The consent decision that lets this carer read this item (for the audit trail)."""
+    grant = PlanItemUserObjectPermission.objects.filter(
+        content_object=item, user_id=viewer.pk
+    ).values_list("decision_id", flat=True).first()
+    return grant
+
+
+def _carer_ids_for(viewer: Viewer, service_user_id: int | None = None) -> list[int]:
+    """The viewer's carer records with an active relationship (to this service user)."""
+    relationships = CarerRelationship.objects.active().filter(carer__user_id=viewer.pk)
+    if service_user_id is not None:
+        relationships = relationships.filter(service_user_id=service_user_id)
+    return list(relationships.values_list("carer_id", flat=True))
+
+
+def versions_visible_to(
+    viewer: Viewer, queryset: QuerySet[PlanVersion] | None = None
+) -> QuerySet[PlanVersion]:
+    """Versions of plans the viewer may read; responsibility agreements that name the
+    viewer as a carer who must sign, while they still care for that person; and, for a
+    carer, versions of plans with something shared with them (they read only the shared
+    entries: version_entries_visible_to)."""
+    queryset = PlanVersion.objects.all() if queryset is None else queryset
+    if not _signed_in(viewer):
+        return queryset.none()
+    named_signer = RequiredSigner.objects.filter(
+        version=OuterRef("pk"), role=RequiredSigner.Role.CARER, carer__user_id=viewer.pk,
+    )
+    still_caring = CarerRelationship.objects.active().filter(
+        carer__user_id=viewer.pk, service_user=OuterRef("plan__service_user")
+    )
+    something_shared = PlanItem.objects.filter(plan=OuterRef("plan")).filter(
+        _shared_with(viewer))
+    return queryset.filter(
+        Q(plan__in=plans_visible_to(viewer).values("pk"))
+        | (Q(Exists(named_signer)) & Q(Exists(still_caring)))
+        | Q(Exists(something_shared))
+    )
+
+
+def version_entries_visible_to(viewer: Viewer, version: PlanVersion) -> list[dict]:
+    """The entries of a version's frozen snapshot this viewer may read: all of them for
+    the record's readers; for a carer named on a responsibility agreement, the
+    responsibilities they hold and what is shared with them now — nothing else."""
+    if can_view_record(viewer, version.plan.service_user):
+        return list(version.snapshot)
+    relationship_ids = set(
+        CarerRelationship.objects.active()
+        .filter(carer__user_id=viewer.pk, service_user_id=version.plan.service_user_id)
+        .values_list("pk", flat=True)
+    )
+    if not relationship_ids:
+        return []
+    shared = set(items_shared_with(viewer, PlanItem.objects.filter(plan_id=version.plan_id))
+                 .values_list("pk", flat=True))
+    return [
+        entry for entry in version.snapshot
+        if entry["id"] in shared
+        or ((entry.get("details") or {}).get("holder") == "carer"
+            and (entry.get("details") or {}).get("holder_relationship") in relationship_ids)
+    ]
+
+
+def version_basis_for_carer(viewer: Viewer, version: PlanVersion) -> str:
+    """Why a carer may open this version, for the audit trail."""
+    if RequiredSigner.objects.filter(version=version, role=RequiredSigner.Role.CARER,
+                                     carer__user_id=viewer.pk).exists():
+        return "carer named as holding a responsibility"
+    return str(Basis.CARER_CONSENT)
+
+
+def can_read_signature_reasons(viewer: Viewer, version: PlanVersion) -> bool:
+    """Why someone did not sign is their own words about the whole plan: for the
+    record's readers only, never for a carer who sees part of it."""
+    return can_view_record(viewer, version.plan.service_user)
+
+
+def version_for_viewer(viewer: Viewer, version_id: int) -> PlanVersion:
+    version = (
+        versions_visible_to(viewer, PlanVersion.objects.select_related("plan__service_user"))
+        .filter(pk=version_id)
+        .first()
+    )
+    if version is None:
+        raise Http404("No such version.")
+    return version
+
+
+def can_edit_item(viewer: Viewer, item: PlanItem) -> bool:
+    """WRAP content is the service user's alone. On a care plan the service user edits
+    their own-words sections and their goals; the care coordinator edits everything.
+    A responsibility agreement is negotiated: both edit it."""
+    return can_edit_section(viewer, item.plan, item.section)
+
+
+def can_edit_section(viewer: Viewer, plan: Plan, section_code: str) -> bool:
+    basis = record_basis(viewer, plan.service_user)
+    if basis is None:
+        return False
+    if plan.kind == PlanKind.WRAP:
+        return basis is Basis.SELF
+    if plan.kind == PlanKind.RESPONSIBILITY_AGREEMENT:
+        return basis in (Basis.SELF, Basis.ALLOCATED_COORDINATOR)
+    if basis is Basis.ALLOCATED_COORDINATOR:
+        return True
+    section = section_for(plan.kind, section_code)
+    return basis is Basis.SELF and (section.own_words or section.item_type == ItemType.GOAL)
+
+
+def can_suggest(viewer: Viewer, plan: Plan) -> bool:
+    """A care coordinator may suggest changes to a WRAP; only its owner applies them."""
+    return (
+        plan.kind == PlanKind.WRAP
+        and record_basis(viewer, plan.service_user) is Basis.ALLOCATED_COORDINATOR
+    )
+
+
+def can_start_plan(viewer: Viewer, service_user: ServiceUser) -> bool:
+    """The service user and their allocated care coordinators may start any plan kind
+    (a coordinator may start an empty WRAP for its owner to write)."""
+    return record_basis(viewer, service_user) in (Basis.SELF, Basis.ALLOCATED_COORDINATOR)
+
+
+def can_propose_version(viewer: Viewer, plan: Plan) -> bool:
+    return record_basis(viewer, plan.service_user) in (Basis.SELF, Basis.ALLOCATED_COORDINATOR)
+
+
+def can_record_review(viewer: Viewer, plan: Plan) -> bool:
+    return (
+        plan.kind == PlanKind.CARE_PLAN
+        and record_basis(viewer, plan.service_user) is Basis.ALLOCATED_COORDINATOR
+    )
+
+
+def goal_party(viewer: Viewer, item: PlanItem) -> str | None:
+    """Which side of a goal's agreement this viewer speaks for, if any."""
+    return goal_party_for_basis(record_basis(viewer, item.plan.service_user))
+
+
+def goal_party_for_basis(basis: Basis | None) -> str | None:
+    """The same answer from a basis already known (one plan: one answer for every goal)."""
+    if basis is Basis.SELF:
+        return "service_user"
+    if basis is Basis.ALLOCATED_COORDINATOR:
+        return "coordinator"
+    return None
+
+
+def can_sign(viewer: Viewer, version: PlanVersion) -> str | None:
+    """The role in which `viewer` may sign or decline this version now: one of its
+    signers, who has not answered yet, while the version is open for answers. The page,
+    the API and the signing service all ask this one rule."""
+    role = signer_role(viewer, version)
+    if role is None or not version_open_for_answers(version):
+        return None
+    if version.signatures.filter(signer_id=viewer.pk).exists():
+        return None
+    return role
+
+
+def signer_role(viewer: Viewer, version: PlanVersion) -> str | None:
+    """The role in which `viewer` may sign this version, if they are one of its signers:
+    the service user, an actively allocated care coordinator, or a named carer."""
+    if not _signed_in(viewer):
+        return None
+    signers = list(version.required_signers.all())
+    roles = {signer.role for signer in signers}
+    basis = record_basis(viewer, version.plan.service_user)
+    if basis is Basis.SELF and RequiredSigner.Role.SERVICE_USER in roles:
+        return RequiredSigner.Role.SERVICE_USER
+    if basis is Basis.ALLOCATED_COORDINATOR and RequiredSigner.Role.COORDINATOR in roles:
+        return RequiredSigner.Role.COORDINATOR
+    carer_ids = set(_carer_ids_for(viewer, version.plan.service_user_id))
+    if any(s.role == RequiredSigner.Role.CARER and s.carer_id in carer_ids for s in signers):
+        return RequiredSigner.Role.CARER
+    return None

@@ -1,0 +1,171 @@
+"""Who may read or manage a service user's record, a team's caseload metadata, and a
+service user's carers.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet
+from django.http import Http404
+
+from carecoord.models import Role, ServiceUser, Team
+from carers.models import CarerRelationship
+from consent.policy.base import Basis, _record_predicate, _signed_in
+
+if TYPE_CHECKING:
+    from carecoord.models import User
+    from consent.policy.base import Viewer
+
+
+# --- Service-user records -------------------------------------------------------------
+
+
+def records_visible_to(
+    viewer: Viewer, queryset: QuerySet[ServiceUser] | None = None
+) -> QuerySet[ServiceUser]:
+    queryset = ServiceUser.objects.all() if queryset is None else queryset
+    if not _signed_in(viewer):
+        return queryset.none()
+    return queryset.filter(_record_predicate(viewer))
+
+
+def record_basis(viewer: Viewer, service_user: ServiceUser) -> Basis | None:
+    """The basis on which `viewer` may read this record, or None if they may not: the
+    queryset rule asked about this one record, so the two can never disagree."""
+    if not _signed_in(viewer):
+        return None
+    row = (
+        records_visible_to(viewer, ServiceUser.objects.filter(pk=service_user.pk))
+        .annotate(own=ExpressionWrapper(Q(user_id=viewer.pk), output_field=BooleanField()))
+        .values_list("pk", "own")
+        .first()
+    )
+    if row is None:
+        return None
+    return Basis.SELF if row[1] else Basis.ALLOCATED_COORDINATOR
+
+
+def can_view_record(viewer: Viewer, service_user: ServiceUser) -> bool:
+    return record_basis(viewer, service_user) is not None
+
+
+def record_for_viewer(viewer: Viewer, service_user_id: int) -> tuple[ServiceUser, Basis]:
+    service_user = (
+        records_visible_to(viewer, ServiceUser.objects.select_related("team", "user"))
+        .filter(pk=service_user_id)
+        .first()
+    )
+    basis = record_basis(viewer, service_user) if service_user else None
+    if service_user is None or basis is None:
+        raise Http404("No such record.")
+    return service_user, basis
+
+
+def can_manage_care(viewer: Viewer, service_user: ServiceUser) -> bool:
+    """Change the record's details, episodes, carers and invitations: allocated
+    coordinators only."""
+    return record_basis(viewer, service_user) is Basis.ALLOCATED_COORDINATOR
+
+
+def record_for_care_manager(viewer: Viewer, service_user_id: int) -> ServiceUser:
+    service_user, basis = record_for_viewer(viewer, service_user_id)
+    if basis is not Basis.ALLOCATED_COORDINATOR:
+        raise Http404("No such record.")
+    return service_user
+
+
+def can_edit_own_details(viewer: Viewer, service_user: ServiceUser) -> bool:
+    """A service user may change how they are named and contacted."""
+    return record_basis(viewer, service_user) is Basis.SELF
+
+
+# --- Teams and allocation (metadata) --------------------------------------------------
+
+
+def teams_managed_by(viewer: Viewer) -> QuerySet[Team]:
+    if not _signed_in(viewer) or not viewer.has_role(Role.MANAGER):
+        return Team.objects.none()
+    return Team.objects.filter(managers=viewer)
+
+
+def can_read_team_reports(viewer: Viewer, team_id: object) -> bool:
+    """A team's managers read its reports (metadata only: counts, dates, people's names,
+    the basis of each access; never clinical free text), on every surface: the page,
+    the CSV and the PDF file."""
+    try:
+        team_id = int(team_id)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return False
+    return teams_managed_by(viewer).filter(pk=team_id).exists()
+
+
+def team_for_manager(viewer: Viewer, team_id: int) -> Team:
+    team = teams_managed_by(viewer).filter(pk=team_id).first()
+    if team is None:
+        raise Http404("No such team.")
+    return team
+
+
+def can_allocate(viewer: Viewer, service_user: ServiceUser) -> bool:
+    """Allocating or ending a care coordinator's allocation: the team's manager, or a
+    care coordinator already allocated (to hand over or to share the work)."""
+    return (
+        teams_managed_by(viewer).filter(pk=service_user.team_id).exists()
+        or can_manage_care(viewer, service_user)
+    )
+
+
+def service_user_for_allocation(viewer: Viewer, service_user_id: int) -> ServiceUser:
+    service_user = ServiceUser.objects.select_related("team").filter(pk=service_user_id).first()
+    if service_user is None or not can_allocate(viewer, service_user):
+        raise Http404("No such record.")
+    return service_user
+
+
+def service_users_in_managed_teams(viewer: Viewer) -> QuerySet[ServiceUser]:
+    """Caseload metadata for managers: names and episode dates, never record content."""
+    return ServiceUser.objects.filter(team__in=teams_managed_by(viewer))
+
+
+def may_allocate_coordinator(viewer: Viewer, service_user: ServiceUser, coordinator: User) -> bool:
+    """Only coordinators of the service user's team can be allocated."""
+    return (
+        can_allocate(viewer, service_user)
+        and coordinator.has_role(Role.COORDINATOR)
+        and service_user.team.coordinators.filter(pk=coordinator.pk).exists()
+    )
+
+
+def can_add_service_user(viewer: Viewer, team: Team) -> bool:
+    return (
+        _signed_in(viewer)
+        and viewer.has_role(Role.COORDINATOR)
+        and team.coordinators.filter(pk=viewer.pk).exists()
+    )
+
+
+# --- Carers ---------------------------------------------------------------------------
+
+
+def carer_relationships_visible_to(
+    viewer: Viewer, queryset: QuerySet[CarerRelationship] | None = None
+) -> QuerySet[CarerRelationship]:
+    """A carer sees their own relationships; the service user and their allocated
+    coordinators see the service user's carers."""
+    queryset = CarerRelationship.objects.all() if queryset is None else queryset
+    if not _signed_in(viewer):
+        return queryset.none()
+    visible_records = records_visible_to(viewer).values("pk")
+    return queryset.filter(Q(carer__user_id=viewer.pk) | Q(service_user__in=visible_records))
+
+
+def carer_relationship_for_care_manager(viewer: Viewer, relationship_id: int) -> CarerRelationship:
+    relationship = (
+        CarerRelationship.objects.select_related("carer", "service_user")
+        .filter(pk=relationship_id)
+        .first()
+    )
+    if relationship is None or not can_manage_care(viewer, relationship.service_user):
+        raise Http404("No such carer.")
+    return relationship
