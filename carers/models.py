@@ -1,9 +1,21 @@
 """Carers and their relationships with the service users they support."""
 
+from enum import StrEnum
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+
+
+class CarerSpaceBasis(StrEnum):
+    """Why the policy allowed a read of a carer's own space (for the audit trail). Data
+    only: the rules that give these answers are in consent.policy.carer_space."""
+
+    OWN = "their own carer's space"
+    COORDINATOR = "care coordinator of someone they care for"
+    COORDINATOR_SHARED = "care coordinator of someone they care for; shared by the carer"
+    ABOUT_THEM = "a carer's insight about them"
 
 
 class Carer(models.Model):

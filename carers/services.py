@@ -19,9 +19,9 @@ from carers.models import (
     CarerInsight,
     CarerNeeds,
     CarerRelationship,
+    CarerSpaceBasis,
     WellbeingCheckIn,
 )
-from consent.policy import CarerSpaceBasis
 
 
 class AssessmentRequestError(Exception):

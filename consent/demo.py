@@ -8,7 +8,8 @@ import datetime as dt
 from django.utils import timezone
 
 from carers.models import CarerRelationship
-from consent.models import ConsentDecision, PlanItemUserObjectPermission
+from consent.grants import PlanItemUserObjectPermission
+from consent.models import ConsentDecision
 from consent.services import consent_decide_item, consent_decide_section
 from plans.models import Plan
 

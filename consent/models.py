@@ -13,7 +13,6 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
-from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
 from plans.sections import section_choices
 
@@ -99,21 +98,9 @@ class SectionRule(models.Model):
         return str(self.decision)
 
 
-class PlanItemUserObjectPermission(UserObjectPermissionBase):
-    """django-guardian's direct foreign-key permission table for plan items. The extra
-    columns record which decision granted it and until when; the policy honours the
-    expiry at read time, so an expired grant is never shown, cleanup or not."""
-
-    content_object = models.ForeignKey("plans.PlanItem", on_delete=models.CASCADE)
-    expires_on = models.DateField(null=True, blank=True)
-    decision = models.ForeignKey(ConsentDecision, null=True, on_delete=models.SET_NULL,
-                                 related_name="+")
-
-    class Meta(UserObjectPermissionBase.Meta):
-        indexes = [models.Index(fields=["user", "content_object"])]
-
-
-class PlanItemGroupObjectPermission(GroupObjectPermissionBase):
-    """Guardian asks for the group twin of a direct table; groups are never granted."""
-
-    content_object = models.ForeignKey("plans.PlanItem", on_delete=models.CASCADE)
+# The grant tables live in consent/grants.py, which only the policy and the consent
+# services may import (an import-linter contract); imported here so Django registers them.
+from consent.grants import (  # noqa: E402, F401
+    PlanItemGroupObjectPermission,
+    PlanItemUserObjectPermission,
+)

@@ -17,11 +17,11 @@ from guardian.shortcuts import assign_perm, remove_perm
 from carecoord.models import User
 from carecoord.services import access_event_record, notification_send
 from carers.models import Carer, CarerRelationship
+from consent.grants import PlanItemUserObjectPermission
 from consent.models import (
     ConsentDecision,
     DecidedAs,
     ItemConsent,
-    PlanItemUserObjectPermission,
     SectionRule,
 )
 from plans.models import Plan, PlanItem

@@ -2,7 +2,7 @@
 # The test command (also what CI runs through .ci/run):
 #   1. installs missing Debian packages (PostgreSQL, Redis, Chromium, poppler, Pango, fonts);
 #   2. sets up the virtualenv (scripts/_venv.sh);
-#   3. lints (ruff, scripts/lint_access.py);
+#   3. lints (ruff, import-linter's contracts, scripts/lint_access.py);
 #   4. starts a throwaway PostgreSQL cluster and Redis server on free ports under a temp dir;
 #   5. runs pytest against them (arguments are passed through to pytest);
 #   6. always stops both servers and removes the temp dir (trap on EXIT, also on Ctrl-C).
@@ -98,6 +98,8 @@ trap 'exit 143' TERM
 # --- 3. lint ------------------------------------------------------------------------------
 log "ruff check"
 .venv/bin/ruff check .
+log "lint-imports (architecture contracts in pyproject.toml)"
+.venv/bin/lint-imports --no-cache
 if [[ -f scripts/lint_access.py ]]; then
     log "scripts/lint_access.py"
     .venv/bin/python scripts/lint_access.py

@@ -15,7 +15,6 @@ queryset form and a single-object form built on the same predicate. Who sees wha
 
 from __future__ import annotations
 
-from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
@@ -27,6 +26,7 @@ from carers.models import (
     CarerInsight,
     CarerNeeds,
     CarerRelationship,
+    CarerSpaceBasis,
     WellbeingCheckIn,
 )
 from consent.policy.base import _coordinated_service_user_ids, _signed_in
@@ -55,15 +55,6 @@ __all__ = [
     "own_carer_space",
     "own_check_in",
 ]
-
-
-class CarerSpaceBasis(StrEnum):
-    """Why the policy allowed a read of a carer's own space (for the audit trail)."""
-
-    OWN = "their own carer's space"
-    COORDINATOR = "care coordinator of someone they care for"
-    COORDINATOR_SHARED = "care coordinator of someone they care for; shared by the carer"
-    ABOUT_THEM = "a carer's insight about them"
 
 
 # --- Predicates -------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from carers.models import CarerRelationship
-from consent.models import PlanItemUserObjectPermission
+from consent.grants import PlanItemUserObjectPermission
 from consent.policy.base import Basis, _signed_in
 from consent.policy.records import can_view_record, record_basis, records_visible_to
 from plans.models import Plan, PlanItem, PlanVersion, RequiredSigner
