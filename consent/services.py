@@ -1,8 +1,10 @@
 """Consent decisions, and the object permissions that carry them out.
 
-The only code that calls django-guardian's assign_perm / remove_perm, always inside the
-transaction that records the decision, so a decision and its effect commit together or
-not at all. Withdrawal takes effect at once: the permission goes in the same commit.
+The only code that writes the grants (django-guardian's direct foreign-key table,
+`consent/grants.py`), always inside the transaction that records the decision, so a
+decision and its effect commit together or not at all. Withdrawal takes effect at once:
+the permission goes in the same commit. Grants are computed and written set-wise: a few
+queries for one carer and any number of items (ADR 0005).
 """
 
 from __future__ import annotations
@@ -10,9 +12,10 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from django.contrib.auth.models import Permission
 from django.db import transaction
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
-from guardian.shortcuts import assign_perm, remove_perm
 
 from carecoord.models import User
 from carecoord.services import access_event_record, notification_send
@@ -27,7 +30,7 @@ from consent.models import (
 from plans.models import Plan, PlanItem
 from plans.sections import section as section_for
 
-VIEW_ITEM = "plans.view_planitem"
+VIEW_ITEM = ("plans", "view_planitem")
 
 
 class ConsentError(Exception):
@@ -70,41 +73,89 @@ def effective_decision(
     return decision
 
 
-def _effective(carer: Carer, item: PlanItem, today: dt.date) -> Effective | None:
-    if not CarerRelationship.objects.active().filter(
-        carer=carer, service_user_id=item.plan.service_user_id
-    ).exists():
-        return None  # a former carer keeps no grant, whatever the decisions said
-    explicit = ItemConsent.objects.select_related("decision").filter(
-        carer=carer, item=item).first()
-    rule = SectionRule.objects.select_related("decision").filter(
-        carer=carer, plan_id=item.plan_id, section=item.section).first()
-    decision = effective_decision(
-        explicit=explicit.decision if explicit else None,
-        rule=rule.decision if rule else None,
-        removed=item.removed_at is not None, today=today,
+def _view_permission() -> Permission:
+    return Permission.objects.get(content_type__app_label=VIEW_ITEM[0], codename=VIEW_ITEM[1])
+
+
+def _decided_items(carer: Carer) -> QuerySet[PlanItem]:
+    """The items this carer has a decision about: their own, or their section's rule."""
+    return PlanItem.objects.filter(
+        Q(Exists(ItemConsent.objects.filter(carer=carer, item=OuterRef("pk"))))
+        | Q(Exists(SectionRule.objects.filter(carer=carer, plan=OuterRef("plan_id"),
+                                              section=OuterRef("section"))))
     )
-    return Effective(decision, decision.expires_on) if decision else None
 
 
-def _sync(carer: Carer, item: PlanItem) -> bool:
-    """Make the carer's permission on this item match the decisions. Returns True when
-    the item has just become visible to them."""
+def _effective_grants(carer: Carer, items: QuerySet[PlanItem],
+                      today: dt.date) -> dict[int, Effective]:
+    """`effective_decision` for every item of `items` at once: the grant each should carry
+    for this carer. Three queries, however many items. A former carer keeps no grant,
+    whatever the decisions said."""
+    cared_for = CarerRelationship.objects.active().filter(carer=carer).values("service_user_id")
+    own = ItemConsent.objects.filter(carer=carer, item=OuterRef("pk"))
+    rule = SectionRule.objects.filter(carer=carer, plan=OuterRef("plan_id"),
+                                      section=OuterRef("section"))
+    rows = list(
+        items.filter(plan__service_user_id__in=cared_for)
+        .annotate(own_id=Subquery(own.values("decision_id")[:1]),
+                  rule_id=Subquery(rule.values("decision_id")[:1]))
+        .values_list("pk", "own_id", "rule_id", "removed_at")
+    )
+    decisions = ConsentDecision.objects.in_bulk(
+        {pk for row in rows for pk in row[1:3] if pk is not None})
+    grants = {}
+    for item_id, own_id, rule_id, removed_at in rows:
+        decision = effective_decision(explicit=decisions.get(own_id),
+                                      rule=decisions.get(rule_id),
+                                      removed=removed_at is not None, today=today)
+        if decision is not None:
+            grants[item_id] = Effective(decision, decision.expires_on)
+    return grants
+
+
+@dataclass(frozen=True)
+class Synced:
+    granted: frozenset[int]  # items that have just become visible to the carer
+    withdrawn: frozenset[int]
+    changed: frozenset[int]  # still visible, with another end date or decision
+
+    def __len__(self) -> int:
+        return len(self.granted) + len(self.withdrawn) + len(self.changed)
+
+
+def _sync(carer: Carer, items: QuerySet[PlanItem]) -> Synced:
+    """Make the carer's grants on `items` match the decisions, set-wise: one read of the
+    decisions, one of the grants, and at most one delete, insert and update."""
     if carer.user_id is None:
-        return False  # no account yet: granted when they accept their invitation
-    effective = _effective(carer, item, timezone.localdate())
-    existing = PlanItemUserObjectPermission.objects.filter(
-        user_id=carer.user_id, content_object=item, permission__codename="view_planitem"
-    ).first()
-    if effective is None:
-        if existing is not None:
-            remove_perm(VIEW_ITEM, carer.user, item)
-        return False
-    permission = assign_perm(VIEW_ITEM, carer.user, item)
-    permission.expires_on = effective.expires_on
-    permission.decision = effective.decision
-    permission.save(update_fields=["expires_on", "decision"])
-    return existing is None
+        return Synced(frozenset(), frozenset(), frozenset())  # granted when they accept
+    wanted = _effective_grants(carer, items, timezone.localdate())
+    permission = _view_permission()
+    held = {
+        grant.content_object_id: grant
+        for grant in PlanItemUserObjectPermission.objects.filter(
+            user_id=carer.user_id, permission=permission,
+            content_object__in=items.values("pk"))
+    }
+    withdrawn = held.keys() - wanted.keys()
+    if withdrawn:
+        PlanItemUserObjectPermission.objects.filter(
+            pk__in=[held[item_id].pk for item_id in withdrawn]).delete()
+    granted = wanted.keys() - held.keys()
+    PlanItemUserObjectPermission.objects.bulk_create([
+        PlanItemUserObjectPermission(
+            user_id=carer.user_id, permission=permission, content_object_id=item_id,
+            expires_on=wanted[item_id].expires_on, decision=wanted[item_id].decision)
+        for item_id in sorted(granted)
+    ])
+    changed = []
+    for item_id in wanted.keys() & held.keys():
+        grant, want = held[item_id], wanted[item_id]
+        if (grant.expires_on, grant.decision_id) != (want.expires_on, want.decision.pk):
+            grant.expires_on, grant.decision = want.expires_on, want.decision
+            changed.append(grant)
+    PlanItemUserObjectPermission.objects.bulk_update(changed, ["expires_on", "decision"])
+    return Synced(frozenset(granted), frozenset(withdrawn),
+                  frozenset(g.content_object_id for g in changed))
 
 
 def _record(plan: Plan, carer: Carer, decided_by: User, *, shared: bool, section: str,
@@ -148,13 +199,13 @@ def consent_decide_item(
                        item=item, basis=basis, expires_on=expires_on, note=note)
     ItemConsent.objects.update_or_create(carer=carer, item=item,
                                          defaults={"decision": decision})
-    became_visible = _sync(carer, item)
+    became_visible = len(_sync(carer, PlanItem.objects.filter(pk=item.pk)).granted)
     access_event_record(
         actor=decided_by, service_user=plan.service_user,
         action="consent.share" if shared else "consent.withdraw",
         target=f"consent_decision:{decision.pk}", basis=decision.get_decided_as_display(),
     )
-    _notify_new(carer, plan, int(became_visible))
+    _notify_new(carer, plan, became_visible)
     return decision
 
 
@@ -171,10 +222,7 @@ def consent_decide_section(
                        basis=basis, expires_on=expires_on, note=note)
     SectionRule.objects.update_or_create(carer=carer, plan=plan, section=section,
                                          defaults={"decision": decision})
-    newly_visible = sum(
-        _sync(carer, item)
-        for item in plan.items.filter(section=section, removed_at__isnull=True)
-    )
+    newly_visible = len(_sync(carer, plan.items.filter(section=section)).granted)
     access_event_record(
         actor=decided_by, service_user=plan.service_user,
         action="consent.section_share" if shared else "consent.section_withdraw",
@@ -200,7 +248,7 @@ def consent_item_follow_section(*, item: PlanItem, carer: Carer, decided_by: Use
                        expires_on=now_sharing.expires_on if now_sharing else None,
                        note=note or "Follows the section rule again.")
     ItemConsent.objects.filter(carer=carer, item=item).delete()
-    _sync(carer, item)
+    _sync(carer, PlanItem.objects.filter(pk=item.pk))
     access_event_record(actor=decided_by, service_user=plan.service_user,
                         action="consent.follow_section",
                         target=f"consent_decision:{decision.pk}",
@@ -214,7 +262,7 @@ def consent_apply_to_new_item(*, item: PlanItem) -> None:
         plan_id=item.plan_id, section=item.section, decision__shared=True
     ).select_related("carer", "decision")
     for rule in rules:
-        if _sync(rule.carer, item):
+        if _sync(rule.carer, PlanItem.objects.filter(pk=item.pk)).granted:
             _notify_new(rule.carer, item.plan, 1)
 
 
@@ -225,36 +273,15 @@ def consent_item_removed(*, item: PlanItem) -> None:
 
 @transaction.atomic
 def consent_sync_carer(*, carer: Carer) -> int:
-    """Bring one carer's permissions in line with the decisions (after they accept an
-    invitation, or to repair drift). Returns how many permissions changed."""
-    changed = 0
-    for item in _items_with_decisions(carer):
-        before = _has_permission(carer, item)
-        _sync(carer, item)
-        changed += before != _has_permission(carer, item)
-    if carer.user_id:
-        stray = PlanItemUserObjectPermission.objects.filter(user_id=carer.user_id).exclude(
-            content_object__in=[i.pk for i in _items_with_decisions(carer)]
-        )
-        changed += stray.count()
-        stray.delete()
-    return changed
-
-
-def _items_with_decisions(carer: Carer) -> list[PlanItem]:
-    explicit = ItemConsent.objects.filter(carer=carer).values_list("item_id", flat=True)
-    rules = SectionRule.objects.filter(carer=carer).values_list("plan_id", "section")
-    ids = set(explicit)
-    for plan_id, section in rules:
-        ids.update(PlanItem.objects.filter(plan_id=plan_id, section=section)
-                   .values_list("pk", flat=True))
-    return list(PlanItem.objects.filter(pk__in=ids).select_related("plan"))
-
-
-def _has_permission(carer: Carer, item: PlanItem) -> bool:
-    return bool(carer.user_id) and PlanItemUserObjectPermission.objects.filter(
-        user_id=carer.user_id, content_object=item
-    ).exists()
+    """Bring one carer's grants in line with the decisions (after they accept an
+    invitation, or to repair drift), in a few queries. Returns how many grants changed."""
+    if carer.user_id is None:
+        return 0
+    granted_now = PlanItemUserObjectPermission.objects.filter(
+        user_id=carer.user_id).values("content_object_id")
+    items = PlanItem.objects.filter(
+        Q(pk__in=_decided_items(carer).values("pk")) | Q(pk__in=granted_now))
+    return len(_sync(carer, items))
 
 
 @dataclass(frozen=True)
@@ -266,30 +293,26 @@ class Drift:
 
 
 def consent_permissions_check() -> list[Drift]:
-    """Every place where the permissions and the decisions disagree. A grant whose end
-    date has passed may still have its row (the policy ignores it at read time and a
-    repair removes it): that alone is not drift."""
+    """Every place where the grants and the decisions disagree, in a few queries per
+    carer. A grant whose end date has passed may still have its row (the policy ignores
+    it at read time and a repair removes it): that alone is not drift."""
     drift = []
     today = timezone.localdate()
     far_future = dt.date.max
     for carer in Carer.objects.filter(user__isnull=False).select_related("user"):
-        live, granted = {}, {}
-        for item in _items_with_decisions(carer):
-            # Evaluated as if no end date had passed: what may have a permission row.
-            effective = _effective(carer, item, dt.date.min)
-            if effective is not None:
-                granted[item.pk] = effective
-                if (effective.expires_on or far_future) >= today:
-                    live[item.pk] = effective
+        # Evaluated as if no end date had passed: what may have a grant row.
+        granted = _effective_grants(carer, _decided_items(carer), dt.date.min)
+        live = {item_id for item_id, effective in granted.items()
+                if (effective.expires_on or far_future) >= today}
         actual = {
-            p.content_object_id: p
-            for p in PlanItemUserObjectPermission.objects.filter(user_id=carer.user_id)
+            grant.content_object_id: grant
+            for grant in PlanItemUserObjectPermission.objects.filter(user_id=carer.user_id)
         }
-        for item_id in live.keys() - actual.keys():
+        for item_id in sorted(live - actual.keys()):
             drift.append(Drift(carer, item_id, "shared, but the permission is missing"))
-        for item_id in actual.keys() - granted.keys():
+        for item_id in sorted(actual.keys() - granted.keys()):
             drift.append(Drift(carer, item_id, "not shared, but a permission exists"))
-        for item_id in granted.keys() & actual.keys():
+        for item_id in sorted(granted.keys() & actual.keys()):
             if actual[item_id].expires_on != granted[item_id].expires_on:
                 drift.append(Drift(carer, item_id, "the permission's end date is wrong"))
     for permission in PlanItemUserObjectPermission.objects.filter(
