@@ -12,11 +12,10 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from django.db.models import prefetch_related_objects
 from django.urls import path, reverse
 from django.utils import timezone
 from rest_framework import serializers, status
-from rest_framework.exceptions import APIException, NotFound, PermissionDenied
+from rest_framework.exceptions import APIException, PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -91,25 +90,13 @@ def _stale(viewer, current: PlanItem) -> Response:
                         status=status.HTTP_412_PRECONDITION_FAILED)
     return Response(
         {"error": "stale", "detail": STALE_DETAIL,
-         "current": ItemOutput(_item_view(viewer, current)).data},
+         "current": ItemOutput(selectors.item_view(viewer=viewer, item=current)).data},
         status=status.HTTP_412_PRECONDITION_FAILED,
         headers={"ETag": item_etag(current)},
     )
 
 
 # --- Shared output --------------------------------------------------------------------
-
-
-def _item_view(viewer, item: PlanItem) -> ItemView:
-    """One item as the plan page shows it: editability, and a goal's agreement and
-    progress."""
-    view = ItemView(item=item, can_edit=policy.can_edit_item(viewer, item))
-    if item.item_type == ItemType.GOAL:
-        prefetch_related_objects([item], "agreements", "progress")
-        view.agreed = services.goal_is_agreed(item)
-        view.agreed_by = {a.party for a in item.agreements.all() if a.revision == item.revision}
-        view.progress = list(item.progress.all())
-    return view
 
 
 class ProgressOutput(serializers.Serializer):
@@ -164,8 +151,8 @@ def _item_response(viewer, item: PlanItem, *, status_code: int = status.HTTP_200
     headers = {"ETag": item_etag(item)}
     if location:
         headers["Location"] = reverse("api_item", args=[item.pk])
-    return Response(ItemOutput(_item_view(viewer, item)).data, status=status_code,
-                    headers=headers)
+    return Response(ItemOutput(selectors.item_view(viewer=viewer, item=item)).data,
+                    status=status_code, headers=headers)
 
 
 # --- Input helpers --------------------------------------------------------------------
@@ -226,14 +213,6 @@ def _valid(serializer_class: type[serializers.Serializer], request: Request,
     serializer = serializer_class(data=request.data, context=context)
     serializer.is_valid(raise_exception=True)
     return serializer.validated_data
-
-
-def _goal_open(viewer, item_id: int) -> PlanItem:
-    """A goal the viewer may see; agreements and progress exist only on goals."""
-    item, _ = selectors.item_open(viewer=viewer, item_id=item_id, surface="api.plan_item")
-    if item.item_type != ItemType.GOAL:
-        raise NotFound
-    return item
 
 
 # --- Plans ----------------------------------------------------------------------------
@@ -401,7 +380,8 @@ class ItemApi(PlansApi):
 
 class GoalAgreementApi(PlansApi):
     def post(self, request: Request, item_id: int) -> Response:
-        item = _goal_open(request.user, item_id)
+        item, _ = selectors.goal_open(viewer=request.user, item_id=item_id,
+                                      surface="api.plan_item")
         party = policy.goal_party(request.user, item)
         if party is None:
             raise PermissionDenied("Only the service user and their care coordinator agree "
@@ -434,12 +414,14 @@ class GoalProgressApi(PlansApi):
             return value
 
     def get(self, request: Request, item_id: int) -> Response:
-        item = _goal_open(request.user, item_id)
-        return Response({"results": ProgressOutput(item.progress.select_related("recorded_by"),
+        item, _ = selectors.goal_open(viewer=request.user, item_id=item_id,
+                                      surface="api.plan_item")
+        return Response({"results": ProgressOutput(selectors.goal_progress(item=item),
                                                    many=True).data})
 
     def post(self, request: Request, item_id: int) -> Response:
-        item = _goal_open(request.user, item_id)
+        item, _ = selectors.goal_open(viewer=request.user, item_id=item_id,
+                                      surface="api.plan_item")
         if not policy.can_edit_item(request.user, item):
             raise PermissionDenied("You can read this goal but not record progress on it.")
         data = _valid(self.Input, request)
@@ -495,8 +477,9 @@ class VersionOutput(VersionSummaryOutput):
     can_sign = serializers.SerializerMethodField()
 
     def get_required_signers(self, opened: OpenedVersion) -> list:
-        signers = opened.version.required_signers.select_related("carer").order_by("pk")
-        return RequiredSignerOutput(signers, many=True).data
+        return RequiredSignerOutput(
+            selectors.version_required_signers(version=opened.version), many=True
+        ).data
 
     def get_signatures(self, opened: OpenedVersion) -> list:
         viewer = self.context["viewer"]
