@@ -62,7 +62,7 @@ urlpatterns = [
     path("consent/", include("consent.urls")),
     path("support/", include("peersupport.urls")),
     path("api/v1/", include(api.urlpatterns)),
-    path("api/v1/", include("plans.api")),
+    path("api/v1/", include("plans.api.urls")),
     path("api/v1/", include("consent.api")),
     path("api/v1/", include("carers.api")),
     path("admin/", admin.site.urls),

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, QuerySet, prefetch_related_objects
 from django.http import Http404
 
 from carecoord.models import ServiceUser, User
@@ -19,6 +19,7 @@ from plans.models import (
     PlanItem,
     PlanVersion,
     ProgressUpdate,
+    RequiredSigner,
     Review,
     Signature,
     Suggestion,
@@ -112,15 +113,31 @@ def plan_sections(*, viewer: User, opened: OpenedPlan) -> list[SectionView]:
             view = ItemView(item=item, can_edit=can_edit)
             if item.item_type == ItemType.GOAL:
                 view.viewer_party = party
-                view.agreed = goal_is_agreed(item)
-                view.agreed_by = {a.party for a in item.agreements.all()
-                                  if a.revision == item.revision}
-                view.progress = list(item.progress.all())
+                _add_goal_state(view)
             views.append(view)
         result.append(SectionView(section=plan_section, items=views,
                                   can_add=can_edit and plan_section.open_ended,
                                   can_edit=can_edit))
     return result
+
+
+def _add_goal_state(view: ItemView) -> None:
+    """A goal's agreement (to its current words only) and progress, from the item's
+    prefetched agreements and progress."""
+    item = view.item
+    view.agreed = goal_is_agreed(item)
+    view.agreed_by = {a.party for a in item.agreements.all() if a.revision == item.revision}
+    view.progress = list(item.progress.all())
+
+
+def item_view(*, viewer: User, item: PlanItem) -> ItemView:
+    """One item as the plan page shows it, for an item already opened through item_open
+    (or just written by `viewer`): editability, and a goal's agreement and progress."""
+    view = ItemView(item=item, can_edit=policy.can_edit_item(viewer, item))
+    if item.item_type == ItemType.GOAL:
+        prefetch_related_objects([item], "agreements", "progress")
+        _add_goal_state(view)
+    return view
 
 
 def item_open(
@@ -131,6 +148,20 @@ def item_open(
     item, basis = policy.item_for_viewer(viewer, item_id, include_removed=include_removed)
     _audit_read(viewer, item.plan.service_user, basis, surface, f"plan_item:{item.pk}")
     return item, basis
+
+
+def goal_open(*, viewer: User, item_id: int, surface: str) -> tuple[PlanItem, Basis]:
+    """A goal the viewer may see. Agreements and progress exist only on goals, so any
+    other item is "not found" there, like one the viewer may not see."""
+    item, basis = item_open(viewer=viewer, item_id=item_id, surface=surface)
+    if item.item_type != ItemType.GOAL:
+        raise Http404
+    return item, basis
+
+
+def goal_progress(*, item: PlanItem) -> QuerySet[ProgressUpdate]:
+    """Progress on a goal the caller has already opened through goal_open, oldest first."""
+    return item.progress.select_related("recorded_by")
 
 
 def item_history(*, item: PlanItem) -> QuerySet[ItemChange]:
@@ -194,6 +225,11 @@ def version_view(*, viewer: User, version: PlanVersion) -> OpenedVersion:
         can_answer=policy.can_sign(viewer, version) is not None,
         entries=policy.version_entries_visible_to(viewer, version),
     )
+
+
+def version_required_signers(*, version: PlanVersion) -> QuerySet[RequiredSigner]:
+    """Who must sign a version the caller has already opened through version_open."""
+    return version.required_signers.select_related("carer").order_by("pk")
 
 
 def version_signatures(*, viewer: User, version: PlanVersion) -> list[Signature]:

@@ -262,9 +262,9 @@ def item_history(request: HttpRequest, item_id: int) -> HttpResponse:
 
 @require_POST
 def goal_agree(request: HttpRequest, item_id: int) -> HttpResponse:
-    item, _ = selectors.item_open(viewer=request.user, item_id=item_id, surface="goal_agree")
+    item, _ = selectors.goal_open(viewer=request.user, item_id=item_id, surface="goal_agree")
     party = policy.goal_party(request.user, item)
-    if party is None or item.item_type != ItemType.GOAL:
+    if party is None:
         raise Http404
     form = RevisionForm(request.POST)
     try:
@@ -283,9 +283,9 @@ def goal_agree(request: HttpRequest, item_id: int) -> HttpResponse:
 
 
 def progress_add(request: HttpRequest, item_id: int) -> HttpResponse:
-    item, basis = selectors.item_open(viewer=request.user, item_id=item_id,
+    item, basis = selectors.goal_open(viewer=request.user, item_id=item_id,
                                       surface="progress_add")
-    if item.item_type != ItemType.GOAL or not policy.can_edit_item(request.user, item):
+    if not policy.can_edit_item(request.user, item):
         raise Http404
     form = ProgressForm(request.POST or None)
     if request.method == "POST" and form.is_valid():

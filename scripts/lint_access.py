@@ -1,7 +1,8 @@
 #!/usr/bin/env python
 """Flag code that reaches sensitive data without asking the access policy.
 
-- In views.py, api.py, tasks.py (and *_views.py, template tags): `<SensitiveModel>.objects`
+- In views.py, api.py, tasks.py, *_views.py, and every module under a views/, api/, tasks/
+  or templatetags/ package (plans/api/items.py, and deeper ones): `<SensitiveModel>.objects`
   and `get_object_or_404(`.
   Those modules must call selectors or the policy, which take `viewer=`.
 - Anywhere outside consent/: importing django-guardian. Only the consent app reads or
@@ -18,6 +19,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 APPS = ["carecoord", "plans", "consent", "carers", "peersupport"]
 SURFACE_MODULES = {"views.py", "api.py", "tasks.py"}
+SURFACE_PACKAGES = {"views", "api", "tasks", "templatetags"}
 SENSITIVE_MODELS = [
     "User", "ServiceUser", "Episode", "Allocation", "Invitation", "AccessEvent",
     "Carer", "CarerRelationship",
@@ -35,7 +37,10 @@ def surface_files() -> list[Path]:
     files = []
     for app in APPS:
         for path in (ROOT / app).rglob("*.py"):
-            in_package = path.parent.name in {"views", "api", "tasks", "templatetags"}
+            # Any folder between the app and the file: a module split into a package
+            # (plans/api/) stays a surface however it is later subdivided.
+            folders = path.relative_to(ROOT / app).parts[:-1]
+            in_package = bool(SURFACE_PACKAGES.intersection(folders))
             if path.name in SURFACE_MODULES or path.name.endswith("_views.py") or in_package:
                 files.append(path)
     return files

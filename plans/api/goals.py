@@ -1,0 +1,74 @@
+"""A goal's agreement (by the service user and their care coordinator, each to the
+words they read) and the progress recorded on it. Anything but a goal is 404 here."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.utils import timezone
+from rest_framework import serializers, status
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from consent import policy
+from plans import selectors, services
+from plans.api.errors import Conflict
+from plans.api.etags import expected_revision
+from plans.api.items import item_response, stale_response
+from plans.api.serializers import ProgressOutput, validated_input
+
+
+class GoalAgreementApi(APIView):
+    def post(self, request: Request, item_id: int) -> Response:
+        item, _ = selectors.goal_open(viewer=request.user, item_id=item_id,
+                                      surface="api.plan_item")
+        party = policy.goal_party(request.user, item)
+        if party is None:
+            raise PermissionDenied("Only the service user and their care coordinator agree "
+                                   "goals.")
+        # An agreement is to the words the person read: If-Match names that revision, so
+        # a goal changed in the meantime is not agreed on their behalf. The service checks
+        # it again under a row lock; losing that narrower race is a 409.
+        expected = expected_revision(request, item)
+        if expected != item.revision:
+            return stale_response(request.user, item)
+        try:
+            services.goal_agree(item=item, agreed_by=request.user, party=party,
+                                expected_revision=expected)
+        except services.ItemConflictError:
+            return stale_response(request.user, item)
+        except services.PlanActionError as error:
+            raise Conflict(str(error)) from error
+        return item_response(request.user, item, status_code=status.HTTP_201_CREATED)
+
+
+class GoalProgressApi(APIView):
+    class Input(serializers.Serializer):
+        recorded_on = serializers.DateField()
+        rating = serializers.IntegerField(min_value=0, max_value=10)
+        note = serializers.CharField(required=False, allow_blank=True, default="")
+
+        def validate_recorded_on(self, value: dt.date) -> dt.date:
+            if value > timezone.localdate():
+                raise serializers.ValidationError("Progress is recorded for today or earlier.")
+            return value
+
+    def get(self, request: Request, item_id: int) -> Response:
+        item, _ = selectors.goal_open(viewer=request.user, item_id=item_id,
+                                      surface="api.plan_item")
+        return Response({"results": ProgressOutput(selectors.goal_progress(item=item),
+                                                   many=True).data})
+
+    def post(self, request: Request, item_id: int) -> Response:
+        item, _ = selectors.goal_open(viewer=request.user, item_id=item_id,
+                                      surface="api.plan_item")
+        if not policy.can_edit_item(request.user, item):
+            raise PermissionDenied("You can read this goal but not record progress on it.")
+        data = validated_input(self.Input, request)
+        try:
+            update = services.progress_record(item=item, recorded_by=request.user, **data)
+        except services.PlanActionError as error:
+            raise Conflict(str(error)) from error
+        return Response(ProgressOutput(update).data, status=status.HTTP_201_CREATED)

@@ -1,0 +1,154 @@
+"""A plan's versions: list them, propose the next one for signature, read one (its
+frozen snapshot, who must sign, who has answered), and sign or decline it."""
+
+from __future__ import annotations
+
+from django.urls import reverse
+from rest_framework import serializers, status
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from carecoord.models import User
+from plans import selectors, services
+from plans.api.errors import Conflict
+from plans.api.serializers import validated_input
+from plans.models import Signature
+from plans.selectors import OpenedVersion, VersionRow
+
+
+class VersionSummaryOutput(serializers.Serializer):
+    id = serializers.IntegerField(source="version.pk")
+    number = serializers.IntegerField(source="version.number")
+    status = serializers.CharField()
+    content_hash = serializers.CharField(source="version.content_hash")
+    proposed_by = serializers.CharField(source="version.proposed_by.display_name",
+                                        default=None)
+    proposed_at = serializers.DateTimeField(source="version.proposed_at")
+    agreed_at = serializers.DateTimeField(source="version.agreed_at")
+    url = serializers.SerializerMethodField()
+
+    def get_url(self, row: VersionRow | OpenedVersion) -> str:
+        return reverse("api_version", args=[row.version.pk])
+
+
+class RequiredSignerOutput(serializers.Serializer):
+    role = serializers.CharField()
+    carer = serializers.CharField(source="carer.full_name", default=None)
+
+
+class SignatureOutput(serializers.Serializer):
+    signer = serializers.CharField(source="signer.display_name")
+    role = serializers.CharField()
+    decision = serializers.CharField()
+    reason = serializers.CharField()
+    content_hash = serializers.CharField()
+    signed_at = serializers.DateTimeField()
+
+
+class VersionOutput(VersionSummaryOutput):
+    """An OpenedVersion: the frozen snapshot, who must sign and who has answered."""
+
+    plan = serializers.IntegerField(source="version.plan_id")
+    plan_kind = serializers.CharField(source="version.plan.kind")
+    snapshot = serializers.JSONField(source="entries")
+    required_signers = serializers.SerializerMethodField()
+    signatures = serializers.SerializerMethodField()
+    signer_role = serializers.CharField()
+    already_answered = serializers.BooleanField()
+    can_sign = serializers.SerializerMethodField()
+
+    def get_required_signers(self, opened: OpenedVersion) -> list:
+        return RequiredSignerOutput(
+            selectors.version_required_signers(version=opened.version), many=True
+        ).data
+
+    def get_signatures(self, opened: OpenedVersion) -> list:
+        viewer = self.context["viewer"]
+        return SignatureOutput(
+            selectors.version_signatures(viewer=viewer, version=opened.version), many=True
+        ).data
+
+    def get_can_sign(self, opened: OpenedVersion) -> bool:
+        return opened.can_answer
+
+
+def _version_response(opened: OpenedVersion, *, viewer: User,
+                      status_code: int = status.HTTP_200_OK,
+                      location: bool = False) -> Response:
+    headers = {"Location": reverse("api_version", args=[opened.version.pk])} if location else {}
+    return Response(VersionOutput(opened, context={"viewer": viewer}).data, status=status_code,
+                    headers=headers)
+
+
+class PlanVersionsApi(APIView):
+    def get(self, request: Request, plan_id: int) -> Response:
+        opened = selectors.plan_open(viewer=request.user, plan_id=plan_id, surface="api.plan")
+        rows = selectors.versions_for_plan(viewer=request.user, plan=opened.plan)
+        return Response({"results": VersionSummaryOutput(rows, many=True).data})
+
+    def post(self, request: Request, plan_id: int) -> Response:
+        opened = selectors.plan_open(viewer=request.user, plan_id=plan_id, surface="api.plan")
+        if not opened.can_propose:
+            raise PermissionDenied("You cannot propose this plan for signature.")
+        try:
+            version = services.version_propose(plan=opened.plan, proposed_by=request.user)
+        except services.PlanActionError as error:
+            raise Conflict(str(error)) from error
+        return _version_response(
+            selectors.version_view(viewer=request.user, version=version), viewer=request.user,
+            status_code=status.HTTP_201_CREATED, location=True,
+        )
+
+
+class VersionDetailApi(APIView):
+    def get(self, request: Request, version_id: int) -> Response:
+        opened = selectors.version_open(viewer=request.user, version_id=version_id,
+                                        surface="api.plan_version")
+        return _version_response(opened, viewer=request.user)
+
+
+class VersionSignatureApi(APIView):
+    class Input(serializers.Serializer):
+        decision = serializers.ChoiceField(choices=Signature.Decision.choices)
+        password = serializers.CharField(required=False, allow_blank=True,
+                                         trim_whitespace=False, max_length=1024)
+        reason = serializers.CharField(required=False, allow_blank=True, max_length=10000)
+
+        def validate(self, data: dict) -> dict:
+            if data["decision"] == Signature.Decision.SIGNED and not data.get("password"):
+                raise serializers.ValidationError(
+                    {"password": ["Enter the password you use to sign in, to confirm it is "
+                                  "you signing."]}
+                )
+            if data["decision"] == Signature.Decision.DECLINED and not data.get("reason"):
+                raise serializers.ValidationError({"reason": ["Say why, in your own words."]})
+            return data
+
+    def post(self, request: Request, version_id: int) -> Response:
+        opened = selectors.version_open(viewer=request.user, version_id=version_id,
+                                        surface="api.plan_version")
+        if opened.signer_role is None:
+            raise PermissionDenied("You are not one of the people who sign this version.")
+        data = validated_input(self.Input, request)
+        try:
+            if data["decision"] == Signature.Decision.SIGNED:
+                signature = services.version_sign(
+                    version=opened.version, signer=request.user, role=opened.signer_role,
+                    password=data["password"],
+                )
+            else:
+                signature = services.version_decline(
+                    version=opened.version, signer=request.user, role=opened.signer_role,
+                    reason=data["reason"],
+                )
+        except services.WrongPasswordError as error:
+            raise serializers.ValidationError({"password": [str(error)]}) from error
+        except services.PlanActionError as error:
+            raise Conflict(str(error)) from error
+        version = signature.version
+        # Signing is only possible on the latest version, so it cannot be "replaced".
+        answered = selectors.version_view(viewer=request.user, version=version)
+        return _version_response(answered, viewer=request.user,
+                                 status_code=status.HTTP_201_CREATED)
