@@ -1,7 +1,7 @@
 """Managers' audit reports: pages with a period filter, CSV downloads streamed in
 constant memory, and PDFs made in the background.
 
-Thin: the access policy (through carecoord.reports) answers 404 to anyone who does not
+Thin: the access policy (through the reports registry) answers 404 to anyone who does not
 manage the team — coordinators and administrators included — before anything else.
 """
 
@@ -18,8 +18,11 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.views.decorators.http import require_GET, require_POST
 
-from carecoord import exports, reports
+from carecoord import exports
 from carecoord.forms_rendering import NHSUKFormMixin
+from carecoord.reporting.csv_stream import csv_stream
+from carecoord.reporting.reports import registry
+from carecoord.reporting.reports.base import Period
 
 
 class _DateInput(forms.DateInput):
@@ -45,14 +48,14 @@ class PeriodForm(NHSUKFormMixin, forms.Form):
         return data
 
     @property
-    def period(self) -> reports.Period:
-        return reports.Period(start=self.cleaned_data["start"], end=self.cleaned_data["end"])
+    def period(self) -> Period:
+        return Period(start=self.cleaned_data["start"], end=self.cleaned_data["end"])
 
 
 def _period_form(data) -> PeriodForm:
     """The filter, from the query string or the POST; the last three months if empty."""
     if not data.get("start") and not data.get("end"):
-        default = reports.Period.default()
+        default = Period.default()
         data = {"start": default.start.isoformat(), "end": default.end.isoformat()}
     form = PeriodForm(data)
     form.is_valid()
@@ -61,25 +64,25 @@ def _period_form(data) -> PeriodForm:
 
 @require_GET
 def report_index(request: HttpRequest, team_id: int) -> HttpResponse:
-    team = reports.team_for_reports(viewer=request.user, team_id=team_id)
+    team = registry.team_for_reports(viewer=request.user, team_id=team_id)
     form = _period_form(request.GET)
-    return render(request, "carecoord/reports/index.html", {
-        "team": team, "form": form, "reports": reports.REPORTS.values(),
+    return render(request, "carecoord/reporting/index.html", {
+        "team": team, "form": form, "reports": registry.REPORTS.values(),
         "query": _query(form),
     })
 
 
 @require_GET
 def report_detail(request: HttpRequest, team_id: int, report: str) -> HttpResponse:
-    team = reports.team_for_reports(viewer=request.user, team_id=team_id)
-    spec = reports.report_spec(report)
+    team = registry.team_for_reports(viewer=request.user, team_id=team_id)
+    spec = registry.report_spec(report)
     form = _period_form(request.GET)
     result = None
     if form.is_valid():
-        opened = reports.report_open(viewer=request.user, team_id=team.pk, slug=spec.slug,
-                                     period=form.period, channel="view")
-        result = reports.report_tables(opened, page_number=request.GET.get("page") or 1)
-    return render(request, "carecoord/reports/report.html", {
+        opened = registry.report_open(viewer=request.user, team_id=team.pk, slug=spec.slug,
+                                      period=form.period, channel="view")
+        result = registry.report_tables(opened, page_number=request.GET.get("page") or 1)
+    return render(request, "carecoord/reporting/report.html", {
         "team": team, "spec": spec, "form": form, "result": result,
         "period": form.period if form.is_valid() else None, "query": _query(form),
     })
@@ -87,16 +90,16 @@ def report_detail(request: HttpRequest, team_id: int, report: str) -> HttpRespon
 
 @require_GET
 def report_csv(request: HttpRequest, team_id: int, report: str) -> HttpResponse:
-    team = reports.team_for_reports(viewer=request.user, team_id=team_id)
-    spec = reports.report_spec(report)
+    team = registry.team_for_reports(viewer=request.user, team_id=team_id)
+    spec = registry.report_spec(report)
     form = _period_form(request.GET)
     if not form.is_valid():
         url = reverse("report_detail", args=[team.pk, spec.slug])
         return redirect(f"{url}?{request.GET.urlencode()}")
-    opened = reports.report_open(viewer=request.user, team_id=team.pk, slug=spec.slug,
-                                 period=form.period, channel="csv")
-    header, rows = reports.report_csv(opened)
-    response = StreamingHttpResponse(reports.csv_stream(header, rows),
+    opened = registry.report_open(viewer=request.user, team_id=team.pk, slug=spec.slug,
+                                  period=form.period, channel="csv")
+    header, rows = registry.report_csv(opened)
+    response = StreamingHttpResponse(csv_stream(header, rows),
                                      content_type="text/csv; charset=utf-8")
     name = f"{slugify(team.name)}-{spec.slug}-{form.period.start}-to-{form.period.end}.csv"
     response["Content-Disposition"] = f'attachment; filename="{name}"'
@@ -106,8 +109,8 @@ def report_csv(request: HttpRequest, team_id: int, report: str) -> HttpResponse:
 
 @require_POST
 def report_pdf(request: HttpRequest, team_id: int, report: str) -> HttpResponse:
-    team = reports.team_for_reports(viewer=request.user, team_id=team_id)
-    spec = reports.report_spec(report)
+    team = registry.team_for_reports(viewer=request.user, team_id=team_id)
+    spec = registry.report_spec(report)
     form = _period_form(request.POST)
     if not form.is_valid():
         messages.error(request, "Choose a period first, then make the PDF.")
