@@ -4,7 +4,7 @@ report it is computed for, and the tables a page or a PDF shows."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -64,6 +64,16 @@ def _local_midnight(day: dt.date) -> dt.datetime:
 class Column:
     label: str
     numeric: bool = False
+
+
+def count_columns(labels: list[str]) -> list[Column]:
+    """A table of counts: the first column names the row, the others are numbers."""
+    return [Column(labels[0]), *(Column(label, numeric=True) for label in labels[1:])]
+
+
+def totals_row(label: str, rows: Sequence[Sequence], width: int) -> tuple:
+    """A last row adding up the counts in each column but the first, of `width`."""
+    return (label, *(sum(row[i] for row in rows) for i in range(1, width)))
 
 
 @dataclass

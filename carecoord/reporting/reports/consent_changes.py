@@ -10,12 +10,13 @@ from django.db.models import Count, Q
 from django.db.models.functions import TruncWeek
 
 from carecoord.reporting.reports.base import (
-    Column,
     OpenedReport,
     ReportSpec,
     ReportTables,
     Table,
+    count_columns,
     display,
+    totals_row,
 )
 from consent.models import ConsentDecision
 
@@ -58,14 +59,12 @@ def _consent_tables(opened: OpenedReport, page_number, row_limit) -> ReportTable
     rows = consent_changes(opened)
     table = Table(
         caption=f"Sharing decisions each week in {opened.team.name}",
-        columns=[Column(CONSENT_COLUMNS[0])]
-        + [Column(label, numeric=True) for label in CONSENT_COLUMNS[1:]],
+        columns=count_columns(CONSENT_COLUMNS),
         rows=[[display(week), *counts] for week, *counts in rows],
         empty_text="No sharing decisions were made in this period.",
     )
     if rows:
-        totals = [sum(r[i] for r in rows) for i in range(1, len(CONSENT_COLUMNS))]
-        table.rows.append(["All weeks", *totals])
+        table.rows.append(list(totals_row("All weeks", rows, len(CONSENT_COLUMNS))))
     return ReportTables(tables=[table], notes=[
         "Weeks begin on Monday; weeks with no decisions are left out.",
     ])

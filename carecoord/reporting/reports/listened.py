@@ -14,6 +14,7 @@ from carecoord.reporting.reports.base import (
     ReportSpec,
     ReportTables,
     Table,
+    count_columns,
     display,
     user_name,
 )
@@ -64,9 +65,12 @@ def listened(opened: OpenedReport) -> tuple[list[ListenedRow], list[ListenedRow]
     return coordinators, months
 
 
+# The columns after the care coordinator or the month, on the page and in the CSV.
+ANSWER_COLUMNS = ["Answers", "Average", *(f"Score {score}" for score in SCORES)]
+
+
 def _listened_columns(first: str) -> list[Column]:
-    return [Column(first), Column("Answers", numeric=True), Column("Average", numeric=True),
-            *(Column(f"Score {score}", numeric=True) for score in SCORES)]
+    return count_columns([first, *ANSWER_COLUMNS])
 
 
 def _listened_cells(row: ListenedRow) -> list:
@@ -92,8 +96,7 @@ def _listened_tables(opened: OpenedReport, page_number, row_limit) -> ReportTabl
     )
 
 
-LISTENED_CSV_COLUMNS = ["Grouped by", "Care coordinator or month", "Answers", "Average",
-                        *(f"Score {score}" for score in SCORES)]
+LISTENED_CSV_COLUMNS = ["Grouped by", "Care coordinator or month", *ANSWER_COLUMNS]
 
 
 def _listened_csv(opened: OpenedReport) -> tuple[list[str], Iterator[tuple]]:

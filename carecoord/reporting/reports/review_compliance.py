@@ -12,11 +12,11 @@ from django.db.models import Q
 
 from carecoord.models import Allocation, User
 from carecoord.reporting.reports.base import (
-    Column,
     OpenedReport,
     ReportSpec,
     ReportTables,
     Table,
+    count_columns,
     display,
     user_name,
 )
@@ -141,7 +141,7 @@ def _compliance_tables(opened: OpenedReport, page_number, row_limit) -> ReportTa
     labels = _compliance_columns(window)
     table = Table(
         caption=f"Care plan reviews for each care coordinator in {opened.team.name}",
-        columns=[Column(labels[0])] + [Column(label, numeric=True) for label in labels[1:]],
+        columns=count_columns(labels),
         rows=[[r.coordinator, r.on_time, r.late, r.due, r.overdue] for r in rows],
         empty_text="The team has no care coordinators and no reviews in this period.",
     )

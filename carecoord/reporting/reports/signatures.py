@@ -6,12 +6,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from carecoord.reporting.reports.base import (
-    Column,
     OpenedReport,
     ReportSpec,
     ReportTables,
     Table,
+    count_columns,
     display,
+    totals_row,
 )
 from plans.models import PlanVersion, Signature
 from plans.sections import PlanKind
@@ -50,15 +51,13 @@ def signature_status(opened: OpenedReport) -> list[tuple[str, int, int, int, int
         else:
             counts[kind][1] += 1
     rows = [(PlanKind(kind).label, a, w, d, a + w + d) for kind, (a, w, d) in counts.items()]
-    totals = [sum(r[i] for r in rows) for i in range(1, 5)]
-    return [*rows, ("All kinds", *totals)]
+    return [*rows, totals_row("All kinds", rows, len(SIGNATURE_COLUMNS))]
 
 
 def _signature_tables(opened: OpenedReport, page_number, row_limit) -> ReportTables:
     table = Table(
         caption=f"Latest plan versions by status on {display(opened.period.end)}",
-        columns=[Column(SIGNATURE_COLUMNS[0])]
-        + [Column(label, numeric=True) for label in SIGNATURE_COLUMNS[1:]],
+        columns=count_columns(SIGNATURE_COLUMNS),
         rows=[list(r) for r in signature_status(opened)],
     )
     return ReportTables(tables=[table], notes=[

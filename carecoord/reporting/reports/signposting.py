@@ -8,11 +8,12 @@ from collections.abc import Iterator
 from django.db.models import Count, Q
 
 from carecoord.reporting.reports.base import (
-    Column,
     OpenedReport,
     ReportSpec,
     ReportTables,
     Table,
+    count_columns,
+    totals_row,
 )
 from peersupport.models import OfferKind, Signposting, TakenUp
 
@@ -38,16 +39,14 @@ def signposting(opened: OpenedReport) -> list[tuple[str, int, int, int, int]]:
     labels = dict(OfferKind.choices)
     result = [(labels.get(r["offer__kind"], r["offer__kind"]), r["n_offered"], r["n_yes"],
                r["n_no"], r["n_not_yet"]) for r in rows]
-    totals = [sum(r[i] for r in result) for i in range(1, 5)]
-    return [*result, ("All kinds", *totals)]
+    return [*result, totals_row("All kinds", result, len(SIGNPOSTING_COLUMNS))]
 
 
 def _signposting_tables(opened: OpenedReport, page_number, row_limit) -> ReportTables:
     rows = signposting(opened)
     table = Table(
         caption=f"Opportunities offered to {opened.team.name}'s service users",
-        columns=[Column(SIGNPOSTING_COLUMNS[0])]
-        + [Column(label, numeric=True) for label in SIGNPOSTING_COLUMNS[1:]],
+        columns=count_columns(SIGNPOSTING_COLUMNS),
         rows=[list(r) for r in rows] if rows[-1][1] else [],
         empty_text="Nobody was offered an opportunity from the directory in this period.",
     )
