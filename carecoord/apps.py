@@ -8,4 +8,5 @@ class CarecoordConfig(AppConfig):
     def ready(self) -> None:
         # Register the managers' report PDF renderer and its download check with the
         # background exports (carecoord.exports), in every process: web and worker.
-        from carecoord import report_pdf  # noqa: F401
+        # Imported here, not at the top: the renderer needs the models, loaded by now.
+        from carecoord.reporting import pdf  # noqa: F401

@@ -96,6 +96,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "carecoord.context_processors.navigation",
             ],
+            # carecoord.reporting is a package, not an app: its tag library is named here.
+            "libraries": {"reporting_tags": "carecoord.reporting.templatetags.reporting_tags"},
         },
     },
 ]

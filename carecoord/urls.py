@@ -2,8 +2,9 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from carecoord import api, exports_views, notifications_views, reports_views, views
+from carecoord import api, exports_views, notifications_views, views
 from carecoord.forms import EmailAuthenticationForm, EmailPasswordResetForm, NewPasswordForm
+from carecoord.reporting import views as reporting_views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -44,12 +45,12 @@ urlpatterns = [
          name="invitation_send_carer"),
     path("invitation/<str:token>/", views.invitation_accept, name="invitation_accept"),
     path("teams/<int:team_id>/", views.team_detail, name="team_detail"),
-    path("teams/<int:team_id>/reports/", reports_views.report_index, name="report_index"),
-    path("teams/<int:team_id>/reports/<slug:report>/", reports_views.report_detail,
+    path("teams/<int:team_id>/reports/", reporting_views.report_index, name="report_index"),
+    path("teams/<int:team_id>/reports/<slug:report>/", reporting_views.report_detail,
          name="report_detail"),
-    path("teams/<int:team_id>/reports/<slug:report>/csv/", reports_views.report_csv,
+    path("teams/<int:team_id>/reports/<slug:report>/csv/", reporting_views.report_csv,
          name="report_csv"),
-    path("teams/<int:team_id>/reports/<slug:report>/pdf/", reports_views.report_pdf,
+    path("teams/<int:team_id>/reports/<slug:report>/pdf/", reporting_views.report_pdf,
          name="report_pdf"),
     path("teams/<int:team_id>/settings/", views.team_settings, name="team_settings"),
     path("files/", exports_views.export_list, name="export_list"),

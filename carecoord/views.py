@@ -40,7 +40,6 @@ def home(request: HttpRequest) -> HttpResponse:
         context["can_add_service_user"] = selectors.teams_for_new_service_user(
             viewer=viewer
         ).exists()
-        context["stuck_caseload"] = selectors.caseload_stuck_prompts(viewer=viewer)
     if viewer.has_role(Role.SERVICE_USER):
         record = selectors.own_record(viewer=viewer)
         context["own_record"] = record
@@ -86,7 +85,6 @@ def service_user_detail(request: HttpRequest, service_user_id: int) -> HttpRespo
             "carers": selectors.carers_for_record(viewer=request.user, record=record),
             "invitations": selectors.invitations_for_record(record=record),
             "record_views": selectors.record_views(viewer=request.user, record=record)[:20],
-            "stuck_invitations": selectors.stuck_invitations(viewer=request.user, record=record),
             "today": timezone.localdate(),
         },
     )
@@ -332,7 +330,6 @@ def team_detail(request: HttpRequest, team_id: int) -> HttpResponse:
             "team": team,
             "caseloads": caseloads,
             "service_users": selectors.team_service_users(viewer=request.user, team=team),
-            "stuck_summary": selectors.team_stuck_summary(viewer=request.user, team=team),
         },
     )
 

@@ -46,6 +46,7 @@ from consent.policy.carer_space import (
     insights_visible_to,
     own_carer_space,
     own_check_in,
+    shared_with_coordinators,
 )
 from consent.policy.exports import (
     can_download_export,
@@ -199,6 +200,7 @@ __all__ = [
     "relationship_of_carer",
     "service_user_for_allocation",
     "service_users_in_managed_teams",
+    "shared_with_coordinators",
     "sharing_decision_id",
     "signer_role",
     "signposting_for_viewer",

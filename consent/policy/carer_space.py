@@ -54,6 +54,7 @@ __all__ = [
     "insights_visible_to",
     "own_carer_space",
     "own_check_in",
+    "shared_with_coordinators",
 ]
 
 
@@ -74,11 +75,18 @@ def _own(viewer: Viewer, carer_path: str) -> Q:
     return Q(**{f"{carer_path}__user_id": viewer.pk})
 
 
+def shared_with_coordinators() -> Q:
+    """Needs and check-ins the carer chose to share with the care coordinators of the
+    people they care for. The one form of that choice: the coordinators' view of a
+    carer's space and the "carer may be struggling" prompt both read it."""
+    return Q(shared_with_coordinator=True)
+
+
 def _shared_space_predicate(viewer: Viewer) -> Q:
     """Needs and check-ins: the carer's own; or shared by the carer with the
     coordinators of the people they care for, and the viewer is one of them."""
     return _own(viewer, "carer") | (
-        Q(shared_with_coordinator=True) & Q(_cares_for_someone_coordinated(viewer, "carer"))
+        shared_with_coordinators() & Q(_cares_for_someone_coordinated(viewer, "carer"))
     )
 
 

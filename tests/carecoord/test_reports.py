@@ -18,8 +18,17 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 from pypdf import PdfReader
 
-from carecoord import exports, reports, services
+from carecoord import exports, services
 from carecoord.models import AccessEvent, Allocation, Episode, Export
+from carecoord.reporting.csv_stream import csv_stream
+from carecoord.reporting.reports import access_events, registry
+from carecoord.reporting.reports.base import OpenedReport, Period
+from carecoord.reporting.reports.consent_changes import consent_changes
+from carecoord.reporting.reports.episodes_past_end import episodes_past_end
+from carecoord.reporting.reports.listened import listened
+from carecoord.reporting.reports.review_compliance import review_compliance
+from carecoord.reporting.reports.signatures import signature_status
+from carecoord.reporting.reports.signposting import SIGNPOSTING_COLUMNS
 from consent import services as consent_services
 from plans import services as plan_services
 from plans.models import Plan, PlanVersion, Review
@@ -44,7 +53,7 @@ from tests.plans.factories import (
 )
 
 LONDON = ZoneInfo("Europe/London")
-SLUGS = list(reports.REPORTS)
+SLUGS = list(registry.REPORTS)
 SECRETS = ("SECRET-CLINICAL", "SECRET-COMMENT", "SECRET-CHANGE", "SECRET-DISCHARGE",
            "SECRET-NOTE", "SECRET-BASIS", "SECRET-REASON", "SECRET-ATTENDEES")
 
@@ -53,14 +62,14 @@ def london(*args) -> dt.datetime:
     return dt.datetime(*args, tzinfo=LONDON)
 
 
-def opened(world, slug: str, start: dt.date, end: dt.date) -> reports.OpenedReport:
-    return reports.report_open(viewer=world.manager, team_id=world.team.pk, slug=slug,
-                               period=reports.Period(start, end))
+def opened(world, slug: str, start: dt.date, end: dt.date) -> OpenedReport:
+    return registry.report_open(viewer=world.manager, team_id=world.team.pk, slug=slug,
+                                period=Period(start, end))
 
 
 def csv_rows(world, slug: str, start: dt.date, end: dt.date) -> list[list[str]]:
-    header, rows = reports.report_csv(opened(world, slug, start, end))
-    text = "".join(reports.csv_stream(header, rows))
+    header, rows = registry.report_csv(opened(world, slug, start, end))
+    text = "".join(csv_stream(header, rows))
     return list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
 
 
@@ -111,8 +120,8 @@ def test_access_events_in_the_period_by_london_dates(world):
     assert rows[1][:3] == ["2025-03-01T00:00:00+00:00", "Sam Coordinator", "Alex Service"]
     assert rows[2][0] == "2025-03-31T23:59:59+01:00"
     assert rows[2][4] == "allocated care coordinator"
-    tables = reports.report_tables(opened(world, "access-events", dt.date(2025, 3, 1),
-                                          dt.date(2025, 3, 31)))
+    tables = registry.report_tables(opened(world, "access-events", dt.date(2025, 3, 1),
+                                           dt.date(2025, 3, 31)))
     assert [row[3] for row in tables.tables[0].rows] == ["first.view", "last.view"]
     assert tables.tables[0].rows[0][0] == "1 March 2025, 00:00"
 
@@ -121,7 +130,7 @@ def test_access_events_in_the_period_by_london_dates(world):
 
 
 def _compliance(world, start: dt.date, end: dt.date) -> dict[str, tuple[int, int, int, int]]:
-    rows, window = reports.review_compliance(opened(world, "review-compliance", start, end))
+    rows, window = review_compliance(opened(world, "review-compliance", start, end))
     assert window == 14
     return {r.coordinator: (r.on_time, r.late, r.due, r.overdue) for r in rows}
 
@@ -226,7 +235,7 @@ def test_signature_status_latest_version_per_plan(world):
     propose(other_care, outsider_coordinator)
 
     def status(end: dt.date) -> list[tuple]:
-        return reports.signature_status(opened(world, "signature-status", today - dt.timedelta(
+        return signature_status(opened(world, "signature-status", today - dt.timedelta(
             days=30), end))
 
     assert [row[0] for row in status(today)] == [
@@ -279,8 +288,8 @@ def test_consent_changes_per_week(world):
     decide(london(2025, 3, 31, 23, 59, 59), section=True, shared=False)  # BST, last day
     decide(london(2025, 4, 1, 0, 0), section=True)  # the day after
 
-    rows = reports.consent_changes(opened(world, "consent-changes", dt.date(2025, 3, 1),
-                                          dt.date(2025, 3, 31)))
+    rows = consent_changes(opened(world, "consent-changes", dt.date(2025, 3, 1),
+                                  dt.date(2025, 3, 31)))
     assert rows == [
         (dt.date(2025, 2, 24), 1, 1, 0, 0, 1, 2),
         (dt.date(2025, 3, 3), 0, 0, 1, 0, 0, 1),
@@ -306,8 +315,8 @@ def test_listened_per_coordinator_and_month(world):
     review(other_plan, dt.date(2025, 3, 2), by=other, score=5)  # the day after
     review(care_plan(ServiceUserFactory(), sam), dt.date(2025, 2, 1), by=sam, score=1)
 
-    coordinators, months = reports.listened(opened(world, "listened", dt.date(2025, 1, 31),
-                                                   dt.date(2025, 3, 1)))
+    coordinators, months = listened(opened(world, "listened", dt.date(2025, 1, 31),
+                                           dt.date(2025, 3, 1)))
     by_name = {r.label: (r.answers, r.average, r.distribution) for r in coordinators}
     assert by_name[sam.full_name] == (2, 4.5, {1: 0, 2: 0, 3: 0, 4: 1, 5: 1})
     assert by_name[other.full_name] == (2, 2.5, {1: 0, 2: 1, 3: 1, 4: 0, 5: 0})
@@ -350,7 +359,7 @@ def test_episodes_past_their_planned_end(world):
     EpisodeFactory(service_user=ServiceUserFactory(full_name="Other Team"),
                    started_on=day(-400), planned_end_on=day(-100))
 
-    rows = reports.episodes_past_end(opened(world, "episodes-past-end", day(-60), today))
+    rows = episodes_past_end(opened(world, "episodes-past-end", day(-60), today))
     by_name = {r.service_user: (r.coordinators, r.weeks_past, r.discharged_on) for r in rows}
     assert by_name == {
         "Discharged On Start": ([], 20, day(-60)),
@@ -358,7 +367,7 @@ def test_episodes_past_their_planned_end(world):
         "Open Late": ([sam.full_name], 2, None),
         "Week Past": ([], 1, None),
     }
-    table = reports.report_tables(opened(world, "episodes-past-end", day(-60), today))
+    table = registry.report_tables(opened(world, "episodes-past-end", day(-60), today))
     first = table.tables[0].rows[0]
     assert first[0] == "Discharged On Start"
     assert "Nobody allocated" in [row[1] for row in table.tables[0].rows]
@@ -471,12 +480,12 @@ def test_the_access_events_csv_is_streamed_row_by_row(world):
 def test_the_csv_reads_the_events_in_chunks_from_the_database(world):
     """The rows come from a chunked iterator (a server-side cursor on PostgreSQL), not
     from a list built in memory."""
-    with mock.patch.object(reports, "CSV_CHUNK_SIZE", 7), mock.patch(
+    with mock.patch.object(access_events, "CSV_CHUNK_SIZE", 7), mock.patch(
         "django.db.models.query.QuerySet.iterator", autospec=True,
         side_effect=lambda self, chunk_size=None: iter(list(self)),
     ) as iterator:
-        _, rows = reports.report_csv(opened(world, "access-events", dt.date(2025, 1, 1),
-                                            dt.date(2025, 1, 2)))
+        _, rows = registry.report_csv(opened(world, "access-events", dt.date(2025, 1, 1),
+                                             dt.date(2025, 1, 2)))
         list(rows)
     assert iterator.call_args.kwargs["chunk_size"] == 7
 
@@ -539,7 +548,7 @@ def test_no_clinical_text_in_any_report_page_csv_or_pdf(world, clinical):
         shown.append(page.content.decode())
         download = client.get(f"/teams/{world.team.pk}/reports/{slug}/csv/", _period())
         shown.append(b"".join(download.streaming_content).decode("utf-8-sig"))
-        period = reports.Period(*(dt.date.fromisoformat(v) for v in _period().values()))
+        period = Period(*(dt.date.fromisoformat(v) for v in _period().values()))
         pdf = reports_pdf_text(opened(world, slug, period.start, period.end))
         shown.append(pdf)
     everything = "\n".join(shown)
@@ -551,8 +560,8 @@ def test_no_clinical_text_in_any_report_page_csv_or_pdf(world, clinical):
     assert "Sam Coordinator" in everything
 
 
-def reports_pdf_text(opened_report: reports.OpenedReport) -> str:
-    from carecoord import report_pdf
+def reports_pdf_text(opened_report: OpenedReport) -> str:
+    from carecoord.reporting import pdf as report_pdf
 
     content = report_pdf.html_to_pdf(report_pdf.report_pdf_html(opened_report))
     return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(content)).pages)
@@ -720,7 +729,7 @@ def test_signposting_counts_offers_in_the_period_by_kind(world):
     offered(group, day, TakenUp.YES, service_user=other_team_user)  # another team
 
     rows = csv_rows(world, "signposting", day, day + dt.timedelta(days=30))
-    assert rows[0] == reports.SIGNPOSTING_COLUMNS
+    assert rows[0] == SIGNPOSTING_COLUMNS
     by_kind = {row[0]: row[1:] for row in rows[1:]}
     assert by_kind[dict(OfferKind.choices)[OfferKind.PEER_SUPPORT_GROUP]] == ["2", "1", "1", "0"]
     assert by_kind[dict(OfferKind.choices)[OfferKind.COURSE]] == ["1", "0", "0", "1"]

@@ -16,9 +16,9 @@ from django.http import Http404
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from carecoord import selectors, stuck
 from carecoord.models import Episode, Role, ServiceUser, Team, User
-from carecoord.stuck import Rule
+from carecoord.reporting import selectors, stuck
+from carecoord.reporting.stuck import Rule
 from carers.models import AssessmentRequest, Carer, CarerRelationship, WellbeingCheckIn
 from plans import services as plan_services
 from plans.models import Plan, PlanItem, PlanVersion, ProgressUpdate

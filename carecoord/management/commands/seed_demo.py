@@ -13,8 +13,8 @@ from django.db import transaction
 from django.test.utils import override_settings
 from django.utils import timezone
 
-from carecoord.demo_stuck import seed_stuck
 from carecoord.models import Allocation, Episode, Role, ServiceUser, Team, User
+from carecoord.reporting.demo import seed_stuck
 from carecoord.services import role_grant
 from carers.models import Carer, CarerRelationship
 from consent.demo import seed_consent

@@ -1,5 +1,5 @@
 """Demo data for the "getting stuck" prompts: make sure some demo service users trigger
-each rule (see carecoord/stuck.py), with the team's default thresholds. Safe to run
+each rule (see carecoord/reporting/stuck.py), with the team's default thresholds. Safe to run
 again: each step looks for what it made (or for the state it wants) first.
 
 - Mei Chen: no goal progress for 100 days (Jo Bell's caseload).

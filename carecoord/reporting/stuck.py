@@ -40,12 +40,13 @@ from dataclasses import dataclass
 from enum import StrEnum
 from itertools import pairwise
 
-from django.db.models import Exists, F, Max, OuterRef, Window
+from django.db.models import BooleanField, Exists, ExpressionWrapper, F, Max, OuterRef, Window
 from django.db.models.functions import RowNumber
 from django.utils import dateformat, timezone
 
 from carecoord.models import Episode, ServiceUser, Team
 from carers.models import AssessmentRequest, CarerRelationship, WellbeingCheckIn
+from consent import policy
 from plans.models import Plan, PlanItem, PlanVersion, Signature
 from plans.sections import ItemType, PlanKind
 
@@ -294,7 +295,9 @@ def prompts_for(service_users: Iterable[ServiceUser],
                                       order_by=[F("created_at").desc(), F("pk").desc()]))
             .filter(position__lte=most)
             .order_by("carer_id", "position")
-            .values_list("carer_id", "coping", "shared_with_coordinator")
+            .annotate(shared=ExpressionWrapper(policy.shared_with_coordinators(),
+                                               output_field=BooleanField()))
+            .values_list("carer_id", "coping", "shared")
         )
         for carer_id, coping, shared in rows:
             check_ins[carer_id].append((coping, shared))

@@ -15,11 +15,13 @@ from django.http import Http404
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from carecoord import reports
 from carecoord.exports import export_renderer
 from carecoord.models import Export
+from carecoord.reporting.reports import registry
+from carecoord.reporting.reports.base import OpenedReport, Period
 
-PDF_TEMPLATE = "carecoord/reports/report_pdf.html"
+PDF_TEMPLATE = "carecoord/reporting/report_pdf.html"
+PDF_ROW_LIMIT = 2000  # access events in a PDF; the CSV has them all
 
 
 class ReportExportRefusedError(Exception):
@@ -33,12 +35,12 @@ class _NoFetching(weasyprint.URLFetcher):
         raise ValueError(f"Report PDFs load no resources ({url!r} refused).")
 
 
-def _opened(export: Export) -> reports.OpenedReport:
+def _opened(export: Export) -> OpenedReport:
     params = export.params
     try:
-        return reports.report_open(
+        return registry.report_open(
             viewer=export.requested_by, team_id=int(params["team_id"]),
-            slug=str(params["report"]), period=reports.Period.from_params(params),
+            slug=str(params["report"]), period=Period.from_params(params),
             channel="pdf",
         )
     except (Http404, KeyError, TypeError, ValueError):
@@ -48,8 +50,8 @@ def _opened(export: Export) -> reports.OpenedReport:
         ) from None
 
 
-def report_pdf_html(opened: reports.OpenedReport) -> str:
-    result = reports.report_tables(opened, page_number=None, row_limit=reports.PDF_ROW_LIMIT)
+def report_pdf_html(opened: OpenedReport) -> str:
+    result = registry.report_tables(opened, page_number=None, row_limit=PDF_ROW_LIMIT)
     return render_to_string(PDF_TEMPLATE, {
         "team": opened.team,
         "spec": opened.spec,

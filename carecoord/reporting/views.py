@@ -1,25 +1,29 @@
 """Managers' audit reports: pages with a period filter, CSV downloads streamed in
 constant memory, and PDFs made in the background.
 
-Thin: the access policy (through carecoord.reports) answers 404 to anyone who does not
+Thin: the access policy (through the reports registry) answers 404 to anyone who does not
 manage the team — coordinators and administrators included — before anything else.
 """
 
 from __future__ import annotations
 
-import datetime as dt
+from collections.abc import Mapping
 
 from django import forms
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils.http import urlencode
 from django.utils.text import slugify
 from django.views.decorators.http import require_GET, require_POST
 
-from carecoord import exports, reports
+from carecoord import exports
 from carecoord.forms_rendering import NHSUKFormMixin
+from carecoord.models import Team
+from carecoord.reporting.csv_stream import csv_stream
+from carecoord.reporting.reports import registry
+from carecoord.reporting.reports.base import Period, ReportSpec, display
 
 
 class _DateInput(forms.DateInput):
@@ -45,41 +49,46 @@ class PeriodForm(NHSUKFormMixin, forms.Form):
         return data
 
     @property
-    def period(self) -> reports.Period:
-        return reports.Period(start=self.cleaned_data["start"], end=self.cleaned_data["end"])
+    def period(self) -> Period:
+        return Period(start=self.cleaned_data["start"], end=self.cleaned_data["end"])
 
 
-def _period_form(data) -> PeriodForm:
+def _period_form(data: Mapping[str, str]) -> PeriodForm:
     """The filter, from the query string or the POST; the last three months if empty."""
     if not data.get("start") and not data.get("end"):
-        default = reports.Period.default()
-        data = {"start": default.start.isoformat(), "end": default.end.isoformat()}
+        data = Period.default().as_params()
     form = PeriodForm(data)
     form.is_valid()
     return form
 
 
+def _team_report_and_form(request: HttpRequest, team_id: int, report: str,
+                          data: Mapping[str, str]) -> tuple[Team, ReportSpec, PeriodForm]:
+    """The team first: anyone who does not manage it gets 404 whatever report they ask
+    for. Then the report, and the period from `data` (the query string or the POST)."""
+    team = registry.team_for_reports(viewer=request.user, team_id=team_id)
+    return team, registry.report_spec(report), _period_form(data)
+
+
 @require_GET
 def report_index(request: HttpRequest, team_id: int) -> HttpResponse:
-    team = reports.team_for_reports(viewer=request.user, team_id=team_id)
+    team = registry.team_for_reports(viewer=request.user, team_id=team_id)
     form = _period_form(request.GET)
-    return render(request, "carecoord/reports/index.html", {
-        "team": team, "form": form, "reports": reports.REPORTS.values(),
+    return render(request, "carecoord/reporting/index.html", {
+        "team": team, "form": form, "reports": registry.REPORTS.values(),
         "query": _query(form),
     })
 
 
 @require_GET
 def report_detail(request: HttpRequest, team_id: int, report: str) -> HttpResponse:
-    team = reports.team_for_reports(viewer=request.user, team_id=team_id)
-    spec = reports.report_spec(report)
-    form = _period_form(request.GET)
+    team, spec, form = _team_report_and_form(request, team_id, report, request.GET)
     result = None
     if form.is_valid():
-        opened = reports.report_open(viewer=request.user, team_id=team.pk, slug=spec.slug,
-                                     period=form.period, channel="view")
-        result = reports.report_tables(opened, page_number=request.GET.get("page") or 1)
-    return render(request, "carecoord/reports/report.html", {
+        opened = registry.report_open(viewer=request.user, team_id=team.pk, slug=spec.slug,
+                                      period=form.period, channel="view")
+        result = registry.report_tables(opened, page_number=request.GET.get("page") or 1)
+    return render(request, "carecoord/reporting/report.html", {
         "team": team, "spec": spec, "form": form, "result": result,
         "period": form.period if form.is_valid() else None, "query": _query(form),
     })
@@ -87,16 +96,14 @@ def report_detail(request: HttpRequest, team_id: int, report: str) -> HttpRespon
 
 @require_GET
 def report_csv(request: HttpRequest, team_id: int, report: str) -> HttpResponse:
-    team = reports.team_for_reports(viewer=request.user, team_id=team_id)
-    spec = reports.report_spec(report)
-    form = _period_form(request.GET)
+    team, spec, form = _team_report_and_form(request, team_id, report, request.GET)
     if not form.is_valid():
         url = reverse("report_detail", args=[team.pk, spec.slug])
         return redirect(f"{url}?{request.GET.urlencode()}")
-    opened = reports.report_open(viewer=request.user, team_id=team.pk, slug=spec.slug,
-                                 period=form.period, channel="csv")
-    header, rows = reports.report_csv(opened)
-    response = StreamingHttpResponse(reports.csv_stream(header, rows),
+    opened = registry.report_open(viewer=request.user, team_id=team.pk, slug=spec.slug,
+                                  period=form.period, channel="csv")
+    header, rows = registry.report_csv(opened)
+    response = StreamingHttpResponse(csv_stream(header, rows),
                                      content_type="text/csv; charset=utf-8")
     name = f"{slugify(team.name)}-{spec.slug}-{form.period.start}-to-{form.period.end}.csv"
     response["Content-Disposition"] = f'attachment; filename="{name}"'
@@ -106,9 +113,7 @@ def report_csv(request: HttpRequest, team_id: int, report: str) -> HttpResponse:
 
 @require_POST
 def report_pdf(request: HttpRequest, team_id: int, report: str) -> HttpResponse:
-    team = reports.team_for_reports(viewer=request.user, team_id=team_id)
-    spec = reports.report_spec(report)
-    form = _period_form(request.POST)
+    team, spec, form = _team_report_and_form(request, team_id, report, request.POST)
     if not form.is_valid():
         messages.error(request, "Choose a period first, then make the PDF.")
         return redirect("report_detail", team.pk, spec.slug)
@@ -116,20 +121,14 @@ def report_pdf(request: HttpRequest, team_id: int, report: str) -> HttpResponse:
     exports.export_request(
         requested_by=request.user, kind="report",
         params={"team_id": team.pk, "report": spec.slug, **period.as_params()},
-        title=f"{spec.title} – {team.name}, {_day(period.start)} to {_day(period.end)}",
+        title=f"{spec.title} – {team.name}, {display(period.start)} to {display(period.end)}",
     )
     messages.success(request, f"Your PDF of “{spec.title}” is being made. It will be on this "
                               "page when it is ready.")
     return redirect("export_list")
 
 
-def _day(day: dt.date) -> str:
-    return f"{day:%-d %B %Y}"
-
-
 def _query(form: PeriodForm) -> str:
     """The period as a query string, for links between the reports and to the CSV."""
-    if form.is_valid():
-        return f"start={form.cleaned_data['start']}&end={form.cleaned_data['end']}"
-    today = timezone.localdate()
-    return f"start={today - dt.timedelta(days=90)}&end={today}"
+    period = form.period if form.is_valid() else Period.default()
+    return urlencode(period.as_params())

@@ -1,0 +1,113 @@
+""""Getting stuck" prompts for the people who see them (rules in carecoord/reporting/stuck.py):
+a coordinator's caseload with reasons, a service user's own invitations to talk, and a
+team's counts for its managers. Every read takes `viewer=` and goes through the access
+policy."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from carecoord.models import Allocation, Role, ServiceUser, Team, User
+from carecoord.reporting import stuck
+from carecoord.reporting.stuck import Prompt
+from carecoord.selectors import OpenedRecord
+from consent import policy
+from consent.policy import Basis
+
+
+@dataclass(frozen=True)
+class StuckRow:
+    service_user: ServiceUser
+    prompts: list[Prompt]
+
+
+def caseload_stuck_prompts(*, viewer: User) -> list[StuckRow]:
+    """For a coordinator's caseload: each allocated service user with prompts, with the
+    reasons. A fixed number of queries however long the caseload."""
+    if not viewer.has_role(Role.COORDINATOR):
+        return []
+    allocated = Allocation.objects.active().filter(coordinator=viewer)
+    service_users = list(
+        policy.records_visible_to(viewer)
+        .filter(pk__in=allocated.values("episode__service_user_id"))
+        .order_by("full_name", "pk")
+    )
+    prompts = stuck.prompts_for(service_users)
+    return [StuckRow(service_user=s, prompts=prompts[s.pk]) for s in service_users
+            if prompts[s.pk]]
+
+
+def stuck_invitations(*, viewer: User, record: OpenedRecord) -> list[str]:
+    """On the service user's own record only: the prompts about them (never those about
+    their carers), phrased as invitations to talk with their care coordinator."""
+    if record.basis is not Basis.SELF:
+        return []
+    service_user = record.service_user
+    prompts = [p for p in stuck.prompts_for([service_user])[service_user.pk]
+               if p.invitation_text]
+    if not prompts:
+        return []
+    names = list(policy.coordinators_of(service_user).order_by("pk")
+                 .values_list("full_name", flat=True))
+    who = " or ".join(name for name in names if name) or "your care coordinator"
+    return [prompt.invitation(who) for prompt in prompts]
+
+
+@dataclass(frozen=True)
+class StuckRuleCount:
+    label: str
+    count: int
+
+
+@dataclass(frozen=True)
+class StuckCoordinatorCount:
+    coordinator: User
+    count: int
+    at_threshold: bool
+
+
+@dataclass(frozen=True)
+class TeamStuckSummary:
+    team: Team
+    people_with_prompts: int
+    rules: list[StuckRuleCount]
+    coordinators: list[StuckCoordinatorCount]
+    caseload_threshold: int
+
+
+def team_stuck_summary(*, viewer: User, team: Team) -> TeamStuckSummary:
+    """For the team's managers: counts only — how many service users each rule applies
+    to, and how many of each coordinator's service users have prompts. No names of
+    service users, no reasons."""
+    team = policy.team_for_manager(viewer, team.pk)
+    service_users = list(
+        policy.service_users_in_managed_teams(viewer)
+        .filter(team=team, episodes__discharged_on__isnull=True).distinct()
+    )
+    prompts = stuck.prompts_for(service_users)
+    with_prompts = {pk for pk, found in prompts.items() if found}
+    rules = [
+        StuckRuleCount(
+            label=stuck.rule_label(rule, team),
+            count=sum(1 for found in prompts.values() if any(p.rule == rule for p in found)),
+        )
+        for rule in stuck.RULE_ORDER
+    ]
+    per_coordinator: dict[int, set[int]] = {}
+    for coordinator_id, service_user_id in (
+        Allocation.objects.active().filter(episode__service_user__team=team)
+        .order_by().values_list("coordinator_id", "episode__service_user_id")
+    ):
+        per_coordinator.setdefault(coordinator_id, set())
+        if service_user_id in with_prompts:
+            per_coordinator[coordinator_id].add(service_user_id)
+    counts = {pk: len(ids) for pk, ids in per_coordinator.items()}
+    at_threshold = stuck.coordinators_at_threshold(counts, team)
+    coordinators = [
+        StuckCoordinatorCount(coordinator=c, count=counts.get(c.pk, 0),
+                              at_threshold=c.pk in at_threshold)
+        for c in team.coordinators.order_by("full_name", "pk")
+    ]
+    return TeamStuckSummary(team=team, people_with_prompts=len(with_prompts), rules=rules,
+                            coordinators=coordinators,
+                            caseload_threshold=team.stuck_caseload_prompts)
