@@ -1,5 +1,5 @@
 """carecoord.reporting sits on top: nothing below it imports it, not even inside a
-function. Only the project's wiring reaches in (docs/adr/0005-reporting-on-top.md)."""
+function. Only the project's wiring reaches in (docs/adr/0006-reporting-on-top.md)."""
 
 from __future__ import annotations
 
