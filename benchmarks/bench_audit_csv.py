@@ -22,8 +22,9 @@ from django.http import StreamingHttpResponse
 from django.test import Client
 from django.utils import timezone
 
-from carecoord.models import AccessEvent, Role
-from carecoord.services import access_events_record
+from carecoord.audit.models import AccessEvent
+from carecoord.audit.services import access_events_record
+from carecoord.records.models import Role
 from tests.factories import (
     AllocationFactory,
     EpisodeFactory,

@@ -5,7 +5,8 @@ and the access policy like everyone else's."""
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
-from carecoord.models import AccessEvent, Team, User, UserRole
+from carecoord.audit.models import AccessEvent
+from carecoord.records.models import Team, User, UserRole
 
 
 class UserRoleInline(admin.TabularInline):

@@ -6,7 +6,8 @@ class CarecoordConfig(AppConfig):
     verbose_name = "Care coordination"
 
     def ready(self) -> None:
-        # Register the managers' report PDF renderer and its download check with the
-        # background exports (carecoord.exports), in every process: web and worker.
-        # Imported here, not at the top: the renderer needs the models, loaded by now.
+        # In every process (web and worker), once the models are loaded: register the
+        # managers' report PDF renderer with the background exports, and the exports'
+        # Celery tasks (Celery's autodiscovery looks only for `<app>.tasks`).
+        from carecoord.exports import tasks  # noqa: F401
         from carecoord.reporting import pdf  # noqa: F401

@@ -5,8 +5,8 @@ from __future__ import annotations
 from django.http import HttpRequest
 from django.urls import reverse
 
-from carecoord.models import Role
-from carecoord.selectors import unread_notification_count
+from carecoord.notifications.selectors import unread_notification_count
+from carecoord.records.models import Role
 
 
 def navigation(request: HttpRequest) -> dict:

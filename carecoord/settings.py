@@ -72,7 +72,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "carecoord.request_context.RequestContextMiddleware",
+    "carecoord.audit.request_context.RequestContextMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -101,7 +101,7 @@ TEMPLATES = [
         },
     },
 ]
-FORM_RENDERER = "carecoord.forms_rendering.NHSUKFormRenderer"
+FORM_RENDERER = "carecoord.web.forms_rendering.NHSUKFormRenderer"
 
 DATABASES = {
     "default": dj_database_url.parse(
@@ -163,7 +163,7 @@ SILENCED_SYSTEM_CHECKS += ["axes.W006"]
 AXES_RESET_ON_SUCCESS = True
 # The sign-in form posts the email as "username" (Django's AuthenticationForm).
 AXES_USERNAME_FORM_FIELD = "username"
-AXES_USERNAME_CALLABLE = "carecoord.auth.axes_username"
+AXES_USERNAME_CALLABLE = "carecoord.records.auth.axes_username"
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
 
@@ -231,8 +231,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "plans.tasks.review_reminders_sweep",
         "schedule": crontab(minute=5),  # hourly: a missed run is caught up on the next
     },
-    "exports-requeue": {"task": "carecoord.tasks.exports_requeue_task", "schedule": 60.0},
-    "exports-cleanup": {"task": "carecoord.tasks.exports_cleanup_task",
+    "exports-requeue": {"task": "carecoord.exports.tasks.exports_requeue_task", "schedule": 60.0},
+    "exports-cleanup": {"task": "carecoord.exports.tasks.exports_cleanup_task",
                         "schedule": crontab(minute=30, hour=3)},
 }
 # Exported files (PDFs with personal data) are deleted after this many days.
@@ -244,8 +244,8 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["carecoord.api_errors.JSONParser"],
-    "EXCEPTION_HANDLER": "carecoord.api_errors.json_exception_handler",
+    "DEFAULT_PARSER_CLASSES": ["carecoord.web.api_errors.JSONParser"],
+    "EXCEPTION_HANDLER": "carecoord.web.api_errors.json_exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 

@@ -2,8 +2,10 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from carecoord import api, exports_views, notifications_views, views
-from carecoord.forms import EmailAuthenticationForm, EmailPasswordResetForm, NewPasswordForm
+from carecoord.exports import views as exports_views
+from carecoord.notifications import views as notifications_views
+from carecoord.records import api, views
+from carecoord.records.forms import EmailAuthenticationForm, EmailPasswordResetForm, NewPasswordForm
 from carecoord.reporting import views as reporting_views
 
 urlpatterns = [

@@ -14,7 +14,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from carecoord.api import api_view
+from carecoord.records.api import api_view
 from carers import selectors
 
 

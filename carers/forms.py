@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django import forms
 
-from carecoord.forms_rendering import NHSUKBoundField, NHSUKFormMixin
+from carecoord.web.forms_rendering import NHSUKBoundField, NHSUKFormMixin
 
 SHARE_LABEL = "Let the care coordinators of the people I care for see this"
 

@@ -14,8 +14,8 @@ from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 from django.utils.dateformat import format as date_format
 
-from carecoord.models import ServiceUser, User
-from carecoord.services import access_events_record
+from carecoord.audit.services import access_events_record
+from carecoord.records.models import ServiceUser, User
 from carers.models import (
     AssessmentRequest,
     Carer,

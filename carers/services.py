@@ -11,8 +11,11 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
-from carecoord.models import User
-from carecoord.services import access_event_record, notification_send
+from carecoord.audit.services import access_event_record
+from carecoord.notifications.services import notification_send
+from carecoord.records.models import Invitation, Role, ServiceUser, User
+from carecoord.records.services import InvitationUnusableError, role_grant
+from carers import signals
 from carers.models import (
     AssessmentRequest,
     Carer,
@@ -188,3 +191,63 @@ def carer_insight_mark_read(*, insight: CarerInsight) -> CarerInsight:
         insight.read_by_service_user_at = timezone.now()
         insight.save(update_fields=["read_by_service_user_at"])
     return insight
+
+
+# --- Carers linked to a service user ---------------------------------------------------
+
+
+@transaction.atomic
+def carer_add(
+    *,
+    service_user: ServiceUser,
+    added_by: User,
+    full_name: str,
+    relationship: str,
+    email: str = "",
+    phone: str = "",
+) -> CarerRelationship:
+    """Link a carer to a service user. A carer already known by email (someone caring
+    for more than one person) keeps one record and one account."""
+    email = email.strip().lower()
+    carer = Carer.objects.filter(email__iexact=email).first() if email else None
+    if carer is None:
+        carer = Carer.objects.create(full_name=full_name, email=email, phone=phone)
+    relationship_row, _ = CarerRelationship.objects.get_or_create(
+        carer=carer, service_user=service_user, ended_on=None,
+        defaults={"relationship": relationship, "added_by": added_by},
+    )
+    access_event_record(
+        actor=added_by, service_user=service_user, action="carer.add",
+        target=f"carer_relationship:{relationship_row.pk}", basis="allocated care coordinator",
+    )
+    return relationship_row
+
+
+@transaction.atomic
+def carer_relationship_end(*, relationship: CarerRelationship, ended_by: User) -> None:
+    relationship.ended_on = timezone.localdate()
+    relationship.save(update_fields=["ended_on"])
+    # Consent withdraws every share with this carer, in this transaction.
+    signals.carer_relationship_ended.send(sender=CarerRelationship, relationship=relationship,
+                                          ended_by=ended_by)
+    access_event_record(
+        actor=ended_by, service_user=relationship.service_user, action="carer.end",
+        target=f"carer_relationship:{relationship.pk}", basis="allocated care coordinator",
+    )
+
+
+def carer_account_link(*, invitation: Invitation, user: User) -> Carer:
+    """Tie the carer's record to the account taking up their invitation (inside the
+    invitation's transaction; records tell us through a signal). A carer record already
+    tied to another account is never taken over."""
+    carer = Carer.objects.select_for_update(no_key=True).get(
+        pk=invitation.carer_relationship.carer_id
+    )
+    if carer.user_id is not None and carer.user_id != user.pk:
+        raise InvitationUnusableError("account_exists")
+    carer.user = user
+    carer.save(update_fields=["user"])
+    role_grant(user=user, role=Role.CARER)
+    # Consent grants what was shared before they had an account, in this transaction.
+    signals.carer_account_linked.send(sender=Carer, carer=carer)
+    return carer

@@ -19,9 +19,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from carecoord import selectors as record_selectors
-from carecoord.api import api_view
-from carecoord.selectors import OpenedRecord
+from carecoord.records import selectors as record_selectors
+from carecoord.records.api import api_view
+from carecoord.records.selectors import OpenedRecord
 from carers.models import CarerRelationship
 from consent import policy, selectors, services
 from consent.models import ConsentDecision

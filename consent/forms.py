@@ -12,8 +12,8 @@ from __future__ import annotations
 from django import forms
 from django.utils import timezone
 
-from carecoord.forms import DateInput
-from carecoord.forms_rendering import NHSUKFormMixin
+from carecoord.records.forms import DateInput
+from carecoord.web.forms_rendering import NHSUKFormMixin
 
 ACTION_SHARE = "share"
 ACTION_STOP = "stop"

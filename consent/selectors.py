@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from carecoord.models import AccessEvent, ServiceUser, User
+from carecoord.audit.models import AccessEvent
+from carecoord.records.models import ServiceUser, User
 from carers.models import CarerRelationship
 from consent import policy
 from consent.models import ConsentDecision, ItemConsent, SectionRule

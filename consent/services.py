@@ -17,8 +17,9 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
-from carecoord.models import User
-from carecoord.services import access_event_record, notification_send
+from carecoord.audit.services import access_event_record
+from carecoord.notifications.services import notification_send
+from carecoord.records.models import User
 from carers.models import Carer, CarerRelationship
 from consent.grants import PlanItemUserObjectPermission
 from consent.models import (

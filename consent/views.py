@@ -21,9 +21,9 @@ from django.utils import timezone
 from django.utils.dateformat import format as date_format
 from django.views.decorators.http import require_http_methods, require_safe
 
-from carecoord import selectors as record_selectors
-from carecoord.models import ServiceUser, User
-from carecoord.selectors import OpenedRecord
+from carecoord.records import selectors as record_selectors
+from carecoord.records.models import ServiceUser, User
+from carecoord.records.selectors import OpenedRecord
 from carers.models import CarerRelationship
 from carers.selectors import group_shared, shared_items
 from consent import policy, selectors, services

@@ -12,7 +12,7 @@ import datetime as dt
 
 from django.utils import timezone
 
-from carecoord.models import Allocation, ServiceUser, User
+from carecoord.records.models import Allocation, ServiceUser, User
 from consent.policy import Basis
 from peersupport import services
 from peersupport.models import (

@@ -5,8 +5,8 @@ import datetime as dt
 from django import forms
 from django.utils import timezone
 
-from carecoord.forms import DateInput
-from carecoord.forms_rendering import NHSUKBoundField, NHSUKFormMixin
+from carecoord.records.forms import DateInput
+from carecoord.web.forms_rendering import NHSUKBoundField, NHSUKFormMixin
 from peersupport.models import Audience, Offer, OfferKind, PublishAs, RecoveryStory, TakenUp
 from peersupport.selectors import (
     ATTENDANCE_IN_PERSON,

@@ -10,8 +10,8 @@ from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 from django.urls import reverse
 
-from carecoord.models import Role, ServiceUser, Team, User
-from carecoord.services import access_event_record
+from carecoord.audit.services import access_event_record
+from carecoord.records.models import Role, ServiceUser, Team, User
 from consent import policy
 from consent.policy import Basis
 from peersupport.models import (

@@ -12,8 +12,9 @@ import datetime as dt
 from django.db import transaction
 from django.utils import timezone
 
-from carecoord.models import ServiceUser, User
-from carecoord.services import access_event_record, notification_send
+from carecoord.audit.services import access_event_record
+from carecoord.notifications.services import notification_send
+from carecoord.records.models import ServiceUser, User
 from peersupport.models import (
     Offer,
     PublishAs,

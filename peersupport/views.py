@@ -14,7 +14,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from carecoord import selectors as record_selectors
+from carecoord.records import selectors as record_selectors
 from consent import policy
 from consent.policy import Basis
 from peersupport import selectors, services

@@ -6,6 +6,6 @@ class PlansConfig(AppConfig):
     verbose_name = "Plans"
 
     def ready(self) -> None:
-        # Registers the "plan_version" PDF renderer and its download check with
-        # carecoord.exports (in the web process and in the Celery worker alike).
+        # Registers the "plan_version" PDF renderer with the background exports
+        # (carecoord.exports), in the web process and in the Celery worker alike.
         from plans import exports  # noqa: F401

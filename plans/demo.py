@@ -7,7 +7,7 @@ import datetime as dt
 
 from django.utils import timezone
 
-from carecoord.models import ServiceUser, User
+from carecoord.records.models import ServiceUser, User
 from carers.models import CarerRelationship
 from plans import services
 from plans.models import Plan, PlanItem

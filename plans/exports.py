@@ -21,8 +21,9 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.dateformat import format as date_format
 
-from carecoord.exports import export_renderer
-from carecoord.models import Export, User
+from carecoord.exports.models import Export
+from carecoord.exports.services import export_renderer
+from carecoord.records.models import User
 from carers.models import CarerRelationship
 from consent import policy
 from plans import selectors

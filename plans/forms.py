@@ -8,8 +8,8 @@ import datetime as dt
 from django import forms
 from django.utils import timezone
 
-from carecoord.forms import DateInput
-from carecoord.forms_rendering import NHSUKFormMixin
+from carecoord.records.forms import DateInput
+from carecoord.web.forms_rendering import NHSUKFormMixin
 from plans.sections import RECOVERY_DOMAINS, ItemType
 
 HOLDER_SERVICE_USER = "service_user"

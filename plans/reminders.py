@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils import timezone
 
-from carecoord.models import User
-from carecoord.services import notification_send
+from carecoord.notifications.services import notification_send
+from carecoord.records.models import User
 from plans.models import Plan, ReviewReminder
 from plans.sections import PlanKind
 

@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from django.db.models import Prefetch, QuerySet, prefetch_related_objects
 from django.http import Http404
 
-from carecoord.models import ServiceUser, User
-from carecoord.services import access_event_record
+from carecoord.audit.services import access_event_record
+from carecoord.records.models import ServiceUser, User
 from consent import policy
 from consent.policy import Basis
 from plans.models import (

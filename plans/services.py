@@ -12,11 +12,11 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from carecoord.models import ServiceUser, User
-from carecoord.request_context import current_ip_address
-from carecoord.services import access_event_record
+from carecoord.audit.request_context import current_ip_address
+from carecoord.audit.services import access_event_record
+from carecoord.records.models import ServiceUser, User
 from carers.models import CarerRelationship
-from consent.services import consent_apply_to_new_item, consent_item_removed
+from plans import signals
 from plans.models import (
     GoalAgreement,
     ItemChange,
@@ -139,7 +139,7 @@ def item_create(
     )
     ItemChange.objects.create(item=item, changed_by=author, revision=1, action="created",
                               before=None, after=item.snapshot())
-    consent_apply_to_new_item(item=item)  # section rules cover items added later
+    signals.item_added.send(sender=PlanItem, item=item)  # consent: section rules
     _touch(plan)
     _audit(author, plan, "plan_item.create", f"plan_item:{item.pk}", "plan editor")
     return item
@@ -202,7 +202,7 @@ def item_remove(*, item: PlanItem, removed_by: User, expected_revision: int) -> 
     current.save()
     ItemChange.objects.create(item=current, changed_by=removed_by, revision=current.revision,
                               action="removed", before=before, after=None)
-    consent_item_removed(item=current)
+    signals.item_removed.send(sender=PlanItem, item=current)  # consent: unshare it
     _touch(current.plan)
     _audit(removed_by, current.plan, "plan_item.remove", f"plan_item:{current.pk}",
            "plan editor")

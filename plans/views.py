@@ -17,9 +17,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from carecoord import exports
-from carecoord import selectors as record_selectors
-from carecoord.models import Export
+from carecoord.exports import services as exports
+from carecoord.exports.models import Export
+from carecoord.records import selectors as record_selectors
 from consent import policy
 from consent.policy import Basis
 from plans import exports as plan_exports

@@ -10,7 +10,7 @@ import pytest
 import time_machine
 from django.test import Client
 
-from carecoord.models import Role, ServiceUser, Team, User
+from carecoord.records.models import Role, ServiceUser, Team, User
 from carers.models import CarerRelationship
 from tests import clock
 from tests.factories import (

@@ -8,7 +8,7 @@ from functools import lru_cache
 import factory
 from django.contrib.auth.hashers import make_password
 
-from carecoord.models import Allocation, Episode, Role, ServiceUser, Team, User, UserRole
+from carecoord.records.models import Allocation, Episode, Role, ServiceUser, Team, User, UserRole
 from carers.models import Carer, CarerRelationship
 from tests import clock
 

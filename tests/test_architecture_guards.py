@@ -26,7 +26,7 @@ BYPASSES = {
     "guardian imported under another name in a view": (
         "plans/views.py", "from guardian import shortcuts as permission_tools\n", CONTRACTS),
     "guardian's backend asked directly": (
-        "carecoord/views.py", "from guardian.backends import ObjectPermissionBackend\n",
+        "carecoord/records/views.py", "from guardian.backends import ObjectPermissionBackend\n",
         BANNED_API),
     "the grant table read from a view": (
         "plans/views.py", "from consent.grants import PlanItemUserObjectPermission\n",

@@ -19,9 +19,9 @@ from celery.contrib.testing.worker import start_worker
 from django.urls import reverse
 from pypdf import PdfReader
 
-from carecoord import exports
 from carecoord.celery import app
-from carecoord.models import Export
+from carecoord.exports import services as exports
+from carecoord.exports.models import Export
 from consent.services import consent_decide_item
 from plans.models import PlanVersion
 from plans.sections import PlanKind

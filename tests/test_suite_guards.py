@@ -36,8 +36,10 @@ def test_a_postgresql_only_skip_fails_the_run_when_postgresql_is_required(
     monkeypatch.setenv("TEST_REQUIRES_POSTGRESQL", required)
     pytester.makepyfile(test_inner=GUARDED_SUITE)
     pytester.makeini("[pytest]\nmarkers =\n    postgresql_only: needs PostgreSQL\n")
+    # The inner run loads only the guard: pytest-playwright's per-test soft-assertion
+    # scope cannot nest inside this test's own.
     result = pytester.runpytest_inprocess("-p", "tests.postgresql_guard", "-p", "no:django",
-                                          "-p", "no:randomly")
+                                          "-p", "no:randomly", "-p", "no:playwright")
     result.assert_outcomes(failed=failed, skipped=skipped)
     if failed:
         result.stdout.fnmatch_lines(["*needs PostgreSQL and was skipped*"])

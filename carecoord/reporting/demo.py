@@ -19,7 +19,7 @@ from itertools import pairwise
 from django.db import connection
 from django.utils import timezone
 
-from carecoord.models import User
+from carecoord.records.models import User
 from carers.models import AssessmentRequest, Carer, CarerRelationship, WellbeingCheckIn
 from plans import services as plan_services
 from plans.models import Plan, ProgressUpdate

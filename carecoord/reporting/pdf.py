@@ -15,8 +15,8 @@ from django.http import Http404
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from carecoord.exports import export_renderer
-from carecoord.models import Export
+from carecoord.exports.models import Export
+from carecoord.exports.services import export_renderer
 from carecoord.reporting.reports import registry
 from carecoord.reporting.reports.base import OpenedReport, Period
 

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from carecoord.models import Allocation, Role, ServiceUser, Team, User
+from carecoord.records.models import Allocation, Role, ServiceUser, Team, User
+from carecoord.records.selectors import OpenedRecord
 from carecoord.reporting import stuck
 from carecoord.reporting.stuck import Prompt
-from carecoord.selectors import OpenedRecord
 from consent import policy
 from consent.policy import Basis
 

@@ -44,7 +44,7 @@ from django.db.models import BooleanField, Exists, ExpressionWrapper, F, Max, Ou
 from django.db.models.functions import RowNumber
 from django.utils import dateformat, timezone
 
-from carecoord.models import Episode, ServiceUser, Team
+from carecoord.records.models import Episode, ServiceUser, Team
 from carers.models import AssessmentRequest, CarerRelationship, WellbeingCheckIn
 from consent import policy
 from plans.models import Plan, PlanItem, PlanVersion, Signature

@@ -18,12 +18,12 @@ from django.utils.http import urlencode
 from django.utils.text import slugify
 from django.views.decorators.http import require_GET, require_POST
 
-from carecoord import exports
-from carecoord.forms_rendering import NHSUKFormMixin
-from carecoord.models import Team
+from carecoord.exports import services as exports
+from carecoord.records.models import Team
 from carecoord.reporting.csv_stream import csv_stream
 from carecoord.reporting.reports import registry
 from carecoord.reporting.reports.base import Period, ReportSpec, display
+from carecoord.web.forms_rendering import NHSUKFormMixin
 
 
 class _DateInput(forms.DateInput):

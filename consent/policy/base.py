@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
-from carecoord.models import Allocation, ServiceUser, User
+from carecoord.records.models import Allocation, ServiceUser, User
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser

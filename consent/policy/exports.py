@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from django.db.models import QuerySet
 from django.http import Http404
 
-from carecoord.models import Export
+from carecoord.exports.models import Export
 from consent.policy.base import _signed_in
 from consent.policy.plans import version_entries_visible_to, version_for_viewer
 from consent.policy.records import can_read_team_reports

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
-from carecoord.models import Role, ServiceUser
+from carecoord.records.models import Role, ServiceUser
 from consent.policy.base import Basis, _signed_in
 from consent.policy.records import record_basis, records_visible_to
 from peersupport.models import Offer, RecoveryStory, Signposting, StoryStatus

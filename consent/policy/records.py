@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet
 from django.http import Http404
 
-from carecoord.models import Role, ServiceUser, Team
+from carecoord.records.models import Role, ServiceUser, Team
 from carers.models import CarerRelationship
 from consent.policy.base import Basis, _record_predicate, _signed_in
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from django.http import Http404
 
-from carecoord.models import ServiceUser
+from carecoord.records.models import ServiceUser
 from carers.models import Carer, CarerRelationship
 from consent.policy.base import Basis, _signed_in
 from consent.policy.records import record_basis

@@ -1,5 +1,5 @@
 """The plans API's own error. Its JSON body comes from the project-wide handler,
-carecoord.api_errors, like every other API error."""
+carecoord.web.api_errors, like every other API error."""
 
 from __future__ import annotations
 

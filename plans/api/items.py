@@ -10,7 +10,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from carecoord.models import User
+from carecoord.records.models import User
 from consent import policy
 from plans import selectors, services
 from plans.api.errors import Conflict

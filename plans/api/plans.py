@@ -8,7 +8,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from carecoord import selectors as record_selectors
+from carecoord.records import selectors as record_selectors
 from plans import selectors
 from plans.api.serializers import ItemOutput
 from plans.models import Plan

@@ -13,7 +13,7 @@ from django.utils.dateformat import format as date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
-from carecoord import selectors as record_selectors
+from carecoord.records import selectors as record_selectors
 from consent import policy
 from consent.policy import Basis
 from plans import selectors

@@ -17,8 +17,8 @@ import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.test import Client
 
-from carecoord import services
-from carecoord.models import Allocation, Invitation, ServiceUser
+from carecoord.records import services
+from carecoord.records.models import Allocation, Invitation, ServiceUser
 from carers.models import CarerRelationship
 from consent import policy
 from tests import clock

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
-from carecoord.models import Role
+from carecoord.records.models import Role
 from tests import clock
 from tests.conftest import client_for
 from tests.factories import AllocationFactory, EpisodeFactory, ServiceUserFactory, UserFactory

@@ -12,8 +12,8 @@ from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
-from carecoord.models import AccessEvent, AppendOnlyError
-from carecoord.services import access_event_record
+from carecoord.audit.models import AccessEvent, AppendOnlyError
+from carecoord.audit.services import access_event_record
 from tests.conftest import client_for
 from tests.factories import ServiceUserFactory, UserFactory
 

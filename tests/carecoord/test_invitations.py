@@ -12,7 +12,7 @@ import pytest
 from django.test import Client
 from django.utils import dateformat, timezone
 
-from carecoord.models import Invitation, Role, ServiceUser, User
+from carecoord.records.models import Invitation, Role, ServiceUser, User
 from tests.conftest import client_for
 from tests.factories import (
     AllocationFactory,

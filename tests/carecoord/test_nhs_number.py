@@ -1,7 +1,7 @@
 import pytest
 from django.core.exceptions import ValidationError
 
-from carecoord.nhs_number import nhs_number_is_valid, validate_nhs_number
+from carecoord.records.nhs_number import nhs_number_is_valid, validate_nhs_number
 
 
 @pytest.mark.parametrize(

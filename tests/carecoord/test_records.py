@@ -13,7 +13,7 @@ from django.core.management import call_command
 from django.test import Client
 from django.utils import dateformat
 
-from carecoord.models import Allocation, Episode, Role, ServiceUser, Team, User
+from carecoord.records.models import Allocation, Episode, Role, ServiceUser, Team, User
 from carers.models import Carer, CarerRelationship
 from tests import clock
 from tests.conftest import client_for

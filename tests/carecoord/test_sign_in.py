@@ -13,7 +13,7 @@ from django.contrib.sessions.models import Session
 from django.test import Client
 from django.utils import dateformat, timezone
 
-from carecoord.models import Role, User
+from carecoord.records.models import Role, User
 from tests.conftest import client_for
 from tests.factories import PASSWORD, UserFactory
 

@@ -16,7 +16,7 @@ from django.http import Http404
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from carecoord.models import Episode, Role, ServiceUser, Team, User
+from carecoord.records.models import Episode, Role, ServiceUser, Team, User
 from carecoord.reporting import selectors, stuck
 from carecoord.reporting.stuck import Rule
 from carers.models import AssessmentRequest, Carer, CarerRelationship, WellbeingCheckIn

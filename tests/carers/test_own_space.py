@@ -13,7 +13,8 @@ from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 
-from carecoord.models import AccessEvent, Notification
+from carecoord.audit.models import AccessEvent
+from carecoord.notifications.models import Notification
 from carers import selectors, services
 from carers.models import AssessmentRequest, CarerInsight, CarerNeeds, WellbeingCheckIn
 from consent import policy

@@ -15,7 +15,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from carecoord.models import Role
+from carecoord.records.models import Role
 from consent.models import ConsentDecision, DecidedAs, PlanItemUserObjectPermission
 from consent.services import consent_decide_item, consent_decide_section
 from plans import services as plan_services

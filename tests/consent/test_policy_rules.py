@@ -11,7 +11,8 @@ import pytest
 from django.conf import settings
 from django.urls import reverse
 
-from carecoord.models import Allocation, Export, ServiceUser, User
+from carecoord.exports.models import Export
+from carecoord.records.models import Allocation, ServiceUser, User
 from consent import policy
 from consent.services import consent_decide_item
 from plans import services as plan_services

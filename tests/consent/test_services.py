@@ -18,15 +18,12 @@ from django.core.management.base import CommandError
 from django.db import transaction
 from guardian.shortcuts import assign_perm
 
-from carecoord.models import AccessEvent, Notification
-from carecoord.services import (
-    audit_chain_verify,
-    carer_add,
-    carer_relationship_end,
-    invitation_accept,
-    invitation_create,
-)
+from carecoord.audit.models import AccessEvent
+from carecoord.audit.services import audit_chain_verify
+from carecoord.notifications.models import Notification
+from carecoord.records.services import invitation_accept, invitation_create
 from carers.models import CarerRelationship
+from carers.services import carer_add, carer_relationship_end
 from consent import policy, selectors
 from consent.models import (
     ConsentDecision,

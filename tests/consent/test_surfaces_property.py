@@ -29,8 +29,8 @@ from django.test import Client
 from hypothesis import HealthCheck, Phase, given, note, settings
 from hypothesis import strategies as st
 
-from carecoord.models import Role
-from carecoord.services import carer_relationship_end
+from carecoord.records.models import Role
+from carers.services import carer_relationship_end
 from consent import policy
 from consent.services import (
     ConsentError,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import html as html_lib
 import re
 
-from carecoord.models import User
+from carecoord.records.models import User
 from peersupport import services
 from peersupport.models import Audience, Offer, OfferKind, PublishAs, RecoveryStory
 

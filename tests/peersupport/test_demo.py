@@ -9,7 +9,8 @@ import io
 from django.core.management import call_command
 from django.test import Client
 
-from carecoord.models import AccessEvent, ServiceUser
+from carecoord.audit.models import AccessEvent
+from carecoord.records.models import ServiceUser
 from peersupport.demo import seed_peersupport
 from peersupport.models import Offer, PublishAs, RecoveryStory, Signposting, StoryStatus
 from tests.peersupport.helpers import text

@@ -9,7 +9,7 @@ import datetime as dt
 import pytest
 from django.urls import reverse
 
-from carecoord.models import AccessEvent
+from carecoord.audit.models import AccessEvent
 from consent import policy
 from consent.policy import Basis
 from peersupport import services

@@ -10,7 +10,8 @@ import re
 import pytest
 from django.urls import reverse
 
-from carecoord.models import Notification, Role
+from carecoord.notifications.models import Notification
+from carecoord.records.models import Role
 from consent import policy
 from peersupport import services
 from peersupport.models import PublishAs, RecoveryStory, StoryStatus

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from carecoord.models import User
+from carecoord.records.models import User
 from consent import policy
 from plans import services
 from plans.models import Plan, PlanItem, PlanVersion, Signature

@@ -17,9 +17,10 @@ from django.utils import timezone
 from django.utils.dateformat import format as date_format
 from pypdf import PdfReader
 
-from carecoord import exports
+from carecoord.audit.models import AccessEvent
 from carecoord.celery import app as celery_app
-from carecoord.models import AccessEvent, Export
+from carecoord.exports import services as exports
+from carecoord.exports.models import Export
 from consent.services import consent_decide_item
 from plans import exports as plan_exports
 from plans.models import PlanVersion

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 from django.http import Http404
 
-from carecoord.services import allocation_end
+from carecoord.records.services import allocation_end
 from consent import policy
 from plans.models import Plan
 from plans.sections import PlanKind, sections_for

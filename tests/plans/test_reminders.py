@@ -10,7 +10,7 @@ import pytest
 from django.core import mail
 from django.db import connection
 
-from carecoord.models import Notification
+from carecoord.notifications.models import Notification
 from plans import services
 from plans.models import Plan, ReviewReminder
 from plans.reminders import review_reminders_send, thresholds_reached

@@ -10,8 +10,8 @@ import datetime as dt
 import pytest
 from django.core.exceptions import ValidationError
 
-from carecoord.models import AccessEvent
-from carecoord.services import audit_chain_verify
+from carecoord.audit.models import AccessEvent
+from carecoord.audit.services import audit_chain_verify
 from plans import selectors, services
 from plans.models import ItemChange, Plan, PlanItem, ProgressUpdate, Review, Suggestion
 from plans.sections import PlanKind

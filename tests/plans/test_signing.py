@@ -15,8 +15,8 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django.utils import timezone
 
-from carecoord.models import AccessEvent
-from carecoord.request_context import current_ip_address
+from carecoord.audit.models import AccessEvent
+from carecoord.audit.request_context import current_ip_address
 from consent import policy
 from plans import selectors, services
 from plans.models import PlanVersion, RequiredSigner, Signature, content_hash

@@ -13,9 +13,9 @@ from django.db import transaction
 from django.test.utils import override_settings
 from django.utils import timezone
 
-from carecoord.models import Allocation, Episode, Role, ServiceUser, Team, User
+from carecoord.records.models import Allocation, Episode, Role, ServiceUser, Team, User
+from carecoord.records.services import role_grant
 from carecoord.reporting.demo import seed_stuck
-from carecoord.services import role_grant
 from carers.models import Carer, CarerRelationship
 from consent.demo import seed_consent
 from peersupport.demo import seed_peersupport

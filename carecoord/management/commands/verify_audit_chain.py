@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from carecoord.models import AccessEvent
-from carecoord.services import audit_chain_verify
+from carecoord.audit.models import AccessEvent
+from carecoord.audit.services import audit_chain_verify
 
 
 class Command(BaseCommand):

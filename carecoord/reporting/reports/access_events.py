@@ -10,7 +10,7 @@ from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from carecoord.models import AccessEvent
+from carecoord.audit.models import AccessEvent
 from carecoord.reporting.reports.base import (
     Column,
     OpenedReport,

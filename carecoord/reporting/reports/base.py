@@ -12,7 +12,7 @@ from django.db.models import CharField, Value
 from django.db.models.functions import Coalesce, NullIf
 from django.utils import timezone
 
-from carecoord.models import Team, User
+from carecoord.records.models import Team, User
 
 # --- Period ------------------------------------------------------------------------------
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from django.db.models import F, Q
 
-from carecoord.models import Allocation, Episode
+from carecoord.records.models import Allocation, Episode
 from carecoord.reporting.reports.base import (
     Column,
     OpenedReport,

@@ -7,7 +7,8 @@ from collections.abc import Iterator
 
 from django.http import Http404
 
-from carecoord.models import Team, User
+from carecoord.audit.services import access_event_record
+from carecoord.records.models import Team, User
 from carecoord.reporting.reports import (
     access_events,
     consent_changes,
@@ -18,7 +19,6 @@ from carecoord.reporting.reports import (
     signposting,
 )
 from carecoord.reporting.reports.base import OpenedReport, Period, ReportSpec, ReportTables
-from carecoord.services import access_event_record
 from consent import policy
 
 BASIS = "team manager: metadata only"

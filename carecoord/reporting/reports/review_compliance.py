@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from django.db.models import Q
 
-from carecoord.models import Allocation, User
+from carecoord.records.models import Allocation, User
 from carecoord.reporting.reports.base import (
     OpenedReport,
     ReportSpec,

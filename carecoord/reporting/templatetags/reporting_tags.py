@@ -1,16 +1,16 @@
 """"Getting stuck" prompts on pages whose views live below reporting: the coordinator's
 home page, a service user's own record and a team's page. The page's template asks for
-them here, so carecoord.views never imports carecoord.reporting. Reads go through
+them here, so carecoord.records.views never imports carecoord.reporting. Reads go through
 carecoord.reporting.selectors (which ask the access policy), as in a view."""
 
 from __future__ import annotations
 
 from django import template
 
-from carecoord.models import Team, User
+from carecoord.records.models import Team, User
+from carecoord.records.selectors import OpenedRecord
 from carecoord.reporting import selectors
 from carecoord.reporting.selectors import StuckRow, TeamStuckSummary
-from carecoord.selectors import OpenedRecord
 
 register = template.Library()
 

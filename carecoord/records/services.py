@@ -7,33 +7,32 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
-from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.mail import send_mail
-from django.db import models, transaction
+from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from carecoord.models import (
-    GENESIS_HASH,
-    AccessEvent,
+from carecoord.audit.services import access_event_record
+from carecoord.records import signals
+from carecoord.records.models import (
     Allocation,
-    AuditChainHead,
     Episode,
     Invitation,
     InvitationKind,
-    Notification,
     Role,
     ServiceUser,
     Team,
     User,
     UserRole,
 )
-from carecoord.request_context import current_ip_address
-from carers.models import Carer, CarerRelationship
+
+if TYPE_CHECKING:
+    from carers.models import CarerRelationship
 
 
 class EditConflictError(Exception):
@@ -44,118 +43,6 @@ class InvitationUnusableError(Exception):
     def __init__(self, status: str) -> None:
         super().__init__(status)
         self.status = status  # "expired", "accepted", "withdrawn" or "unknown"
-
-
-# --- Audit ----------------------------------------------------------------------------
-
-
-def access_event_record(
-    *,
-    actor: User | None,
-    action: str,
-    target: str,
-    basis: str,
-    service_user: ServiceUser | None = None,
-    ip_address: str | None = None,
-) -> AccessEvent:
-    """Append one event to the hash chain."""
-    (event,) = access_events_record(
-        actor=actor, action=action, service_user=service_user, ip_address=ip_address,
-        targets=[(target, basis)],
-    )
-    return event
-
-
-@transaction.atomic
-def access_events_record(
-    *,
-    actor: User | None,
-    action: str,
-    targets: list[tuple[str, str]],
-    service_user: ServiceUser | None = None,
-    ip_address: str | None = None,
-) -> list[AccessEvent]:
-    """Append one event per (target, basis) to the hash chain, in three queries however
-    many there are (a carer's page reads many items at once). The chain head row is
-    locked so that concurrent writers on several machines queue up rather than fork."""
-    if not targets:
-        return []
-    head, _ = AuditChainHead.objects.select_for_update().get_or_create(
-        pk=1, defaults={"last_seq": 0, "last_hash": GENESIS_HASH}
-    )
-    occurred_at = timezone.now()
-    ip_address = ip_address if ip_address is not None else current_ip_address.get()
-    events, seq, prev_hash = [], head.last_seq, head.last_hash
-    for target, basis in targets:
-        seq += 1
-        event = AccessEvent(
-            seq=seq, occurred_at=occurred_at, actor=actor, service_user=service_user,
-            action=action, target=target, basis=str(basis), ip_address=ip_address,
-            prev_hash=prev_hash,
-        )
-        event.hash = prev_hash = event.compute_hash()
-        events.append(event)
-    # The model's manager refuses bulk writes to everyone else; this is the audit service.
-    models.QuerySet.bulk_create(AccessEvent.objects.all(), events)
-    head.last_seq, head.last_hash = seq, prev_hash
-    head.save(update_fields=["last_seq", "last_hash"])
-    return events
-
-
-@dataclass(frozen=True)
-class ChainBreak:
-    seq: int
-    reason: str
-
-
-def audit_chain_verify() -> ChainBreak | None:
-    """Walk the chain in order; return the first broken link, or None if it is whole."""
-    expected_prev = GENESIS_HASH
-    expected_seq = 1
-    for event in AccessEvent.objects.order_by("seq").iterator(chunk_size=2000):
-        if event.seq != expected_seq:
-            return ChainBreak(expected_seq, f"event #{expected_seq} is missing")
-        if event.prev_hash != expected_prev:
-            return ChainBreak(event.seq, "its link to the previous event does not match")
-        if event.compute_hash() != event.hash:
-            return ChainBreak(event.seq, "its content does not match its hash")
-        expected_prev = event.hash
-        expected_seq += 1
-    head = AuditChainHead.objects.filter(pk=1).first()
-    if head and head.last_seq != expected_seq - 1:
-        return ChainBreak(expected_seq, "events at the end of the chain are missing")
-    if head and head.last_hash != expected_prev:
-        return ChainBreak(expected_seq - 1, "the last event does not match the chain head")
-    return None
-
-
-# --- Notifications --------------------------------------------------------------------
-
-
-def notification_send(*, user: User, text: str, url_name: str = "",
-                      url_args: list | None = None) -> Notification:
-    """An in-app notification, and an email saying only that there is something new and
-    where to sign in: the email names nobody and holds no clinical content."""
-    url = reverse(url_name, args=url_args or []) if url_name else ""
-    notification = Notification.objects.create(user=user, text=text, url=url)
-    body = render_to_string(
-        "carecoord/emails/notification.txt",
-        {"link": settings.SITE_URL.rstrip("/") + (url or "/")},
-    )
-    transaction.on_commit(
-        lambda: send_mail("New information in care coordination", body, None, [user.email])
-    )
-    return notification
-
-
-@transaction.atomic
-def notifications_mark_read(*, user: User) -> int:
-    return Notification.objects.filter(user=user, read_at__isnull=True).update(
-        read_at=timezone.now()
-    )
-
-
-# --- People ---------------------------------------------------------------------------
 
 
 def role_grant(*, user: User, role: str) -> None:
@@ -218,9 +105,6 @@ def team_settings_update(*, team: Team, changed_by: User, **settings_: int) -> T
     access_event_record(actor=changed_by, action="team.settings", target=f"team:{team.pk}",
                         basis="team manager")
     return team
-
-
-# --- Episodes and allocations ---------------------------------------------------------
 
 
 def _episode_open(
@@ -309,53 +193,6 @@ def allocation_end(*, allocation: Allocation, ended_by: User, basis: str) -> All
         target=f"allocation:{allocation.pk}", basis=basis,
     )
     return allocation
-
-
-# --- Carers ---------------------------------------------------------------------------
-
-
-@transaction.atomic
-def carer_add(
-    *,
-    service_user: ServiceUser,
-    added_by: User,
-    full_name: str,
-    relationship: str,
-    email: str = "",
-    phone: str = "",
-) -> CarerRelationship:
-    """Link a carer to a service user. A carer already known by email (someone caring
-    for more than one person) keeps one record and one account."""
-    email = email.strip().lower()
-    carer = Carer.objects.filter(email__iexact=email).first() if email else None
-    if carer is None:
-        carer = Carer.objects.create(full_name=full_name, email=email, phone=phone)
-    relationship_row, _ = CarerRelationship.objects.get_or_create(
-        carer=carer, service_user=service_user, ended_on=None,
-        defaults={"relationship": relationship, "added_by": added_by},
-    )
-    access_event_record(
-        actor=added_by, service_user=service_user, action="carer.add",
-        target=f"carer_relationship:{relationship_row.pk}", basis="allocated care coordinator",
-    )
-    return relationship_row
-
-
-@transaction.atomic
-def carer_relationship_end(*, relationship: CarerRelationship, ended_by: User) -> None:
-    relationship.ended_on = timezone.localdate()
-    relationship.save(update_fields=["ended_on"])
-    # Imported here: consent's services build on this module (audit, notifications).
-    from consent.services import consent_relationship_ended
-
-    consent_relationship_ended(relationship=relationship, ended_by=ended_by)
-    access_event_record(
-        actor=ended_by, service_user=relationship.service_user, action="carer.end",
-        target=f"carer_relationship:{relationship.pk}", basis="allocated care coordinator",
-    )
-
-
-# --- Invitations ----------------------------------------------------------------------
 
 
 @transaction.atomic
@@ -450,18 +287,9 @@ def invitation_accept(
         service_user.save(update_fields=["user"])
         role_grant(user=user, role=Role.SERVICE_USER)
     else:
-        carer = Carer.objects.select_for_update(no_key=True).get(
-            pk=invitation.carer_relationship.carer_id
-        )
-        if carer.user_id is not None and carer.user_id != user.pk:
-            raise InvitationUnusableError("account_exists")
-        carer.user = user
-        carer.save(update_fields=["user"])
-        role_grant(user=user, role=Role.CARER)
-        # Imported here: consent's services build on this module (audit, notifications).
-        from consent.services import consent_sync_carer
-
-        consent_sync_carer(carer=carer)  # what was shared before they had an account
+        # The carers app links the carer's record to this account (records sit below it).
+        signals.carer_invitation_accepted.send(sender=Invitation, invitation=invitation,
+                                               user=user)
 
     invitation.accepted_at = timezone.now()
     invitation.accepted_by = user

@@ -8,17 +8,9 @@ from dataclasses import dataclass
 from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.http import Http404
 
-from carecoord.models import (
-    AccessEvent,
-    Allocation,
-    Episode,
-    Notification,
-    Role,
-    ServiceUser,
-    Team,
-    User,
-)
-from carecoord.services import access_event_record
+from carecoord.audit.models import AccessEvent
+from carecoord.audit.services import access_event_record
+from carecoord.records.models import Allocation, Episode, Role, ServiceUser, Team, User
 from carers.models import CarerRelationship
 from consent import policy
 from consent.policy import Basis
@@ -204,12 +196,3 @@ def account_exists(*, email: str) -> bool:
 def records_for_viewer(*, viewer: User) -> QuerySet[ServiceUser]:
     """Records the viewer may open (own, or allocated), for lists."""
     return policy.records_visible_to(viewer).order_by("full_name")
-
-
-def notifications_for(*, viewer: User, limit: int = 100) -> list[Notification]:
-    """The viewer's own notifications, newest first."""
-    return list(Notification.objects.filter(user=viewer).order_by("-created_at", "-pk")[:limit])
-
-
-def unread_notification_count(*, viewer: User) -> int:
-    return Notification.objects.filter(user=viewer, read_at__isnull=True).count()

@@ -8,7 +8,7 @@ from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from carecoord import exports
+from carecoord.exports import services as exports
 from consent import policy
 
 

@@ -1,6 +1,6 @@
 """Render Django forms as NHS.UK design system form groups (nhsuk-frontend v10).
 
-`FORM_RENDERER = "carecoord.forms_rendering.NHSUKFormRenderer"` makes `{{ form }}` and
+`FORM_RENDERER = "carecoord.web.forms_rendering.NHSUKFormRenderer"` makes `{{ form }}` and
 `{{ form.field.as_field_group }}` use `templates/forms/nhsuk_form.html` and
 `templates/forms/nhsuk_field.html` for every form, and gives every form the
 `NHSUKBoundField`, which adds the NHS.UK classes, `aria-describedby` (hint and error,

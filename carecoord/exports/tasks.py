@@ -5,11 +5,11 @@ from __future__ import annotations
 from celery import shared_task
 from django.db import OperationalError
 
-from carecoord import exports
+from carecoord.exports import services as exports
 
 
-@shared_task(bind=True, acks_late=True, autoretry_for=(OperationalError,), retry_backoff=True,
-             max_retries=5)
+@shared_task(name=exports.RENDER_TASK, bind=True, acks_late=True,
+             autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)
 def export_render_task(self, export_id: int) -> str:
     return exports.export_render(export_id=export_id).status
 

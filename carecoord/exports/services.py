@@ -14,12 +14,15 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 
+from celery import current_app
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from carecoord.models import Export, User
-from carecoord.services import access_event_record, notification_send
+from carecoord.audit.services import access_event_record
+from carecoord.exports.models import Export
+from carecoord.notifications.services import notification_send
+from carecoord.records.models import User
 
 logger = logging.getLogger(__name__)
 
@@ -45,11 +48,14 @@ def exports_dir() -> Path:
     return path
 
 
-def _enqueue(export_id: int) -> None:
-    from carecoord.tasks import export_render_task  # the task module imports this one
+RENDER_TASK = "carecoord.exports.tasks.export_render_task"
 
+
+def _enqueue(export_id: int) -> None:
+    # Found by name: the task module calls these services, so importing it here would
+    # make a cycle. CarecoordConfig.ready imports it in every process.
     try:
-        export_render_task.delay(export_id)
+        current_app.tasks[RENDER_TASK].delay(export_id)
     except Exception:  # the broker is unreachable: the requeue sweep sends it later
         logger.warning("Could not queue export %s; it stays queued for the next sweep.",
                        export_id, exc_info=True)

@@ -16,8 +16,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from carecoord import selectors, services
-from carecoord.forms import (
+from carecoord.records import selectors, services
+from carecoord.records.forms import (
     AllocationForm,
     CarerAddForm,
     EpisodeForm,
@@ -28,7 +28,8 @@ from carecoord.forms import (
     ServiceUserDetailsForm,
     TeamThresholdsForm,
 )
-from carecoord.models import Role, ServiceUser
+from carecoord.records.models import Role, ServiceUser
+from carers import services as carer_services
 from consent import policy
 
 
@@ -234,7 +235,7 @@ def carer_add(request: HttpRequest, service_user_id: int) -> HttpResponse:
         raise Http404
     form = CarerAddForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        relationship = services.carer_add(
+        relationship = carer_services.carer_add(
             service_user=record.service_user, added_by=request.user, **form.cleaned_data
         )
         messages.success(request, f"{relationship.carer.name} has been added as a carer.")
@@ -246,7 +247,7 @@ def carer_add(request: HttpRequest, service_user_id: int) -> HttpResponse:
 @require_POST
 def carer_end(request: HttpRequest, relationship_id: int) -> HttpResponse:
     relationship = policy.carer_relationship_for_care_manager(request.user, relationship_id)
-    services.carer_relationship_end(relationship=relationship, ended_by=request.user)
+    carer_services.carer_relationship_end(relationship=relationship, ended_by=request.user)
     messages.success(request, f"{relationship.carer.name} is no longer linked as a carer.")
     return redirect("service_user_detail", relationship.service_user_id)
 

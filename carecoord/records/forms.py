@@ -6,9 +6,9 @@ from django import forms
 from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm, SetPasswordForm
 from django.contrib.auth.password_validation import validate_password
 
-from carecoord.forms_rendering import NHSUKFormMixin
-from carecoord.models import Episode, ServiceUser, Team, User
-from carecoord.nhs_number import nhs_number_normalise
+from carecoord.records.models import Episode, ServiceUser, Team, User
+from carecoord.records.nhs_number import nhs_number_normalise
+from carecoord.web.forms_rendering import NHSUKFormMixin
 
 
 class DateInput(forms.DateInput):

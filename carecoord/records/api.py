@@ -9,7 +9,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from carecoord import selectors
+from carecoord.records import selectors
 
 
 def api_view(view_class: type[APIView]):

@@ -12,8 +12,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
-from carecoord import selectors
-from carecoord.services import notifications_mark_read
+from carecoord.notifications import selectors
+from carecoord.notifications.services import notifications_mark_read
 
 SHOWN = 100
 

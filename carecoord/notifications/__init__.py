@@ -1,0 +1,1 @@
+"""In-app notifications and their emails (which never carry clinical content)."""
