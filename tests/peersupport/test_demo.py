@@ -10,8 +10,8 @@ from django.core.management import call_command
 from django.test import Client
 
 from carecoord.audit.models import AccessEvent
+from carecoord.demo.peersupport import seed_peersupport
 from carecoord.records.models import ServiceUser
-from peersupport.demo import seed_peersupport
 from peersupport.models import Offer, PublishAs, RecoveryStory, Signposting, StoryStatus
 from tests.peersupport.helpers import text
 
