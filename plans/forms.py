@@ -203,9 +203,10 @@ class ItemForm(NHSUKFormMixin, forms.Form):
     def initial_for(item) -> dict:
         """What an edit form starts with: the item as it is saved now."""
         initial = {"revision": item.revision, "title": item.title, "body": item.body}
+        structured = item.structured()
         for name in (*GOAL_FIELDS, *RESPONSIBILITY_FIELDS):
-            if name in item.details:
-                initial[name] = item.details[name]
+            if name in structured:
+                initial[name] = structured[name]
         return initial
 
 

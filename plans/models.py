@@ -66,7 +66,9 @@ class PlanItem(models.Model):
     item_type = models.CharField(max_length=20, choices=ItemType.choices, default=ItemType.TEXT)
     title = models.CharField(max_length=200)
     body = models.TextField(blank=True)
-    # Structured parts of goals and responsibilities (domain, target date, holder, ...).
+    # Structured parts of goals and responsibilities (domain, target date, the positive
+    # risk, ...), only the keys `plans.services.DETAIL_KEYS` allows for the item's type.
+    # Who holds a responsibility is not here: it is a `Responsibility`, with real keys.
     details = models.JSONField(default=dict, blank=True)
     position = models.PositiveIntegerField(default=0)
     written_by = models.CharField(max_length=30, choices=WrittenBy.choices)
@@ -94,6 +96,15 @@ class PlanItem(models.Model):
     def is_empty(self) -> bool:
         return not self.body.strip()
 
+    def structured(self) -> dict:
+        """The structured parts as one dict: `details`, and for a responsibility who holds
+        it (from its `Responsibility`). What pages, the API, history and versions show."""
+        responsibility = (getattr(self, "responsibility", None)
+                          if self.item_type == ItemType.RESPONSIBILITY else None)
+        if responsibility is None:
+            return dict(self.details)
+        return {**self.details, **responsibility.as_details()}
+
     def snapshot(self) -> dict:
         """What a version freezes of this item; also what history compares."""
         return {
@@ -103,14 +114,64 @@ class PlanItem(models.Model):
             "item_type": self.item_type,
             "title": self.title,
             "body": self.body,
-            "details": self.details,
+            "details": self.structured(),
             "written_by": self.written_by,
             "revision": self.revision,
         }
 
 
+class Responsibility(models.Model):
+    """Who holds a responsibility on a responsibility agreement: the service user, one of
+    their carers (a real relationship, who then signs the agreement), the care
+    coordinator, or a named service."""
+
+    class Holder(models.TextChoices):
+        SERVICE_USER = "service_user", "The service user"
+        CARER = "carer", "A carer"
+        COORDINATOR = "coordinator", "The care coordinator"
+        SERVICE = "service", "A service"
+
+    item = models.OneToOneField(PlanItem, on_delete=models.CASCADE,
+                                related_name="responsibility")
+    holder = models.CharField(max_length=20, choices=Holder.choices)
+    holder_relationship = models.ForeignKey(
+        "carers.CarerRelationship", null=True, blank=True, on_delete=models.PROTECT,
+        related_name="responsibilities",
+    )
+    holder_service = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(holder="carer") & Q(holder_relationship__isnull=False))
+                | (~Q(holder="carer") & Q(holder_relationship__isnull=True)),
+                name="carer_holder_names_a_relationship"),
+            models.CheckConstraint(
+                condition=(Q(holder="service") & ~Q(holder_service=""))
+                | (~Q(holder="service") & Q(holder_service="")),
+                name="service_holder_names_a_service"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_holder_display()} holds {self.item_id}"
+
+    def as_details(self) -> dict:
+        """As the `holder*` keys versions have always frozen (so their hashes hold)."""
+        details: dict = {"holder": self.holder}
+        if self.holder_relationship_id is not None:
+            details["holder_relationship"] = self.holder_relationship_id
+        if self.holder_service:
+            details["holder_service"] = self.holder_service
+        return details
+
+
 class ItemChange(models.Model):
     """One change to an item: who, when, what it was before and after."""
+
+    class Action(models.TextChoices):
+        CREATED = "created", "Created"
+        CHANGED = "changed", "Changed"
+        REMOVED = "removed", "Removed"
 
     item = models.ForeignKey(PlanItem, on_delete=models.CASCADE, related_name="changes")
     changed_by = models.ForeignKey(
@@ -118,7 +179,7 @@ class ItemChange(models.Model):
     )
     changed_at = models.DateTimeField(auto_now_add=True)
     revision = models.PositiveIntegerField()
-    action = models.CharField(max_length=20)  # created, changed, removed
+    action = models.CharField(max_length=20, choices=Action.choices)
     before = models.JSONField(null=True)
     after = models.JSONField(null=True)
 
@@ -242,8 +303,14 @@ class RequiredSigner(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["version", "role", "carer"],
-                                    name="unique_required_signer"),
+            # One row per role, and per carer for carers. Two conditional constraints,
+            # because a plain unique constraint lets NULL carers repeat.
+            models.UniqueConstraint(fields=["version", "role"],
+                                    condition=Q(carer__isnull=True),
+                                    name="one_required_signer_per_role"),
+            models.UniqueConstraint(fields=["version", "carer"],
+                                    condition=Q(carer__isnull=False),
+                                    name="one_required_signer_per_carer"),
             models.CheckConstraint(condition=Q(role="carer", carer__isnull=False)
                                    | (~Q(role="carer") & Q(carer__isnull=True)),
                                    name="carer_signer_names_carer"),
@@ -265,7 +332,7 @@ class Signature(models.Model):
     version = models.ForeignKey(PlanVersion, on_delete=models.CASCADE, related_name="signatures")
     signer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
                                related_name="plan_signatures")
-    role = models.CharField(max_length=20)
+    role = models.CharField(max_length=20, choices=RequiredSigner.Role.choices)
     decision = models.CharField(max_length=10, choices=Decision.choices)
     reason = models.TextField(blank=True)
     content_hash = models.CharField(max_length=64)

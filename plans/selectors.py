@@ -94,7 +94,7 @@ def plan_sections(*, viewer: User, opened: OpenedPlan) -> list[SectionView]:
     plan = opened.plan
     items = (
         policy.items_visible_to(viewer, plan.items.filter(removed_at__isnull=True))
-        .select_related("author")
+        .select_related("author", "responsibility")
         .prefetch_related(
             Prefetch("agreements", queryset=GoalAgreement.objects.select_related("agreed_by")),
             Prefetch("progress", queryset=ProgressUpdate.objects.order_by("recorded_on", "pk")),

@@ -25,6 +25,7 @@ from plans.models import (
     PlanVersion,
     ProgressUpdate,
     RequiredSigner,
+    Responsibility,
     Review,
     Signature,
     Suggestion,
@@ -43,6 +44,10 @@ class ItemConflictError(Exception):
 
 class PlanActionError(Exception):
     """A plan action that cannot be done now, with a message people can read."""
+
+
+class InvalidDetailsError(PlanActionError):
+    """An item's structured parts that do not fit its type (bad input, not a conflict)."""
 
 
 class WrongPasswordError(PlanActionError):
@@ -106,14 +111,64 @@ def _written_by(plan: Plan, author: User, recorded_in_meeting: bool) -> str:
     return PlanItem.WrittenBy.COORDINATOR
 
 
+# The structured parts each kind of item may have. Anything else is refused: a key that
+# means nothing on one type (say `holder` on a crisis-plan answer) must not be stored
+# for some other code to misread one day.
+DETAIL_KEYS: dict[str, frozenset[str]] = {
+    ItemType.TEXT: frozenset(),
+    ItemType.GOAL: frozenset({"domain", "target_on"}),
+    ItemType.RESPONSIBILITY: frozenset({
+        "holder", "holder_relationship", "holder_service", "positive_risk", "safety_net",
+        "support", "review_on",
+    }),
+}
+HOLDER_KEYS = ("holder", "holder_relationship", "holder_service")
+
+
 def _clean_details(item_type: str, details: dict | None) -> dict:
     details = dict(details or {})
+    unknown = sorted(set(details) - DETAIL_KEYS[item_type])
+    if unknown:
+        kind = ItemType(item_type).label.lower()
+        raise InvalidDetailsError(f"A {kind} has no {', '.join(unknown)}.")
     for key, value in list(details.items()):
         if isinstance(value, dt.date):
             details[key] = value.isoformat()
         elif value is None or value == "":
             details.pop(key)
     return details
+
+
+def _split_holder(item: PlanItem, details: dict) -> tuple[dict, Responsibility | None]:
+    """Take who holds a responsibility out of `details` into an (unsaved) Responsibility
+    for `item`; None when no holder is given. A carer holder must be one of this service
+    user's active carers."""
+    holder = details.pop("holder", None)
+    relationship_id = details.pop("holder_relationship", None)
+    service = (details.pop("holder_service", None) or "").strip()
+    if holder is None:
+        return details, None
+    if holder not in Responsibility.Holder.values:
+        raise InvalidDetailsError("Say who holds this responsibility.")
+    responsibility = getattr(item, "responsibility", None) or Responsibility(item=item)
+    responsibility.holder = holder
+    responsibility.holder_relationship = None
+    responsibility.holder_service = ""
+    if holder == Responsibility.Holder.CARER:
+        relationship = (
+            CarerRelationship.objects.active()
+            .filter(pk=relationship_id, service_user_id=item.plan.service_user_id).first()
+            if isinstance(relationship_id, int) and not isinstance(relationship_id, bool)
+            else None
+        )
+        if relationship is None:
+            raise InvalidDetailsError("Choose which of this person's carers holds it.")
+        responsibility.holder_relationship = relationship
+    elif holder == Responsibility.Holder.SERVICE:
+        if not service:
+            raise InvalidDetailsError("Enter the name of the service.")
+        responsibility.holder_service = service[:200]
+    return details, responsibility
 
 
 @transaction.atomic
@@ -131,12 +186,17 @@ def item_create(
     if not plan_section.open_ended:
         raise PlanActionError("This section has fixed questions; answer those instead.")
     last = plan.items.filter(section=section_code).order_by("-position").first()
-    item = PlanItem.objects.create(
+    item = PlanItem(
         plan=plan, section=section_code, item_type=plan_section.item_type, title=title,
-        body=body, details=_clean_details(plan_section.item_type, details),
-        position=(last.position + 1) if last else 0,
+        body=body, position=(last.position + 1) if last else 0,
         written_by=_written_by(plan, author, recorded_in_meeting), author=author,
     )
+    item.details, responsibility = _split_holder(
+        item, _clean_details(plan_section.item_type, details))
+    item.save()
+    if responsibility is not None:
+        responsibility.item = item
+        responsibility.save()
     ItemChange.objects.create(item=item, changed_by=author, revision=1, action="created",
                               before=None, after=item.snapshot())
     signals.item_added.send(sender=PlanItem, item=item)  # consent: section rules
@@ -168,8 +228,12 @@ def item_update(
     if title is not None and not current.prompt:
         current.title = title
     current.body = body
+    responsibility = None
     if details is not None:
-        current.details = _clean_details(current.item_type, details)
+        current.details, responsibility = _split_holder(
+            current, _clean_details(current.item_type, details))
+        if responsibility is not None:
+            current.responsibility = responsibility  # compared below before it is saved
     current.written_by = _written_by(current.plan, changed_by, recorded_in_meeting)
     current.author = changed_by
     if current.snapshot() | {"revision": 0, "written_by": ""} == before | {
@@ -178,6 +242,8 @@ def item_update(
         return current  # nothing changed: no new revision, no history noise
     current.revision += 1
     current.save()
+    if responsibility is not None:
+        responsibility.save()
     ItemChange.objects.create(item=current, changed_by=changed_by, revision=current.revision,
                               action="changed", before=before, after=current.snapshot())
     _touch(current.plan)
@@ -257,22 +323,18 @@ def progress_record(
 def _current_snapshot(plan: Plan) -> list[dict]:
     return [
         item.snapshot()
-        for item in plan.items.filter(removed_at__isnull=True).order_by("section", "position",
-                                                                        "pk")
+        for item in plan.items.filter(removed_at__isnull=True)
+        .select_related("responsibility").order_by("section", "position", "pk")
     ]
 
 
 def _carers_holding_responsibilities(plan: Plan) -> set[int]:
-    relationship_ids = {
-        item.details.get("holder_relationship")
-        for item in plan.items.filter(removed_at__isnull=True)
-        if item.details.get("holder") == "carer"
-    }
+    """The carers (still caring) who hold a responsibility on the plan as it is now."""
     return set(
-        CarerRelationship.objects.active()
-        .filter(pk__in=[r for r in relationship_ids if isinstance(r, int)],
-                service_user=plan.service_user)
-        .values_list("carer_id", flat=True)
+        Responsibility.objects.filter(
+            item__plan=plan, item__removed_at__isnull=True,
+            holder=Responsibility.Holder.CARER, holder_relationship__ended_on__isnull=True,
+        ).values_list("holder_relationship__carer_id", flat=True)
     )
 
 

@@ -20,7 +20,7 @@ from plans.sections import section as section_for
 from plans.services import version_open_for_answers
 
 if TYPE_CHECKING:
-    from carecoord.models import ServiceUser
+    from carecoord.records.models import ServiceUser
     from consent.policy.base import Viewer
 
 
@@ -175,7 +175,8 @@ def version_entries_visible_to(viewer: Viewer, version: PlanVersion) -> list[dic
     return [
         entry for entry in version.snapshot
         if entry["id"] in shared
-        or ((entry.get("details") or {}).get("holder") == "carer"
+        or (entry.get("item_type") == ItemType.RESPONSIBILITY
+            and (entry.get("details") or {}).get("holder") == "carer"
             and (entry.get("details") or {}).get("holder_relationship") in relationship_ids)
     ]
 

@@ -14,7 +14,7 @@ from carers.models import CarerRelationship
 from consent.policy.base import Basis, _record_predicate, _signed_in
 
 if TYPE_CHECKING:
-    from carecoord.models import User
+    from carecoord.records.models import User
     from consent.policy.base import Viewer
 
 

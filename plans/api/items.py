@@ -129,6 +129,8 @@ class PlanItemCreateApi(APIView):
                 title=data["title"], body=data["body"], details=data["details"],
                 recorded_in_meeting=data["recorded_in_meeting"],
             )
+        except services.InvalidDetailsError as error:
+            raise serializers.ValidationError({"details": [str(error)]}) from error
         except services.PlanActionError as error:
             raise Conflict(str(error)) from error
         return item_response(request.user, item, status_code=status.HTTP_201_CREATED,
@@ -176,6 +178,8 @@ class ItemApi(APIView):
             )
         except services.ItemConflictError as conflict:
             return stale_response(request.user, conflict.current)
+        except services.InvalidDetailsError as error:
+            raise serializers.ValidationError({"details": [str(error)]}) from error
         return item_response(request.user, item)
 
     def delete(self, request: Request, item_id: int) -> Response:

@@ -35,7 +35,7 @@ class ItemOutput(serializers.Serializer):
     item_type = serializers.CharField(source="item.item_type")
     title = serializers.CharField(source="item.title")
     body = serializers.CharField(source="item.body")
-    details = serializers.JSONField(source="item.details")
+    details = serializers.JSONField(source="item.structured")
     written_by = serializers.CharField(source="item.written_by")
     written_by_label = serializers.CharField(source="item.get_written_by_display")
     revision = serializers.IntegerField(source="item.revision")

@@ -330,7 +330,7 @@ def test_signed_out_people_are_sent_to_sign_in_and_the_api_answers_json(world, m
 
 
 def test_a_former_carers_consent_page_is_not_found(world, mum, care_plan):
-    from carecoord.services import carer_relationship_end
+    from carers.services import carer_relationship_end
 
     carer_relationship_end(relationship=mum, ended_by=world.coordinator)
     client = client_for(world.service_user_account)

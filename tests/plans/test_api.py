@@ -323,13 +323,27 @@ def test_partial_patch_over_a_stale_etag_is_412(world, care_plan, goal):
 
 
 def test_patch_details_only_keeps_the_body(world, care_plan, goal):
+    target = clock.days(540).isoformat()
     response = patch(client_for(world.coordinator), goal,
-                     {"details": {"domain": "connectedness", "target_date": "2030-06-01"}},
+                     {"details": {"domain": "connectedness", "target_on": target}},
                      if_match=etag(goal))
     assert response.status_code == 200
     goal = reload(goal)
     assert goal.body == "Twice a week by June."
-    assert goal.details == {"domain": "connectedness", "target_date": "2030-06-01"}
+    assert goal.details == {"domain": "connectedness", "target_on": target}
+
+
+@pytest.mark.parametrize("details", [
+    {"domain": "connectedness", "target_date": "2030-06-01"},  # not a goal's key
+    {"holder": "carer", "holder_relationship": 1},  # a goal has no holder
+])
+def test_details_a_goal_does_not_have_are_refused_and_nothing_is_saved(world, goal, details):
+    before = reload(goal)
+    response = patch(client_for(world.coordinator), goal, {"details": details},
+                     if_match=etag(goal))
+    assert "details" in assert_json_error(response, 400, "invalid")["fields"]
+    after = reload(goal)
+    assert (after.details, after.revision) == (before.details, before.revision)
 
 
 def test_coordinator_cannot_change_a_wrap_item(world, wrap):
