@@ -2,7 +2,7 @@
 #   make run                 start the demo at http://127.0.0.1:8000/ (PORT=8080 make run)
 #   make test                lint + full test suite against throwaway PostgreSQL/Redis
 #   make test ARGS="-k foo"  pass arguments through to pytest
-#   make lint                ruff check (+ scripts/lint_access.py when present)
+#   make lint                ruff check and import-linter's architecture contracts
 
 ARGS ?=
 
@@ -15,7 +15,7 @@ test:
 	./scripts/test.sh $(ARGS)
 
 lint:
-	bash -c 'source scripts/_venv.sh && .venv/bin/ruff check . && if [ -f scripts/lint_access.py ]; then .venv/bin/python scripts/lint_access.py; fi'
+	bash -c 'source scripts/_venv.sh && ensure_venv && .venv/bin/ruff check . && .venv/bin/lint-imports --no-cache'
 
 # make bench: benchmark the managers' access-events CSV: 100k generated AccessEvents on the
 # test command's throwaway PostgreSQL (it exists only inside scripts/test.sh, hence a pytest

@@ -152,6 +152,13 @@ INVITATION_VALID_DAYS = env_int("INVITATION_VALID_DAYS", default=7)
 # A new care plan's first review, until a review sets the next date.
 CARE_PLAN_FIRST_REVIEW_WEEKS = env_int("CARE_PLAN_FIRST_REVIEW_WEEKS", default=12)
 
+# Sensitive models refuse queries started anywhere but selectors, services and the policy
+# (carecoord/scoping): "raise" (while developing, and in tests), "log" (the default in
+# production: a path the tests missed is reported, not turned into an error page).
+ACCESS_SCOPE_GUARD = os.environ.get("ACCESS_SCOPE_GUARD", "raise" if DEBUG else "log")
+if ACCESS_SCOPE_GUARD not in {"raise", "log", "off"}:
+    raise ImproperlyConfigured("ACCESS_SCOPE_GUARD must be raise, log or off.")
+
 # django-axes: lock an account after repeated failed sign-ins.
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", default=15))

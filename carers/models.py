@@ -7,6 +7,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from carecoord.scoping import ScopedManager
+
 
 class CarerSpaceBasis(StrEnum):
     """Why the policy allowed a read of a carer's own space (for the audit trail). Data
@@ -31,6 +33,8 @@ class Carer(models.Model):
     email = models.EmailField(blank=True)
     phone = models.CharField(max_length=30, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ScopedManager()
 
     class Meta:
         ordering = ["full_name"]
@@ -66,7 +70,7 @@ class CarerRelationship(models.Model):
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
 
-    objects = CarerRelationshipQuerySet.as_manager()
+    objects = ScopedManager.from_queryset(CarerRelationshipQuerySet)()
 
     class Meta:
         ordering = ["started_on"]
@@ -99,6 +103,8 @@ class CarerNeeds(models.Model):
     shared_with_coordinator = models.BooleanField(default=False)
     updated_at = models.DateTimeField(auto_now=True)
 
+    objects = ScopedManager()
+
     def __str__(self) -> str:
         return f"Needs of {self.carer}"
 
@@ -111,6 +117,8 @@ class WellbeingCheckIn(models.Model):
     words = models.TextField(blank=True)
     shared_with_coordinator = models.BooleanField(default=False)
     created_at = models.DateTimeField(default=timezone.now)
+
+    objects = ScopedManager()
 
     class Meta:
         ordering = ["created_at", "pk"]
@@ -140,6 +148,8 @@ class AssessmentRequest(models.Model):
     completed_on = models.DateField(null=True, blank=True)
     note = models.TextField(blank=True)
 
+    objects = ScopedManager()
+
     class Meta:
         ordering = ["-requested_on", "-pk"]
 
@@ -157,6 +167,8 @@ class CarerInsight(models.Model):
     text = models.TextField()
     created_at = models.DateTimeField(auto_now_add=True)
     read_by_service_user_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ScopedManager()
 
     class Meta:
         ordering = ["-created_at"]

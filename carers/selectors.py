@@ -308,3 +308,16 @@ def insight_open(*, viewer: User, insight_id: int) -> tuple[CarerInsight,
             targets=[(f"carer_insight:{insight.pk}", str(basis))],
         )
     return insight, basis
+
+
+def own_relationship_with(*, viewer: User, service_user_id: int) -> CarerRelationship | None:
+    """The viewer's own active relationship as a carer of this person, if they have one."""
+    return (
+        policy.carer_relationships_visible_to(
+            viewer,
+            CarerRelationship.objects.active().filter(
+                carer__user_id=viewer.pk, service_user_id=service_user_id),
+        )
+        .select_related("carer")
+        .first()
+    )

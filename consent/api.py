@@ -22,6 +22,7 @@ from rest_framework.views import APIView
 from carecoord.records import selectors as record_selectors
 from carecoord.records.api import api_view
 from carecoord.records.selectors import OpenedRecord
+from carecoord.web.api_errors import validated_input
 from carers.models import CarerRelationship
 from consent import policy, selectors, services
 from consent.models import ConsentDecision
@@ -116,15 +117,6 @@ class DecisionInput(serializers.Serializer):
             raise serializers.ValidationError("No such carer of this person.") from None
 
 
-def _valid(serializer_class: type[serializers.Serializer], request: Request,
-           record: OpenedRecord) -> dict:
-    serializer = serializer_class(data=request.data, context={
-        "viewer": request.user, "service_user": record.service_user,
-    })
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
-
-
 # --- Decisions ------------------------------------------------------------------------
 
 
@@ -152,7 +144,8 @@ class ConsentDecisionsApi(ConsentApi):
 
     def post(self, request: Request, service_user_id: int) -> Response:
         record = self.writable_record(request, service_user_id, "api.consent_decisions")
-        data = _valid(self.Input, request, record)
+        data = validated_input(self.Input, request, viewer=request.user,
+                               service_user=record.service_user)
         relationship = data["carer_relationship"]
         try:
             decision = services.consent_decide_item(
@@ -256,7 +249,8 @@ class ConsentSectionRulesApi(ConsentApi):
 
     def post(self, request: Request, service_user_id: int) -> Response:
         record = self.writable_record(request, service_user_id, "api.consent_section_rules")
-        data = _valid(self.Input, request, record)
+        data = validated_input(self.Input, request, viewer=request.user,
+                               service_user=record.service_user)
         relationship = data["carer_relationship"]
         plan = data["plan"]
         try:

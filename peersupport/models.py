@@ -8,6 +8,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from carecoord.scoping import ScopedManager
+
 
 class OfferKind(models.TextChoices):
     PEER_SUPPORT_GROUP = "peer_support_group", "Peer support group"
@@ -99,6 +101,8 @@ class Signposting(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    objects = ScopedManager()
+
     class Meta:
         ordering = ["-offered_on", "-pk"]
         indexes = [models.Index(fields=["service_user", "offered_on"])]
@@ -153,6 +157,8 @@ class RecoveryStory(models.Model):
     withdrawn_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ScopedManager()
 
     class Meta:
         ordering = ["-published_at", "-pk"]

@@ -10,8 +10,8 @@ from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 from django.urls import reverse
 
-from carecoord.audit.services import access_event_record
 from carecoord.records.models import Role, ServiceUser, Team, User
+from carecoord.records.selectors import audit_read
 from consent import policy
 from consent.policy import Basis
 from peersupport.models import (
@@ -93,17 +93,10 @@ class OpenedSignposting:
     basis: Basis
 
 
-def _audit_read(viewer: User, service_user: ServiceUser, basis: Basis, surface: str,
-                target: str) -> None:
-    if basis is not Basis.SELF:
-        access_event_record(actor=viewer, service_user=service_user, action=f"{surface}.view",
-                            target=target, basis=basis)
-
-
 def signposting_open(*, viewer: User, signposting_id: int, surface: str) -> OpenedSignposting:
     signposting, basis = policy.signposting_for_viewer(viewer, signposting_id)
-    _audit_read(viewer, signposting.service_user, basis, surface,
-                f"signposting:{signposting.pk}")
+    audit_read(viewer=viewer, service_user=signposting.service_user, basis=basis,
+               surface=surface, target=f"signposting:{signposting.pk}")
     return OpenedSignposting(signposting=signposting, basis=basis)
 
 
@@ -122,7 +115,8 @@ class SignpostingTarget:
 def signposting_target_open(*, viewer: User, service_user_id: int,
                             surface: str) -> SignpostingTarget:
     service_user, basis = policy.signposting_record_for_viewer(viewer, service_user_id)
-    _audit_read(viewer, service_user, basis, surface, f"service_user:{service_user.pk}")
+    audit_read(viewer=viewer, service_user=service_user, basis=basis,
+               surface=surface, target=f"service_user:{service_user.pk}")
     return SignpostingTarget(service_user=service_user, basis=basis)
 
 

@@ -12,26 +12,22 @@ see every entry in it, so a carer's PDF stops downloading once a share is withdr
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import weasyprint
-from django.conf import settings
 from django.http import Http404
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.dateformat import format as date_format
 
 from carecoord.exports.models import Export
+from carecoord.exports.pdf import html_to_pdf
 from carecoord.exports.services import export_renderer
 from carecoord.records.models import User
-from carers.models import CarerRelationship
+from carers import selectors as carer_selectors
 from consent import policy
 from plans import selectors
-from plans.models import PlanVersion, RequiredSigner, Signature
+from plans.models import PlanVersion, Signature
 from plans.sections import PlanKind
 
 PDF_TEMPLATE = "plans/pdf/version.html"
-PDF_DIR = Path(settings.BASE_DIR) / "templates" / "plans" / "pdf"
 
 KIND_TITLE = {
     PlanKind.CARE_PLAN: "Care plan",
@@ -66,41 +62,18 @@ def _status_text(status: str, version: PlanVersion,
     if status == "agreed":
         when = date_format(timezone.localtime(version.agreed_at), "j F Y")
         return "Agreed", f"Agreed on {when}: everyone who had to sign it signed it."
+    rows = selectors.version_signer_rows(version=version, signatures=signatures)
     if status == "declined":
-        names = [row["who"] for row in _signer_rows(version, signatures)
+        names = [row["who"] for row in rows
                  if row["answer"] is not None
                  and row["answer"].decision == Signature.Decision.DECLINED]
         return ("Not signed", f"Not signed: {' and '.join(names) or 'someone'} did not sign "
                               "it, and said why (see “Signatures”).")
     if status == "replaced":
         return "Not signed", "Not signed: a newer version was made before this one was agreed."
-    waiting = [row["who"] for row in _signer_rows(version, signatures) if row["answer"] is None]
+    waiting = [row["who"] for row in rows if row["answer"] is None]
     detail = f" Waiting for: {', '.join(waiting)}." if waiting else ""
     return "Waiting for signatures", f"Waiting for signatures.{detail}"
-
-
-def _signer_rows(version: PlanVersion, signatures: list[Signature]) -> list[dict]:
-    """Who must sign and what each did, naming everyone (no "you": it is a document)."""
-    service_user = version.plan.service_user
-    rows = []
-    for required in version.required_signers.all():
-        if required.role == RequiredSigner.Role.SERVICE_USER:
-            who = service_user.name
-            answer = next((s for s in signatures if s.role == required.role), None)
-        elif required.role == RequiredSigner.Role.COORDINATOR:
-            answer = next((s for s in signatures if s.role == required.role), None)
-            who = (answer.signer.display_name if answer is not None
-                   else f"A care coordinator allocated to {service_user.name}")
-        else:
-            who = required.carer.name
-            answer = next(
-                (s for s in signatures if s.role == required.role
-                 and getattr(getattr(s.signer, "carer_record", None), "pk", None)
-                 == required.carer_id),
-                None,
-            )
-        rows.append({"who": who, "role": required.get_role_display(), "answer": answer})
-    return rows
 
 
 def _shared_with(requester: User, version: PlanVersion) -> tuple[str, str]:
@@ -109,24 +82,10 @@ def _shared_with(requester: User, version: PlanVersion) -> tuple[str, str]:
     the record's readers."""
     if policy.can_view_record(requester, version.plan.service_user):
         return "", ""
-    relationship = (
-        policy.carer_relationships_visible_to(
-            requester,
-            CarerRelationship.objects.active().filter(
-                carer__user_id=requester.pk, service_user_id=version.plan.service_user_id),
-        )
-        .select_related("carer")
-        .first()
-    )
+    relationship = carer_selectors.own_relationship_with(
+        viewer=requester, service_user_id=version.plan.service_user_id)
     name = relationship.carer.name if relationship else requester.display_name
     return f"Shared with {name} on {date_format(timezone.localdate(), 'j F Y')}", name
-
-
-class _NoFetching(weasyprint.URLFetcher):
-    """The PDF is built from the template alone: nothing is fetched, local or remote."""
-
-    def fetch(self, url, headers=None):
-        raise ValueError(f"Plan PDFs load no resources ({url!r} refused).")
 
 
 def version_pdf_html(*, requester: User, version: PlanVersion) -> tuple[str, list[int]]:
@@ -146,7 +105,7 @@ def version_pdf_html(*, requester: User, version: PlanVersion) -> tuple[str, lis
         "status": opened.status,
         "status_short": status_short,
         "status_sentence": status_sentence,
-        "signer_rows": _signer_rows(version, signatures),
+        "signer_rows": selectors.version_signer_rows(version=version, signatures=signatures),
         "carers": {r.pk: r for r in selectors.carer_relationships_for_plan(plan=plan)},
         "shared_with": shared_with,
         "shared_with_name": shared_with_name,
@@ -154,13 +113,6 @@ def version_pdf_html(*, requester: User, version: PlanVersion) -> tuple[str, lis
         "is_own": False,
     })
     return html, [entry["id"] for entry in opened.entries]
-
-
-def html_to_pdf(html: str) -> bytes:
-    """A tagged, accessible PDF (PDF/UA-1: structure tags, language, title)."""
-    document = weasyprint.HTML(string=html, base_url=str(PDF_DIR),
-                              url_fetcher=_NoFetching())
-    return document.write_pdf(pdf_variant="pdf/ua-1")
 
 
 @export_renderer(Export.Kind.PLAN_VERSION)

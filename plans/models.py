@@ -11,6 +11,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
+from carecoord.scoping import ScopedManager
 from plans.sections import ItemType, PlanKind, section_choices, sections_for
 
 
@@ -30,6 +31,8 @@ class Plan(models.Model):
     # Bumped by every content change; a version records the revision it froze, so
     # "has anything changed since the last version?" is one comparison.
     content_revision = models.PositiveIntegerField(default=0)
+
+    objects = ScopedManager()
 
     class Meta:
         ordering = ["service_user", "kind"]
@@ -79,6 +82,8 @@ class PlanItem(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     removed_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ScopedManager()
 
     class Meta:
         ordering = ["plan", "section", "position", "pk"]
@@ -140,6 +145,8 @@ class Responsibility(models.Model):
     )
     holder_service = models.CharField(max_length=200, blank=True)
 
+    objects = ScopedManager()
+
     class Meta:
         constraints = [
             models.CheckConstraint(
@@ -183,6 +190,8 @@ class ItemChange(models.Model):
     before = models.JSONField(null=True)
     after = models.JSONField(null=True)
 
+    objects = ScopedManager()
+
     class Meta:
         ordering = ["item", "revision"]
 
@@ -204,6 +213,8 @@ class GoalAgreement(models.Model):
                                   related_name="+")
     revision = models.PositiveIntegerField()
     agreed_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ScopedManager()
 
     class Meta:
         constraints = [
@@ -227,6 +238,8 @@ class ProgressUpdate(models.Model):
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True,
                                     on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ScopedManager()
 
     class Meta:
         ordering = ["recorded_on", "pk"]
@@ -264,7 +277,7 @@ class PlanVersion(models.Model):
     proposed_at = models.DateTimeField(auto_now_add=True)
     agreed_at = models.DateTimeField(null=True, blank=True)
 
-    objects = PlanVersionQuerySet.as_manager()
+    objects = ScopedManager.from_queryset(PlanVersionQuerySet)()
 
     class Meta:
         ordering = ["plan", "-number"]
@@ -300,6 +313,8 @@ class RequiredSigner(models.Model):
     role = models.CharField(max_length=20, choices=Role.choices)
     carer = models.ForeignKey("carers.Carer", null=True, blank=True, on_delete=models.CASCADE,
                               related_name="+")
+
+    objects = ScopedManager()
 
     class Meta:
         constraints = [
@@ -339,6 +354,8 @@ class Signature(models.Model):
     signed_at = models.DateTimeField(auto_now_add=True)
     ip_address = models.GenericIPAddressField(null=True)
 
+    objects = ScopedManager()
+
     class Meta:
         ordering = ["signed_at"]
         constraints = [
@@ -369,6 +386,8 @@ class Suggestion(models.Model):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
     answered_at = models.DateTimeField(null=True, blank=True)
 
+    objects = ScopedManager()
+
     class Meta:
         ordering = ["-suggested_at"]
 
@@ -395,6 +414,8 @@ class Review(models.Model):
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True,
                                     on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ScopedManager()
 
     class Meta:
         ordering = ["-held_on"]
@@ -430,6 +451,8 @@ class ReviewReminder(models.Model):
         help_text="False when a later threshold was reached at the same time and sent "
                   "instead (after the sweep could not run for a while).",
     )
+
+    objects = ScopedManager()
 
     class Meta:
         ordering = ["-sent_at"]

@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from django.db.models import Prefetch, QuerySet, prefetch_related_objects
 from django.http import Http404
 
-from carecoord.audit.services import access_event_record
 from carecoord.records.models import ServiceUser, User
+from carecoord.records.selectors import audit_read
 from consent import policy
 from consent.policy import Basis
 from plans.models import (
@@ -28,13 +28,6 @@ from plans.sections import ItemType, PlanKind, Section, sections_for
 from plans.services import goal_is_agreed, version_status
 
 
-def _audit_read(viewer: User, service_user: ServiceUser, basis: Basis | str, surface: str,
-                target: str) -> None:
-    if basis is not Basis.SELF:
-        access_event_record(actor=viewer, service_user=service_user, action=f"{surface}.view",
-                            target=target, basis=basis)
-
-
 @dataclass
 class OpenedPlan:
     plan: Plan
@@ -46,7 +39,8 @@ class OpenedPlan:
 
 def plan_open(*, viewer: User, plan_id: int, surface: str) -> OpenedPlan:
     plan, basis = policy.plan_for_viewer(viewer, plan_id)
-    _audit_read(viewer, plan.service_user, basis, surface, f"plan:{plan.pk}")
+    audit_read(viewer=viewer, service_user=plan.service_user, basis=basis,
+               surface=surface, target=f"plan:{plan.pk}")
     return OpenedPlan(
         plan=plan, basis=basis,
         can_propose=policy.can_propose_version(viewer, plan),
@@ -146,7 +140,8 @@ def item_open(
     """An item the viewer may see. `include_removed` for history and for telling an editor
     that the item they were changing has been removed (rather than a bare 404)."""
     item, basis = policy.item_for_viewer(viewer, item_id, include_removed=include_removed)
-    _audit_read(viewer, item.plan.service_user, basis, surface, f"plan_item:{item.pk}")
+    audit_read(viewer=viewer, service_user=item.plan.service_user, basis=basis,
+               surface=surface, target=f"plan_item:{item.pk}")
     return item, basis
 
 
@@ -207,15 +202,16 @@ class OpenedVersion:
 def version_open(*, viewer: User, version_id: int, surface: str) -> OpenedVersion:
     version = policy.version_for_viewer(viewer, version_id)
     basis = policy.record_basis(viewer, version.plan.service_user)
-    _audit_read(viewer, version.plan.service_user,
-                basis or policy.version_basis_for_carer(viewer, version), surface,
-                f"plan_version:{version.pk}")
+    audit_read(viewer=viewer, service_user=version.plan.service_user,
+               basis=basis or policy.version_basis_for_carer(viewer, version),
+               surface=surface, target=f"plan_version:{version.pk}")
     return version_view(viewer=viewer, version=version)
 
 
 def version_view(*, viewer: User, version: PlanVersion) -> OpenedVersion:
     """What `viewer` sees of a version already reached through the policy (just opened,
     proposed or answered by them)."""
+    prefetch_related_objects([version], "signatures__signer")
     latest = version.plan.versions.order_by("-number").values_list("number", flat=True).first()
     return OpenedVersion(
         version=version,
@@ -271,8 +267,16 @@ def _content(entry: dict) -> tuple:
     return (entry["title"], entry["body"], entry.get("details") or {})
 
 
-def reviews_for_plan(*, plan: Plan) -> QuerySet[Review]:
-    return plan.reviews.prefetch_related("carers_attended").select_related("recorded_by")
+def reviews_for_plan(*, plan: Plan) -> list[Review]:
+    # A list, read here: the prefetch of who attended is a query of its own, and belongs
+    # to the selector, not to the page that shows it (carecoord/scoping).
+    return list(plan.reviews.prefetch_related("carers_attended").select_related("recorded_by"))
+
+
+def review_view(*, review: Review) -> Review:
+    """A review just recorded, with what its pages and API show of it loaded."""
+    prefetch_related_objects([review], "carers_attended")
+    return review
 
 
 def reviews_awaiting_answer(*, viewer: User) -> QuerySet[Review]:
@@ -311,3 +315,32 @@ def suggestion_for_owner(*, viewer: User, suggestion_id: int) -> Suggestion:
 
 def carer_relationships_for_plan(*, plan: Plan):
     return plan.service_user.carer_relationships.active().select_related("carer")
+
+
+def version_signer_rows(*, version: PlanVersion, signatures: list[Signature],
+                        viewer: User | None = None) -> list[dict]:
+    """Who must sign `version` and what each did (signed, declined, or not yet). On a page
+    (`viewer` given) the service user reading it is "You"; in a document everyone is
+    named."""
+    service_user = version.plan.service_user
+    rows = []
+    for required in version.required_signers.all():
+        if required.role == RequiredSigner.Role.SERVICE_USER:
+            own = viewer is not None and service_user.user_id == viewer.pk
+            who = "You" if own else service_user.name
+            answer = next((s for s in signatures if s.role == required.role), None)
+        elif required.role == RequiredSigner.Role.COORDINATOR:
+            answer = next((s for s in signatures if s.role == required.role), None)
+            who = (answer.signer.display_name if answer is not None
+                   else f"A care coordinator allocated to {service_user.name}")
+        else:
+            who = required.carer.name
+            answer = next((s for s in signatures if s.role == required.role
+                           and _signed_as_carer(s, required.carer_id)), None)
+        rows.append({"who": who, "role": required.get_role_display(), "answer": answer})
+    return rows
+
+
+def _signed_as_carer(signature: Signature, carer_id: int) -> bool:
+    record = getattr(signature.signer, "carer_record", None)
+    return record is not None and record.pk == carer_id

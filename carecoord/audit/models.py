@@ -8,6 +8,8 @@ import json
 
 from django.db import models
 
+from carecoord.scoping import ScopedManager
+
 
 class AppendOnlyError(Exception):
     """Raised on any attempt to change or delete an access event."""
@@ -54,7 +56,7 @@ class AccessEvent(models.Model):
     prev_hash = models.CharField(max_length=64, editable=False)
     hash = models.CharField(max_length=64, editable=False)
 
-    objects = AccessEventQuerySet.as_manager()
+    objects = ScopedManager.from_queryset(AccessEventQuerySet)()
 
     class Meta:
         ordering = ["seq"]

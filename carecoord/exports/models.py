@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django.db import models
 
+from carecoord.scoping import ScopedManager
+
 
 class Export(models.Model):
     """A file made in the background (a plan PDF, a manager's report) for one person.
@@ -31,6 +33,8 @@ class Export(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ScopedManager()
 
     class Meta:
         ordering = ["-created_at", "-pk"]

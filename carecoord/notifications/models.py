@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django.db import models
 
+from carecoord.scoping import ScopedManager
+
 
 class Notification(models.Model):
     """An in-app message. Its text never holds clinical content: it says that something
@@ -15,6 +17,8 @@ class Notification(models.Model):
     url = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     read_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ScopedManager()
 
     class Meta:
         ordering = ["-created_at", "-pk"]

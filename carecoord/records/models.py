@@ -13,6 +13,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from carecoord.records.nhs_number import validate_nhs_number
+from carecoord.scoping import ScopedManager
 
 
 class Role(models.TextChoices):
@@ -180,6 +181,8 @@ class ServiceUser(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    objects = ScopedManager()
+
     class Meta:
         ordering = ["full_name"]
         constraints = [
@@ -206,6 +209,8 @@ class Episode(models.Model):
     discharged_on = models.DateField(null=True, blank=True)
     discharge_plan = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ScopedManager()
 
     class Meta:
         ordering = ["-started_on"]
@@ -281,7 +286,7 @@ class Allocation(models.Model):
         User, null=True, on_delete=models.SET_NULL, related_name="+"
     )
 
-    objects = AllocationQuerySet.as_manager()
+    objects = ScopedManager.from_queryset(AllocationQuerySet)()
 
     class Meta:
         ordering = ["started_on"]
@@ -326,6 +331,8 @@ class Invitation(models.Model):
         User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     withdrawn_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ScopedManager()
 
     class Meta:
         ordering = ["-created_at"]

@@ -10,7 +10,15 @@ from django.http import Http404
 
 from carecoord.audit.models import AccessEvent
 from carecoord.audit.services import access_event_record
-from carecoord.records.models import Allocation, Episode, Role, ServiceUser, Team, User
+from carecoord.records.models import (
+    Allocation,
+    Episode,
+    Invitation,
+    Role,
+    ServiceUser,
+    Team,
+    User,
+)
 from carers.models import CarerRelationship
 from consent import policy
 from consent.policy import Basis
@@ -27,15 +35,21 @@ class OpenedRecord:
     can_allocate: bool
 
 
+def audit_read(*, viewer: User, service_user: ServiceUser, basis: Basis | str, surface: str,
+               target: str) -> None:
+    """Every read of someone else's record, on any surface, is an access event (who,
+    what, when, on which basis); reading one's own record is not."""
+    if basis is not Basis.SELF:
+        access_event_record(actor=viewer, service_user=service_user, action=f"{surface}.view",
+                            target=target, basis=basis)
+
+
 def service_user_open(*, viewer: User, service_user_id: int, surface: str) -> OpenedRecord:
     """Open a record for reading. Writes the access event in the same call, so that no
     surface can read someone else's record without leaving a trace. Raises Http404."""
     service_user, basis = policy.record_for_viewer(viewer, service_user_id)
-    if basis is not Basis.SELF:
-        access_event_record(
-            actor=viewer, service_user=service_user, action=f"{surface}.view",
-            target=f"service_user:{service_user.pk}", basis=basis,
-        )
+    audit_read(viewer=viewer, service_user=service_user, basis=basis, surface=surface,
+               target=f"service_user:{service_user.pk}")
     return OpenedRecord(
         service_user=service_user,
         basis=basis,
@@ -60,7 +74,8 @@ def carers_for_record(*, viewer: User, record: OpenedRecord) -> QuerySet[CarerRe
         viewer,
         CarerRelationship.objects.filter(service_user=record.service_user)
         .select_related("carer", "carer__user")
-        .prefetch_related("invitations"),
+        # A queryset made here, not at the page that reads it (carecoord/scoping).
+        .prefetch_related(Prefetch("invitations", queryset=Invitation.objects.all())),
     )
 
 

@@ -10,12 +10,12 @@ the team.
 
 from __future__ import annotations
 
-import weasyprint
 from django.http import Http404
 from django.template.loader import render_to_string
 from django.utils import timezone
 
 from carecoord.exports.models import Export
+from carecoord.exports.pdf import html_to_pdf
 from carecoord.exports.services import export_renderer
 from carecoord.reporting.reports import registry
 from carecoord.reporting.reports.base import OpenedReport, Period
@@ -26,13 +26,6 @@ PDF_ROW_LIMIT = 2000  # access events in a PDF; the CSV has them all
 
 class ReportExportRefusedError(Exception):
     """The requester may not (or may no longer) read this team's reports."""
-
-
-class _NoFetching(weasyprint.URLFetcher):
-    """The PDF is built from the template alone: nothing is fetched, local or remote."""
-
-    def fetch(self, url, headers=None):
-        raise ValueError(f"Report PDFs load no resources ({url!r} refused).")
 
 
 def _opened(export: Export) -> OpenedReport:
@@ -60,12 +53,6 @@ def report_pdf_html(opened: OpenedReport) -> str:
         "made_by": opened.viewer.display_name,
         "made_at": timezone.localtime(),
     })
-
-
-def html_to_pdf(html: str) -> bytes:
-    """A tagged, accessible PDF (PDF/UA-1: structure tags, language, title)."""
-    document = weasyprint.HTML(string=html, base_url="/", url_fetcher=_NoFetching())
-    return document.write_pdf(pdf_variant="pdf/ua-1")
 
 
 @export_renderer(Export.Kind.REPORT)

@@ -25,9 +25,10 @@ if TYPE_CHECKING:
 
 
 # --- Plans ----------------------------------------------------------------------------
-# Until the consent issue lands, plan content is open to the record's readers (the
-# service user and their allocated care coordinators), and a version to the people named
-# on it as signers (a carer who holds a responsibility signs the agreement).
+# A plan and all its items are open to the record's readers (the service user and their
+# allocated care coordinators). A carer reads only the items shared with them (consent
+# decisions, materialised as grants), and a version's entries that are shared with them
+# or that name them as holding a responsibility (they sign the agreement).
 
 
 def plans_visible_to(viewer: Viewer, queryset: QuerySet[Plan] | None = None) -> QuerySet[Plan]:

@@ -12,12 +12,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from carecoord.web.api_errors import validated_input
 from consent import policy
 from plans import selectors, services
 from plans.api.errors import Conflict
 from plans.api.etags import expected_revision
 from plans.api.items import item_response, stale_response
-from plans.api.serializers import ProgressOutput, validated_input
+from plans.api.serializers import ProgressOutput
 
 
 class GoalAgreementApi(APIView):

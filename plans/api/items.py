@@ -11,11 +11,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from carecoord.records.models import User
+from carecoord.web.api_errors import validated_input
 from consent import policy
 from plans import selectors, services
 from plans.api.errors import Conflict
 from plans.api.etags import expected_revision, item_etag, precondition_failed
-from plans.api.serializers import ItemOutput, validated_input
+from plans.api.serializers import ItemOutput
 from plans.models import Plan, PlanItem
 from plans.sections import section as section_for
 from plans.sections import sections_for

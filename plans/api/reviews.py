@@ -11,10 +11,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from carecoord.web.api_errors import validated_input
 from carers.models import Carer
 from plans import selectors, services
 from plans.api.errors import Conflict
-from plans.api.serializers import validated_input
 from plans.models import Review
 
 
@@ -78,4 +78,5 @@ class PlanReviewsApi(APIView):
             review = services.review_record(plan=opened.plan, recorded_by=request.user, **data)
         except services.PlanActionError as error:
             raise Conflict(str(error)) from error
-        return Response(self.Output(review).data, status=status.HTTP_201_CREATED)
+        return Response(self.Output(selectors.review_view(review=review)).data,
+                        status=status.HTTP_201_CREATED)

@@ -6,7 +6,6 @@ one resource only are nested in its view, in that resource's module."""
 from __future__ import annotations
 
 from rest_framework import serializers
-from rest_framework.request import Request
 
 from plans.api.etags import item_etag
 from plans.sections import ItemType
@@ -58,11 +57,3 @@ class ItemOutput(serializers.Serializer):
             for key in GOAL_FIELDS:
                 data.pop(key)
         return data
-
-
-def validated_input(serializer_class: type[serializers.Serializer], request: Request,
-                    **context) -> dict:
-    """The request body as `serializer_class` cleans it; 400 with the fields otherwise."""
-    serializer = serializer_class(data=request.data, context=context)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data

@@ -11,9 +11,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from carecoord.records.models import User
+from carecoord.web.api_errors import validated_input
 from plans import selectors, services
 from plans.api.errors import Conflict
-from plans.api.serializers import validated_input
 from plans.models import Signature
 from plans.selectors import OpenedVersion, VersionRow
 

@@ -10,10 +10,10 @@ import datetime as dt
 
 from django import template
 from django.utils.dateformat import format as date_format
-from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
 from carecoord.records import selectors as record_selectors
+from carecoord.web.charts import score_chart
 from consent import policy
 from consent.policy import Basis
 from plans import selectors
@@ -249,59 +249,12 @@ def goal_agreement(view, plan, viewer) -> str:
 
 @register.simple_tag
 def progress_chart(progress) -> SafeString:
-    """A small line chart of a goal's 0–10 ratings over time, drawn on the server as
-    inline SVG (presentation attributes only: the CSP forbids style attributes). The
-    table beside it is the accessible alternative; the SVG carries a summary."""
+    """A goal's 0–10 ratings over time; the table beside it is the text alternative."""
     updates = list(progress)
-    if not updates:
-        return SafeString("")
-    width, height = 320, 150
-    left, right, top, bottom = 30, 14, 12, 30
-    plot_w, plot_h = width - left - right, height - top - bottom
-    first, last = updates[0].recorded_on, updates[-1].recorded_on
-    span = (last - first).days
-
-    def x_of(update) -> float:
-        if span == 0:
-            return left + plot_w / 2 if len(updates) == 1 else left + plot_w * (
-                updates.index(update) / (len(updates) - 1))
-        return left + plot_w * (update.recorded_on - first).days / span
-
-    def y_of(rating: int) -> float:
-        return top + plot_h * (10 - rating) / 10
-
-    points = [(round(x_of(u), 1), round(y_of(u.rating), 1)) for u in updates]
     summary = "Progress ratings out of 10: " + "; ".join(
         f"{u.rating} on {date_format(u.recorded_on, 'j F Y')}" for u in updates
     ) + "."
-    grid = format_html_join(
-        "",
-        '<line x1="{}" y1="{}" x2="{}" y2="{}" stroke="#d8dde0" stroke-width="1"/>'
-        '<text x="{}" y="{}" font-size="11" text-anchor="end" fill="#4c6272">{}</text>',
-        ((left, y_of(r), width - right, y_of(r), left - 6, y_of(r) + 4, r) for r in (0, 5, 10)),
-    )
-    line = ""
-    if len(points) > 1:
-        line = format_html(
-            '<polyline points="{}" fill="none" stroke="#005eb8" stroke-width="2"/>',
-            " ".join(f"{x},{y}" for x, y in points),
-        )
-    dots = format_html_join("", '<circle cx="{}" cy="{}" r="4" fill="#005eb8"/>', points)
-    dates = format_html(
-        '<text x="{}" y="{}" font-size="11" text-anchor="start" fill="#4c6272">{}</text>',
-        left, height - 10, date_format(first, "j M Y"),
-    )
-    if span:
-        dates += format_html(
-            '<text x="{}" y="{}" font-size="11" text-anchor="end" fill="#4c6272">{}</text>',
-            width - right, height - 10, date_format(last, "j M Y"),
-        )
-    return format_html(
-        '<svg class="app-progress-chart" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {} {}"'
-        ' width="{}" height="{}" role="img" aria-label="{}" focusable="false">'
-        "<title>{}</title>{}{}{}{}</svg>",
-        width, height, width, height, summary, summary, grid, line, dots, dates,
-    )
+    return score_chart([(u.recorded_on, u.rating) for u in updates], summary)
 
 
 # --- Versions and signatures ----------------------------------------------------------
@@ -332,33 +285,12 @@ def version_status_text(status: str, version, viewer) -> str:
     return "Waiting for signatures"
 
 
-def _is_carer(signature: Signature, carer_id: int) -> bool:
-    record = getattr(signature.signer, "carer_record", None)
-    return record is not None and record.pk == carer_id
-
-
 @register.simple_tag
 def signer_rows(version, signatures, viewer) -> list[dict]:
     """Who must sign this version, and what each has done: signed, declined (with their
     reasons) or not yet answered."""
-    signatures = list(signatures)
-    service_user = version.plan.service_user
-    rows = []
-    for required in version.required_signers.all():
-        if required.role == RequiredSigner.Role.SERVICE_USER:
-            who = "You" if service_user.user_id == viewer.pk else service_user.name
-            answer = next((s for s in signatures if s.role == required.role), None)
-        elif required.role == RequiredSigner.Role.COORDINATOR:
-            who = f"A care coordinator allocated to {service_user.name}"
-            answer = next((s for s in signatures if s.role == required.role), None)
-            if answer is not None:
-                who = answer.signer.display_name
-        else:
-            who = required.carer.name
-            answer = next((s for s in signatures if s.role == required.role
-                           and _is_carer(s, required.carer_id)), None)
-        rows.append({"who": who, "role": required.get_role_display(), "answer": answer})
-    return rows
+    return selectors.version_signer_rows(version=version, signatures=list(signatures),
+                                         viewer=viewer)
 
 
 @register.simple_tag
