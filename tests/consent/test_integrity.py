@@ -2,8 +2,8 @@
 section and its plan is its service user's; the current decision for a carer and an item
 or section is that carer's decision about it. PostgreSQL refuses rows that disagree even
 when written behind the services' back; the services (and `clean()`) refuse them on any
-database with a message people can read. The migration that brings this in handles the
-rows already there."""
+database with a message people can read. Every grant names the decision it carries out,
+and the migrations that bring this in handle the rows already there."""
 
 from __future__ import annotations
 
@@ -14,10 +14,22 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.migrations.executor import MigrationExecutor
 from django.db.migrations.state import StateApps
+from django.db.models import ProtectedError
 
 from carers.models import Carer
-from consent.models import ConsentDecision, DecidedAs, ItemConsent, SectionRule
-from consent.services import ConsentError, consent_decide_item, consent_decide_section
+from consent.models import (
+    ConsentDecision,
+    DecidedAs,
+    ItemConsent,
+    PlanItemUserObjectPermission,
+    SectionRule,
+)
+from consent.services import (
+    ConsentError,
+    consent_decide_item,
+    consent_decide_section,
+    consent_permissions_check,
+)
 from plans import services as plan_services
 from plans.models import Plan, PlanItem
 from plans.sections import PlanKind
@@ -258,6 +270,33 @@ def test_clean_refuses_current_decisions_about_something_else(world, carer, care
     SectionRule(carer=carer, plan=care_plan, section="crisis", decision=crisis_rule).clean()
 
 
+# --- Every grant names its decision ---------------------------------------------------------
+
+
+def test_a_grant_cannot_be_written_without_a_decision(world, carer, care_plan):
+    item = crisis(care_plan)
+    consent_decide_item(item=item, carer=carer, shared=True,
+                        decided_by=world.service_user_account)
+    grant = PlanItemUserObjectPermission.objects.get(user=world.carer_account)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        PlanItemUserObjectPermission.objects.create(
+            user=world.other_carer_account, permission=grant.permission, content_object=item)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        PlanItemUserObjectPermission.objects.filter(pk=grant.pk).update(decision=None)
+
+
+def test_a_decision_that_still_grants_cannot_be_deleted(world, carer, care_plan):
+    """Decisions are history. Before, deleting one left its grant standing with nothing to
+    say why (SET_NULL); now the grant protects it, as the current-decision rows do."""
+    decision = consent_decide_item(item=crisis(care_plan), carer=carer, shared=True,
+                                   decided_by=world.service_user_account)
+    grant = PlanItemUserObjectPermission.objects.get(user=world.carer_account)
+    with pytest.raises(ProtectedError) as refused, transaction.atomic():
+        decision.delete()
+    assert grant in refused.value.protected_objects
+    assert PlanItemUserObjectPermission.objects.get().decision_id == decision.pk
+
+
 # --- The migrations, back and forth ----------------------------------------------------------
 
 
@@ -272,6 +311,29 @@ def migrate_consent(target: str) -> StateApps:
     executor.migrate(nodes)
     executor.loader.build_graph()  # the executor's graph knows what has just been applied
     return executor.loader.project_state(nodes).apps
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_data_migration_deletes_the_grants_that_name_no_decision(world, carer, care_plan):
+    shared, unshared = crisis(care_plan), crisis(care_plan, "practical")
+    decision = consent_decide_item(item=shared, carer=carer, shared=True,
+                                   decided_by=world.service_user_account)
+    try:
+        before = migrate_consent("0002_decision_scope_constraints")
+        old_grants = before.get_model("consent", "PlanItemUserObjectPermission").objects
+        kept = old_grants.get(user_id=world.carer_account.pk)
+        # Granted behind the services' back, as guardian's assign_perm would: no decision.
+        for user, item in ((world.carer_account, unshared), (world.other_carer_account, shared)):
+            old_grants.create(user_id=user.pk, permission_id=kept.permission_id,
+                              content_object_id=item.pk, decision=None)
+        assert old_grants.count() == 3
+    finally:
+        migrate_consent("latest")
+
+    grant = PlanItemUserObjectPermission.objects.get()
+    assert (grant.pk, grant.user_id, grant.content_object_id, grant.decision_id) == (
+        kept.pk, world.carer_account.pk, shared.pk, decision.pk)
+    assert consent_permissions_check() == []
 
 
 @pytest.mark.django_db(transaction=True)
