@@ -16,7 +16,11 @@ class PlanItemUserObjectPermission(UserObjectPermissionBase):
 
     content_object = models.ForeignKey("plans.PlanItem", on_delete=models.CASCADE)
     expires_on = models.DateField(null=True, blank=True)
-    decision = models.ForeignKey("consent.ConsentDecision", null=True, on_delete=models.SET_NULL,
+    # Every grant is some decision's effect (consent.services._sync writes no other), so
+    # it names one. Decisions are history and are never deleted; one that still grants
+    # access must not disappear from under its grant (PROTECT), nor leave the grant
+    # standing unexplained (what SET_NULL did).
+    decision = models.ForeignKey("consent.ConsentDecision", on_delete=models.PROTECT,
                                  related_name="+")
 
     class Meta(UserObjectPermissionBase.Meta):

@@ -1,7 +1,11 @@
 """Per-item confidentiality consent: what each carer may see of a service user's plans.
 
 `ConsentDecision` is the history (every change, never edited). `ItemConsent` and
-`SectionRule` hold the current decision per carer and item or section. The effect —
+`SectionRule` hold the current decision per carer and item or section. Their repeated
+columns (a decision's service user, plan and section; the current decision's carer, item
+or plan and section) must agree with the rows they repeat: on PostgreSQL the database's
+constraint triggers refuse rows that do not (migration 0002), and `clean()` asks the same
+questions on every database (ADR 0008). The effect —
 which items a carer may read — is kept as django-guardian object permissions in the
 direct foreign-key table `PlanItemUserObjectPermission`, written only by
 consent/services.py in the same transaction as the decision, so a carer's visible
@@ -11,9 +15,11 @@ items are one indexed query.
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
+from plans.models import Plan, PlanItem
 from plans.sections import section_choices
 
 
@@ -65,6 +71,37 @@ class ConsentDecision(models.Model):
     def is_section_rule(self) -> bool:
         return self.item_id is None
 
+    def scope_problem(self) -> str | None:
+        """Why this decision's item, plan, section and service user do not agree, in words
+        people can read; None when they do. The same questions as the database's trigger
+        (migration 0002), asked of the stored rows rather than the objects in hand, so a
+        stale or altered item gets the same answer here as there; on SQLite, which has no
+        trigger, this is the only answer."""
+        if self.item_id is not None:
+            found = PlanItem.objects.filter(pk=self.item_id).values_list(
+                "plan_id", "section", "plan__service_user_id").first()
+            if found is None:
+                return None  # no such item: the foreign key's error, not ours
+            item_plan_id, item_section, owner_id = found
+            if item_plan_id != self.plan_id:
+                return "This item is in another plan."
+            if item_section != self.section:
+                return "This item is in another section of the plan."
+        else:
+            owner_id = Plan.objects.filter(pk=self.plan_id).values_list(
+                "service_user_id", flat=True).first()
+            if owner_id is None:
+                return None
+        if owner_id != self.service_user_id:
+            return "This plan belongs to another service user."
+        return None
+
+    def clean(self) -> None:
+        super().clean()
+        problem = self.scope_problem()
+        if problem is not None:
+            raise ValidationError(problem)
+
 
 class ItemConsent(models.Model):
     """The current decision for one carer and one item. Overrides a section rule."""
@@ -79,6 +116,17 @@ class ItemConsent(models.Model):
 
     def __str__(self) -> str:
         return str(self.decision)
+
+    def clean(self) -> None:
+        # carer and item repeat the decision's so that "one current decision per carer
+        # and item" can be a unique constraint and the grants' lookup needs no join.
+        super().clean()
+        if self.decision_id is None:
+            return  # the required field's own error
+        decision = self.decision
+        if (decision.carer_id, decision.item_id) != (self.carer_id, self.item_id):
+            raise ValidationError("The current decision must be this carer's decision about "
+                                  "this item.")
 
 
 class SectionRule(models.Model):
@@ -96,6 +144,17 @@ class SectionRule(models.Model):
 
     def __str__(self) -> str:
         return str(self.decision)
+
+    def clean(self) -> None:
+        # As for ItemConsent: the repeated columns carry the unique constraint.
+        super().clean()
+        if self.decision_id is None:
+            return
+        decision = self.decision
+        if (decision.carer_id, decision.plan_id, decision.section, decision.item_id) != (
+                self.carer_id, self.plan_id, self.section, None):
+            raise ValidationError("The current rule must be this carer's decision about this "
+                                  "section of this plan.")
 
 
 # The grant tables live in consent/grants.py, which only the policy and the consent

@@ -159,12 +159,24 @@ def _sync(carer: Carer, items: QuerySet[PlanItem]) -> Synced:
                   frozenset(g.content_object_id for g in changed))
 
 
+def _decision_create(**fields: object) -> ConsentDecision:
+    """Every decision is written here. Its item, plan, section and service user must agree
+    (ADR 0008): a clear ConsentError here, before the database's trigger would refuse the
+    row with an IntegrityError (and on SQLite, which has no trigger, the only check)."""
+    decision = ConsentDecision(**fields)
+    problem = decision.scope_problem()
+    if problem is not None:
+        raise ConsentError(problem)
+    decision.save(force_insert=True)
+    return decision
+
+
 def _record(plan: Plan, carer: Carer, decided_by: User, *, shared: bool, section: str,
             item: PlanItem | None, basis: str, expires_on: dt.date | None,
             note: str) -> ConsentDecision:
     if expires_on is not None and expires_on < timezone.localdate():
         raise ConsentError("The end date for sharing must be today or later.")
-    return ConsentDecision.objects.create(
+    return _decision_create(
         service_user=plan.service_user, carer=carer, plan=plan, section=section, item=item,
         shared=shared, decided_by=decided_by, decided_as=_decided_as(decided_by, plan, basis),
         basis=basis.strip(), expires_on=expires_on if shared else None, note=note.strip(),
@@ -349,7 +361,7 @@ def consent_relationship_ended(*, relationship: CarerRelationship, ended_by: Use
     for current in ItemConsent.objects.filter(
         carer=carer, item__plan__service_user=service_user, decision__shared=True
     ).select_related("item__plan", "decision"):
-        decision = ConsentDecision.objects.create(
+        decision = _decision_create(
             service_user=service_user, carer=carer, plan=current.item.plan,
             section=current.item.section, item=current.item, shared=False,
             decided_by=ended_by, decided_as=DecidedAs.PROFESSIONAL, basis=basis)
@@ -358,7 +370,7 @@ def consent_relationship_ended(*, relationship: CarerRelationship, ended_by: Use
     for rule in SectionRule.objects.filter(
         carer=carer, plan__service_user=service_user, decision__shared=True
     ).select_related("plan", "decision"):
-        decision = ConsentDecision.objects.create(
+        decision = _decision_create(
             service_user=service_user, carer=carer, plan=rule.plan, section=rule.section,
             item=None, shared=False, decided_by=ended_by, decided_as=DecidedAs.PROFESSIONAL,
             basis=basis)
