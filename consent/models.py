@@ -19,6 +19,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
+from carecoord.scoping import ScopedManager
 from plans.models import Plan, PlanItem
 from plans.sections import section_choices
 
@@ -52,6 +53,8 @@ class ConsentDecision(models.Model):
     expires_on = models.DateField(null=True, blank=True)
     note = models.TextField(blank=True)
     decided_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ScopedManager()
 
     class Meta:
         ordering = ["-decided_at", "-pk"]
@@ -110,6 +113,8 @@ class ItemConsent(models.Model):
     item = models.ForeignKey("plans.PlanItem", on_delete=models.CASCADE, related_name="+")
     decision = models.ForeignKey(ConsentDecision, on_delete=models.PROTECT, related_name="+")
 
+    objects = ScopedManager()
+
     class Meta:
         constraints = [models.UniqueConstraint(fields=["carer", "item"],
                                                name="one_current_item_consent")]
@@ -137,6 +142,8 @@ class SectionRule(models.Model):
     plan = models.ForeignKey("plans.Plan", on_delete=models.CASCADE, related_name="+")
     section = models.CharField(max_length=40, choices=section_choices())
     decision = models.ForeignKey(ConsentDecision, on_delete=models.PROTECT, related_name="+")
+
+    objects = ScopedManager()
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["carer", "plan", "section"],

@@ -16,7 +16,6 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import transaction
-from guardian.shortcuts import assign_perm
 
 from carecoord.audit.models import AccessEvent
 from carecoord.audit.services import audit_chain_verify
@@ -563,10 +562,17 @@ def test_check_consent_permissions_finds_and_repairs_injected_drift(world, carer
     # Inject drift behind the services' back.
     PlanItemUserObjectPermission.objects.filter(
         user=world.carer_account, content_object=deleted).delete()
-    assign_perm("plans.view_planitem", world.carer_account, unshared)
+    # Stray grants carry a decision (every grant must) that does not justify them.
+    stray = PlanItemUserObjectPermission.objects.get(user=world.carer_account,
+                                                     content_object=redated)
+    PlanItemUserObjectPermission.objects.create(
+        user=world.carer_account, permission=stray.permission, content_object=unshared,
+        decision=stray.decision)
     PlanItemUserObjectPermission.objects.filter(
         user=world.carer_account, content_object=redated).update(expires_on=None)
-    assign_perm("plans.view_planitem", world.other_coordinator, stranger_item)
+    PlanItemUserObjectPermission.objects.create(
+        user=world.other_coordinator, permission=stray.permission,
+        content_object=stranger_item, decision=stray.decision)
 
     found = {(d.item_id, d.problem) for d in consent_permissions_check()}
     assert (deleted.pk, "shared, but the permission is missing") in found

@@ -72,10 +72,11 @@ def test_sync_repairs_missing_stray_and_wrong_grants_in_one_pass(world):
                         decided_by=world.service_user_account)
     grants = PlanItemUserObjectPermission.objects.filter(user=world.carer_account)
     template = grants.get(content_object=items[1])
-    # Drift of every kind: a missing grant, a grant without a decision, a wrong end date.
+    # Drift of every kind: a missing grant, a grant no decision justifies, a wrong end date.
     grants.filter(content_object=items[1]).delete()
     PlanItemUserObjectPermission.objects.create(
-        user=world.carer_account, permission=template.permission, content_object=items[0])
+        user=world.carer_account, permission=template.permission, content_object=items[0],
+        decision=template.decision)
     grants.filter(content_object=items[2]).update(expires_on="2001-01-01")
     assert {d.problem for d in consent_permissions_check()} == {
         "shared, but the permission is missing",
