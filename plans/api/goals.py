@@ -31,15 +31,16 @@ class GoalAgreementApi(APIView):
                                    "goals.")
         # An agreement is to the words the person read: If-Match names that revision, so
         # a goal changed in the meantime is not agreed on their behalf. The service checks
-        # it again under a row lock; losing that narrower race is a 409.
+        # it again under a row lock; losing that narrower race is the same 412, with the
+        # words as they are saved now.
         expected = expected_revision(request, item)
         if expected != item.revision:
             return stale_response(request.user, item)
         try:
             services.goal_agree(item=item, agreed_by=request.user, party=party,
                                 expected_revision=expected)
-        except services.ItemConflictError:
-            return stale_response(request.user, item)
+        except services.ItemConflictError as conflict:
+            return stale_response(request.user, conflict.current)
         except services.PlanActionError as error:
             raise Conflict(str(error)) from error
         return item_response(request.user, item, status_code=status.HTTP_201_CREATED)

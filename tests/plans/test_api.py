@@ -492,6 +492,28 @@ def test_a_goal_is_agreed_when_both_sides_agree(world, care_plan, goal):
     assert second.json()["agreed_by"] == ["coordinator", "service_user"]
 
 
+def test_words_changed_between_the_check_and_the_lock_are_not_agreed(
+    world, care_plan, goal, monkeypatch
+):
+    """The race inside the row lock: the goal changes after the API read it and before
+    the service locks it. Nothing is agreed, and the 412 shows the words saved now."""
+    seen = etag(goal)
+    agree = services.goal_agree
+
+    def changed_meanwhile(**kwargs):
+        services.item_update(item=goal, changed_by=world.coordinator, expected_revision=1,
+                             body="Every day, changed meanwhile.")
+        return agree(**kwargs)
+
+    monkeypatch.setattr(services, "goal_agree", changed_meanwhile)
+    response = post(client_for(world.service_user_account),
+                    f"/api/v1/items/{goal.pk}/agreements/", {}, **{"If-Match": seen})
+    body = assert_json_error(response, 412, "stale")
+    assert body["current"]["body"] == "Every day, changed meanwhile."
+    assert response["ETag"] == etag(reload(goal))
+    assert not goal.agreements.exists()
+
+
 def test_an_agreement_is_to_the_words_the_person_read(world, care_plan, goal):
     seen = etag(goal)
     services.item_update(item=goal, changed_by=world.coordinator, expected_revision=1,
