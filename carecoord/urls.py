@@ -68,5 +68,6 @@ urlpatterns = [
     path("api/v1/", include("plans.api.urls")),
     path("api/v1/", include("consent.api")),
     path("api/v1/", include("carers.api")),
+    path("api/v1/", include("carecoord.fhir.api")),
     path("admin/", admin.site.urls),
 ]
