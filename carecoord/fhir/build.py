@@ -93,7 +93,7 @@ def _meta(profile: str | None) -> dict:
 
 
 def _instant(value: dt.datetime) -> str:
-    return value.isoformat(timespec="seconds")
+    return value.isoformat()
 
 
 def _date(value: dt.date | dt.datetime | str | None) -> str | None:

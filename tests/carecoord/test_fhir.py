@@ -291,18 +291,24 @@ def test_a_round_trip_gives_back_each_kind_of_plan(world, record, kind):
 
 
 def test_each_signed_version_has_its_provenance_with_the_signed_hash(world, record):
-    version: PlanVersion = record["version"]
-    parsed = validated(bundle_of(world.service_user_account, world.service_user.pk))
+    version = PlanVersion.objects.get(pk=record["version"].pk)
+    assert version.agreed_at is not None
+    bundle = bundle_of(world.service_user_account, world.service_user.pk)
+    parsed = validated(bundle)
 
     (provenance,) = [e.resource for e in parsed.entry
                      if e.resource.get_resource_type() == "Provenance"]
     assert provenance.target[0].reference == \
         f"CarePlan/care-plan-{record['care_plan'].pk}/_history/{version.number}"
     signed = list(version.signatures.order_by("signed_at", "pk"))
-    assert [(s.who.reference, base64.b64decode(s.data).hex()) for s in provenance.signature] == [
+    # The JSON carries the SHA-256 each person signed, base64-encoded as R4 wants.
+    (raw,) = resources(bundle, "Provenance")
+    assert [(s["who"]["reference"], base64.b64decode(s["data"]).hex())
+            for s in raw["signature"]] == [
         (f"Patient/patient-{world.service_user.pk}", version.content_hash),
         (f"Practitioner/practitioner-{world.coordinator.pk}", version.content_hash),
     ]
+    assert [bytes(s.data).hex() for s in provenance.signature] == [version.content_hash] * 2
     assert [s.when for s in provenance.signature] == [s.signed_at for s in signed]
     assert version.recompute_hash() == version.content_hash
     assert provenance.occurredPeriod.end == version.agreed_at
