@@ -7,7 +7,7 @@ decisions, section rules, overrides, "follow the section again", end dates, new 
 removed items and ended relationships. A tiny model written here (independent of the
 app's code) says which items each carer may see on a randomly chosen "today"; the test
 then reads every surface — the carer's page, the carer API, the item API and item page,
-the service user's preview and the policy — and compares. It also checks that the
+the service user's preview, the FHIR export and the policy — and compares. It also checks that the
 permissions still match the decisions (check_consent_permissions finds nothing). Each
 example runs in a transaction that is rolled back, so examples never see each other's
 data.
@@ -352,9 +352,11 @@ def _check_surfaces(model: Model, people: list[Person], carers: list[CarerOf],
             preview = person_clients[index].get(
                 f"/consent/service-users/{person.service_user.pk}/carers/"
                 f"{relationship.pk}/preview/")
+            fhir = client.get(f"/api/v1/service-users/{person.service_user.pk}/fhir")
             if not model.links[(carer_index, index)]:
                 assert mine == set()
                 assert page.status_code == api.status_code == preview.status_code == 404
+                assert fhir.status_code == 404
                 continue
 
             # (a) the carer's page.
@@ -370,6 +372,12 @@ def _check_surfaces(model: Model, people: list[Person], carers: list[CarerOf],
             assert {pk for row in rows for pk in _tokens(row["body"], model)} == mine
             _assert_nothing_hidden_leaks(json.dumps(api.json(), ensure_ascii=False), model,
                                          hidden, mine, "the carer API")
+
+            # (f) the FHIR export: the carer's bundle holds exactly what is shared.
+            assert fhir.status_code == 200
+            bundle = fhir.content.decode()
+            assert _tokens(bundle, model) == mine, "FHIR export"
+            _assert_nothing_hidden_leaks(bundle, model, hidden, mine, "the FHIR export")
 
             # (d) the service user's preview: exactly the carer's page.
             assert preview.status_code == 200
