@@ -245,11 +245,15 @@ class _Builder:
             {"role": [{"text": f"Carer ({r.relationship})"}], "member": self.relationship_ref(r)}
             for r in self.export.relationships if r.is_active
         ]
-        # Other members of the care team (FhirExport.care_team_members, the hook).
-        for member in self.export.care_team_members:
-            reference = self.person_ref(member.user) if member.user is not None else None
-            participants.append({"role": [{"text": member.role}],
-                                 "member": reference or {"display": member.name}})
+        # Other members of the care team (FhirExport.care_team_participants, the hook).
+        for other in self.export.care_team_participants:
+            reference = self.person_ref(other.user) if other.user is not None else None
+            participants.append(_clean({
+                "id": other.key,
+                "role": [{"text": other.role}],
+                "member": reference or {"display": other.name},
+                "period": _clean({"start": _date(other.start), "end": _date(other.end)}),
+            }))
         episode = self.export.episode
         return _clean({
             "resourceType": "CareTeam",

@@ -14,6 +14,7 @@ Two views, decided by the policy, never here:
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 
 from django.db.models import Prefetch
@@ -64,17 +65,23 @@ class CarerConsent:
 
 
 @dataclass
-class CareTeamMember:
-    """Someone else in the person's care team (not a coordinator, not a carer).
+class CareTeamParticipant:
+    """Someone else on the person's care team (not a coordinator, not a carer).
 
-    Hook: care-team members are being added by another change; when they exist, fill
-    `FhirExport.care_team_members` in `fhir_export_open` (from that room's selector) and
-    the builder lists them as CareTeam participants. Nothing else needs to change."""
+    The hook for care-team members (being added by another change): fill
+    `FhirExport.care_team_participants` in `_record_export` from that room's selector,
+    e.g. from `care_team_for_record(viewer=..., service_user=...)`, one
+    `CareTeamParticipant(key=f"member-{place.pk}", name=place.member.display_name,
+    role=place.get_care_team_role_display(), user=place.member, start=place.started_on,
+    end=place.ended_on)` per place; the builder lists them as CareTeam participants
+    (a Practitioner each). Nothing else needs to change."""
 
-    key: str  # stable, unique within the record, e.g. "member-12"
+    key: str  # stable and unique within the record, e.g. "member-12"
     name: str
-    role: str
+    role: str  # in words, e.g. "Psychiatrist"
     user: User | None = None
+    start: dt.date | None = None
+    end: dt.date | None = None
 
 
 @dataclass
@@ -89,7 +96,7 @@ class FhirExport:
     episode: Episode | None = None
     coordinators: list[User] = field(default_factory=list)
     relationships: list[CarerRelationship] = field(default_factory=list)
-    care_team_members: list[CareTeamMember] = field(default_factory=list)
+    care_team_participants: list[CareTeamParticipant] = field(default_factory=list)
 
 
 def fhir_export_open(*, viewer: User, service_user_id: int) -> FhirExport:
@@ -158,8 +165,8 @@ def _record_export(*, viewer: User, record: record_selectors.OpenedRecord) -> Fh
         episode=_episode(service_user),
         coordinators=list(policy.coordinators_of(service_user).order_by("full_name", "pk")),
         relationships=relationships,
-        # The hook for care-team members (CareTeamMember): none are recorded yet.
-        care_team_members=[],
+        # The hook for care-team members (CareTeamParticipant): none are recorded yet.
+        care_team_participants=[],
     )
 
 

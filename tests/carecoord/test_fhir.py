@@ -12,6 +12,7 @@ import json
 
 import pytest
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from fhir.resources.R4B import get_fhir_model_class
 from fhir.resources.R4B.bundle import Bundle
@@ -19,7 +20,7 @@ from pydantic import ValidationError
 
 from carecoord.audit.models import AccessEvent
 from carecoord.fhir.build import bundle_build
-from carecoord.fhir.selectors import CareTeamMember, FhirExport
+from carecoord.fhir.selectors import CareTeamParticipant, FhirExport
 from consent.services import consent_decide_item, consent_decide_section
 from plans import services
 from plans.models import Plan, PlanItem, PlanVersion
@@ -203,21 +204,28 @@ def test_the_care_team_names_the_coordinator_the_service_user_and_the_carers(wor
 
 def test_care_team_members_added_later_join_the_care_team(world, db):
     """The hook for care-team members: whatever the selector puts in
-    `care_team_members` becomes a CareTeam participant."""
+    `care_team_participants` becomes a CareTeam participant."""
     exported = FhirExport(
         service_user=world.service_user, whole_record=True, plans=[], consents=[],
         coordinators=[world.coordinator],
-        care_team_members=[CareTeamMember(key="member-1", name="Jo Peer", role="Peer worker",
-                                          user=world.other_coordinator)],
+        care_team_participants=[
+            CareTeamParticipant(key="member-1", name="Jo Psychiatrist", role="Psychiatrist",
+                                user=world.other_coordinator, start=clock.days(-7)),
+            CareTeamParticipant(key="member-2", name="Crisis team", role="Crisis team")],
     )
     bundle = bundle_build(exported, base_url="https://care.example/fhir", bundle_id="b1",
                           now=clock.START)
 
     validated(bundle)
     (team,) = resources(bundle, "CareTeam")
-    assert {"role": [{"text": "Peer worker"}], "member": {
-        "reference": f"Practitioner/practitioner-{world.other_coordinator.pk}",
-        "display": world.other_coordinator.display_name}} in team["participant"]
+    assert team["participant"][-2:] == [
+        {"id": "member-1", "role": [{"text": "Psychiatrist"}],
+         "member": {"reference": f"Practitioner/practitioner-{world.other_coordinator.pk}",
+                    "display": world.other_coordinator.display_name},
+         "period": {"start": clock.days(-7).isoformat()}},
+        {"id": "member-2", "role": [{"text": "Crisis team"}],
+         "member": {"display": "Crisis team"}},
+    ]
     assert one(bundle, "Practitioner", f"practitioner-{world.other_coordinator.pk}")
 
 
@@ -430,8 +438,6 @@ def test_a_former_carer_gets_a_404(world, record):
 
 
 def test_signed_out_is_refused_as_json(world, record):
-    from django.test import Client
-
     response = Client().get(f"/api/v1/service-users/{world.service_user.pk}/fhir")
 
     assert response.status_code in (401, 403)
