@@ -72,6 +72,7 @@ TABLE = {
     "team":                (404,   404,    404,  404,   404,   404,   200,  404,   404,   404),
     "api_detail":          (200,   404,    200,  404,   404,   404,   404,  404,   404,   404),
     "api_list":            (IN,    OUT,    IN,   OUT,   OUT,   OUT,   OUT,  OUT,   OUT,   OUT),
+    "api_fhir":            (200,   404,    200,  404,   200,   404,   404,  404,   404,   404),
     "episode_start":       (404,   404,    404,  404,   404,   404,   200,  404,   404,   404),
     "service_user_create": (200,   200,    404,  404,   404,   404,   404,  404,   404,   404),
 }
@@ -135,6 +136,9 @@ SURFACES: dict[str, Surface] = {
     "api_detail": Surface("get", lambda w: f"/api/v1/service-users/{w.service_user.pk}/",
                           shows_record=True),
     "api_list": Surface("get", lambda w: "/api/v1/service-users/"),
+    # A carer's bundle: the person's name and what was shared with them (ADR 0014).
+    "api_fhir": Surface("get", lambda w: f"/api/v1/service-users/{w.service_user.pk}/fhir",
+                        shows_record=True),
     "episode_start": Surface(
         "get", lambda w: f"/service-users/{w.service_user.pk}/episodes/new/", prepare=_discharge
     ),
