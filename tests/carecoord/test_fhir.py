@@ -20,7 +20,7 @@ from pydantic import ValidationError
 
 from carecoord.audit.models import AccessEvent
 from carecoord.fhir.build import bundle_build
-from carecoord.fhir.selectors import CareTeamParticipant, FhirExport
+from carecoord.fhir.selectors import CareTeamParticipant, FhirExport, fhir_export_open
 from consent.services import consent_decide_item, consent_decide_section
 from plans import services
 from plans.models import Plan, PlanItem, PlanVersion
@@ -525,3 +525,17 @@ def test_the_number_of_queries_stays_flat_as_the_record_grows(world, record, who
 
     assert len(resources(bundle_of(user, world.service_user.pk), "Goal")) >= 8
     assert large == small
+
+
+@pytest.mark.parametrize("who", ["coordinator", "carer_account"])
+def test_the_builder_reads_nothing_itself(world, record, who):
+    """All reading (and so every access decision) is the selector's: the builder makes
+    the bundle from what it was given, without a single query."""
+    exported = fhir_export_open(viewer=getattr(world, who), service_user_id=world.service_user.pk)
+
+    with CaptureQueriesContext(connection) as captured:
+        bundle = bundle_build(exported, base_url="https://care.example/fhir", bundle_id="b1",
+                              now=clock.START)
+
+    assert len(captured) == 0, [q["sql"] for q in captured]
+    assert len(resources(bundle, "CarePlan")) >= 2
