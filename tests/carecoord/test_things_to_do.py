@@ -6,15 +6,17 @@ the same list; the number of queries stays flat however big the caseload."""
 from __future__ import annotations
 
 import html
+import io
 import json
 
 import pytest
+from django.core.management import call_command
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from carecoord.records.models import Episode, Role
+from carecoord.records.models import Episode, Role, User
 from carecoord.todo.selectors import Entry, things_to_do
 from consent import services as consent_services
 from plans import services
@@ -426,3 +428,21 @@ def test_a_plain_service_users_list_is_a_handful_of_queries(world, django_assert
         add_goal(plan, world.coordinator)
     with django_assert_max_num_queries(8):
         assert entries(world.service_user_account)
+
+
+# --- The demo ----------------------------------------------------------------------------
+
+
+def test_the_demo_leaves_something_waiting_for_every_demo_person(db):
+    call_command("seed_demo", stdout=io.StringIO())
+    people = User.objects.filter(email__endswith="@demo.carecoord.test").exclude(
+        email__startswith="admin@")
+    waiting = {user.email: {e.kind for e in things_to_do(viewer=user)} for user in people}
+    assert waiting, "the demo has people"
+    nothing = sorted(email for email, kinds in waiting.items() if not kinds)
+    assert nothing == []
+    daniel = next(email for email in waiting if email.startswith("dan"))
+    assert "sign_version" in waiting[daniel]
+    assert "version_declined" in waiting["sam.okafor@demo.carecoord.test"]
+    assert {"team_reviews_overdue", "team_unsigned", "team_stuck"} <= waiting[
+        "manager@demo.carecoord.test"]
