@@ -186,10 +186,10 @@ def _for_service_user(viewer: User, signable: list[PlanVersion]) -> list[Entry]:
     ]
     for review in reviews_awaiting_answer(viewer=viewer).order_by("held_on", "pk"):
         entries.append(Entry(
-            Hat.SERVICE_USER, "listened",
-            f"Did you feel listened to at your care plan review on "
-            f"{_long_date(review.held_on)}?",
-            reverse("review_answer", args=[review.pk])))
+            Hat.SERVICE_USER, "listened", "Did you feel listened to?",
+            reverse("review_answer", args=[review.pk]),
+            detail=f"At your care plan review on {_long_date(review.held_on)}. Tell us in "
+                   "your own words."))
     own_plans = policy.plans_visible_to(viewer).filter(service_user__user_id=viewer.pk)
     suggestions: dict[int, list[int]] = defaultdict(list)
     for plan_id, pk in (
@@ -248,14 +248,17 @@ def _for_carer(viewer: User, signable: list[PlanVersion]) -> list[Entry]:
         .values_list("service_user_id", "last")
     )
     new: dict[int, list[tuple[int, str, str]]] = defaultdict(list)
-    for pk, service_user_id, kind, code, shared_at in (
+    for pk, service_user_id, kind, code, shared_at, created_at in (
         policy.items_shared_with_decisions(
             viewer, PlanItem.objects.filter(plan__service_user_id__in=by_service_user))
         .order_by("plan__kind", "section", "position", "pk")
-        .values_list("pk", "plan__service_user_id", "plan__kind", "section", "shared_at")
+        .values_list("pk", "plan__service_user_id", "plan__kind", "section", "shared_at",
+                     "created_at")
     ):
+        # An item added later to a section shared by a rule is new when it is added.
+        since = max(filter(None, (shared_at, created_at)))
         last = seen.get(service_user_id)
-        if shared_at is not None and (last is None or shared_at > last):
+        if last is None or since > last:
             new[service_user_id].append((pk, kind, code))
     for service_user_id, items in new.items():
         relationship = by_service_user[service_user_id]

@@ -297,6 +297,22 @@ def test_newly_shared_is_grouped_links_to_it_and_goes_once_read(world):
         assert entries(user, "newly_shared") == []
 
 
+def test_an_item_added_later_to_a_shared_section_is_new_when_it_is_added(world):
+    plan = plan_with_content(world)
+    consent_services.consent_decide_section(plan=plan, section="needs_support",
+                                            carer=world.carer_relationship.carer, shared=True,
+                                            decided_by=world.service_user_account)
+    add_item(plan, "needs_support", world.coordinator, "Letters")
+    client_for(world.carer_account).get(reverse("carer_person",
+                                                args=[world.carer_relationship.pk]))
+    assert entries(world.carer_account, "newly_shared") == []
+    later = add_item(plan, "needs_support", world.coordinator, "Shopping")
+    entry = only(world.carer_account, "newly_shared")
+    assert entry.count == 1
+    assert entry.url.endswith(f"#shared-item-{later.pk}")
+    assert entry.detail == "In: Needs, and who does what (care plan)."
+
+
 def test_withdrawn_sharing_is_not_new(world):
     plan = plan_with_content(world)
     carer = world.carer_relationship.carer
