@@ -68,7 +68,7 @@ def test_like_things_are_one_entry_while_unread_and_one_email(world, mailoutbox,
     notification_send(user=user, text="Something else.", group="shared:2", url_name="home")
     notification_send(user=user, text="Ungrouped.", url_name="home")
     notification_send(user=user, text="Ungrouped.", url_name="home")
-    assert len(notes(user)) == 6
+    assert len(notes(user)) == 5
 
 
 def test_sharing_item_by_item_is_one_grouped_notification_for_the_carer(
