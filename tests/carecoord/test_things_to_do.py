@@ -16,7 +16,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from carecoord.records.models import Episode, Role, User
+from carecoord.records.models import Allocation, Episode, Role, User
 from carecoord.todo.selectors import Entry, things_to_do
 from consent import services as consent_services
 from plans import services
@@ -462,3 +462,18 @@ def test_the_demo_leaves_something_waiting_for_every_demo_person(db):
     assert "version_declined" in waiting["sam.okafor@demo.carecoord.test"]
     assert {"team_reviews_overdue", "team_unsigned", "team_stuck"} <= waiting[
         "manager@demo.carecoord.test"]
+
+
+def test_a_coordinator_whose_allocation_ends_loses_the_persons_things_to_do(world):
+    plan = plan_with_content(world)
+    version = propose(plan, world.coordinator)
+    add_goal(plan, world.coordinator)
+    services.version_decline(version=version, signer=world.service_user_account,
+                             role="service_user", reason=REASON)
+    Plan.objects.filter(pk=plan.pk).update(next_review_on=clock.days(-1))
+    assert {e.kind for e in entries(world.coordinator)} >= {
+        "version_declined", "goal_agree", "review_overdue"}
+
+    Allocation.objects.filter(coordinator=world.coordinator).update(ended_on=clock.today())
+    assert entries(world.coordinator) == []
+    assert "the goal" not in home_text(world.coordinator)
