@@ -8,6 +8,7 @@ class CarecoordConfig(AppConfig):
     def ready(self) -> None:
         # In every process (web and worker), once the models are loaded: register the
         # managers' report PDF renderer with the background exports, and the exports'
-        # Celery tasks (Celery's autodiscovery looks only for `<app>.tasks`).
+        # Celery tasks (Celery's autodiscovery looks only for `<app>.tasks`); and the
+        # "getting stuck" prompts with the things to do (carecoord/todo/selectors.py).
         from carecoord.exports import tasks  # noqa: F401
-        from carecoord.reporting import pdf  # noqa: F401
+        from carecoord.reporting import pdf, todo  # noqa: F401

@@ -1,18 +1,21 @@
-"""Role-aware navigation for the header, and the unread notifications count."""
+"""Role-aware navigation for the header, the unread notifications count, and the things
+to do (their count in the header; the list itself on the home page)."""
 
 from __future__ import annotations
 
 from django.http import HttpRequest
 from django.urls import reverse
+from django.utils.functional import SimpleLazyObject
 
 from carecoord.notifications.selectors import unread_notification_count
 from carecoord.records.models import Role
+from carecoord.todo.selectors import things_to_do
 
 
 def navigation(request: HttpRequest) -> dict:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
-        return {"nav_items": [], "unread_notifications": 0}
+        return {"nav_items": [], "unread_notifications": 0, "things_to_do": []}
     items = [("Home", reverse("home"))]
     if user.has_role(Role.SERVICE_USER):
         record = getattr(user, "service_user_record", None)
@@ -32,4 +35,7 @@ def navigation(request: HttpRequest) -> dict:
             {"label": label, "url": url, "current": path == url} for label, url in items
         ],
         "unread_notifications": unread_notification_count(viewer=user),
+        # Worked out once per page, when the page first asks (the header's count, then
+        # the home page's list reuse it).
+        "things_to_do": SimpleLazyObject(lambda: things_to_do(viewer=user)),
     }

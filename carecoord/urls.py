@@ -7,6 +7,7 @@ from carecoord.notifications import views as notifications_views
 from carecoord.records import api, views
 from carecoord.records.forms import EmailAuthenticationForm, EmailPasswordResetForm, NewPasswordForm
 from carecoord.reporting import views as reporting_views
+from carecoord.todo import api as todo_api
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -65,6 +66,7 @@ urlpatterns = [
     path("consent/", include("consent.urls")),
     path("support/", include("peersupport.urls")),
     path("api/v1/", include(api.urlpatterns)),
+    path("api/v1/", include(todo_api.urlpatterns)),
     path("api/v1/", include("plans.api.urls")),
     path("api/v1/", include("consent.api")),
     path("api/v1/", include("carers.api")),

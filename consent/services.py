@@ -16,6 +16,7 @@ from django.contrib.auth.models import Permission
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
+from django.utils.dateformat import format as date_format
 
 from carecoord.audit.services import access_event_record
 from carecoord.notifications.services import notification_send
@@ -185,13 +186,50 @@ def _record(plan: Plan, carer: Carer, decided_by: User, *, shared: bool, section
 
 def _notify_new(carer: Carer, plan: Plan, newly_visible: int) -> None:
     """In the decision's transaction; the email goes after it commits. No clinical
-    content: only that there is something new, and where to look."""
+    content: only how many things are new, from whom, and where to look. Grouped: while
+    the carer has not read it, more sharing adds to one entry ("3 new things")."""
     if newly_visible and carer.user_id:
+        relationship_id = _relationship_id(carer, plan)
+        name = plan.service_user.name
         notification_send(
             user=carer.user,
-            text=f"{plan.service_user.name} has shared new information with you.",
-            url_name="carer_person", url_args=[_relationship_id(carer, plan)],
+            text=(f"{name} has shared a new thing with you." if newly_visible == 1
+                  else f"{name} has shared {newly_visible} new things with you."),
+            text_for_count=f"{name} has shared {{count}} new things with you.",
+            count=newly_visible, group=f"shared:{relationship_id}",
+            url_name="carer_person", url_args=[relationship_id],
         )
+
+
+BASIS_SHOWN = 120  # characters of a professional's basis quoted in a notification
+
+
+def _notify_on_behalf(decision: ConsentDecision, *, relationship_ended: bool = False) -> None:
+    """Someone other than the service user changed what a carer sees, on their behalf:
+    the service user is told who, when and on what basis, with a link to that carer's
+    sharing page (where the full history is). Grouped per person who changed it and
+    carer while unread. The email, as always, names nobody."""
+    service_user = decision.service_user
+    if decision.decided_as != DecidedAs.PROFESSIONAL or service_user.user_id is None:
+        return
+    who = decision.decided_by.display_name
+    when = date_format(timezone.localtime(decision.decided_at), "j F Y \a\t H:i")
+    basis = decision.basis if len(decision.basis) <= BASIS_SHOWN else (
+        decision.basis[:BASIS_SHOWN - 1].rstrip() + "…")
+    carer = decision.carer.name
+    if relationship_ended:
+        link = {"url_name": "consent_overview", "url_args": [service_user.pk]}
+    else:
+        link = {"url_name": "consent_carer",
+                "url_args": [service_user.pk, _relationship_id(decision.carer, decision.plan)]}
+    notification_send(
+        user=service_user.user,
+        text=f"{who} changed what {carer} can see, on your behalf, on {when}. "
+             f"Their reason: “{basis}”",
+        text_for_count=f"{who} made {{count}} changes to what {carer} can see, on your "
+                       f"behalf, the latest on {when}. Their reason: “{basis}”",
+        group=f"consent:{decision.decided_by_id}:{decision.carer_id}", **link,
+    )
 
 
 def _relationship_id(carer: Carer, plan: Plan) -> int:
@@ -219,6 +257,7 @@ def consent_decide_item(
         target=f"consent_decision:{decision.pk}", basis=decision.get_decided_as_display(),
     )
     _notify_new(carer, plan, became_visible)
+    _notify_on_behalf(decision)
     return decision
 
 
@@ -242,6 +281,7 @@ def consent_decide_section(
         target=f"consent_decision:{decision.pk}", basis=decision.get_decided_as_display(),
     )
     _notify_new(carer, plan, newly_visible)
+    _notify_on_behalf(decision)
     return decision
 
 
@@ -266,6 +306,7 @@ def consent_item_follow_section(*, item: PlanItem, carer: Carer, decided_by: Use
                         action="consent.follow_section",
                         target=f"consent_decision:{decision.pk}",
                         basis=decision.get_decided_as_display())
+    _notify_on_behalf(decision)
 
 
 def consent_apply_to_new_item(*, item: PlanItem) -> None:
@@ -358,6 +399,7 @@ def consent_relationship_ended(*, relationship: CarerRelationship, ended_by: Use
     carer, service_user = relationship.carer, relationship.service_user
     withdrawn = 0
     basis = "The carer relationship ended."
+    last = None
     for current in ItemConsent.objects.filter(
         carer=carer, item__plan__service_user=service_user, decision__shared=True
     ).select_related("item__plan", "decision"):
@@ -367,6 +409,7 @@ def consent_relationship_ended(*, relationship: CarerRelationship, ended_by: Use
             decided_by=ended_by, decided_as=DecidedAs.PROFESSIONAL, basis=basis)
         ItemConsent.objects.filter(pk=current.pk).update(decision=decision)
         withdrawn += 1
+        last = decision
     for rule in SectionRule.objects.filter(
         carer=carer, plan__service_user=service_user, decision__shared=True
     ).select_related("plan", "decision"):
@@ -376,8 +419,12 @@ def consent_relationship_ended(*, relationship: CarerRelationship, ended_by: Use
             basis=basis)
         SectionRule.objects.filter(pk=rule.pk).update(decision=decision)
         withdrawn += 1
+        last = decision
     if carer.user_id:
         PlanItemUserObjectPermission.objects.filter(
             user_id=carer.user_id, content_object__plan__service_user=service_user
         ).delete()
+    if last is not None and ended_by.pk != service_user.user_id:
+        # One notification for all of it: who ended it and when; the history has the rest.
+        _notify_on_behalf(last, relationship_ended=True)
     return withdrawn

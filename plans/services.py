@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from carecoord.audit.request_context import current_ip_address
 from carecoord.audit.services import access_event_record
+from carecoord.notifications.services import notification_send
 from carecoord.records.models import ServiceUser, User
 from carers.models import CarerRelationship
 from plans import signals
@@ -369,7 +370,72 @@ def version_propose(*, plan: Plan, proposed_by: User) -> PlanVersion:
                                           carer_id=carer_id)
     _audit(proposed_by, plan, "plan_version.propose", f"plan_version:{version.pk}",
            "plan editor")
+    _notify_signature_needed(version, proposed_by)
     return version
+
+
+# How plans are named in notifications ("your care plan", "Alex's WRAP").
+PLAN_WORDS = {
+    PlanKind.CARE_PLAN: "care plan",
+    PlanKind.WRAP: "WRAP",
+    PlanKind.RESPONSIBILITY_AGREEMENT: "responsibility agreement",
+}
+
+
+def _possessive(name: str) -> str:
+    return f"{name}'" if name.endswith("s") and not name.endswith("ss") else f"{name}'s"
+
+
+def _notify_signature_needed(version: PlanVersion, proposed_by: User) -> None:
+    """Everyone who must sign, except whoever proposed it: the service user, the carers
+    named on a responsibility agreement, and (when the service user proposed it) their
+    allocated care coordinators. Each is told what to sign and given the link; the
+    emails say neither (notification_send)."""
+    plan = version.plan
+    service_user = plan.service_user
+    words = PLAN_WORDS.get(plan.kind, "plan")
+    link = {"url_name": "version_detail", "url_args": [version.pk]}
+    roles = set(version.required_signers.values_list("role", flat=True))
+    if (RequiredSigner.Role.SERVICE_USER in roles and service_user.user_id
+            and service_user.user_id != proposed_by.pk):
+        notification_send(user=service_user.user,
+                          text=f"Your {words} (version {version.number}) is ready for you "
+                               "to sign, or to say why not.", **link)
+    for carer_user in User.objects.filter(
+        carer_record__in=version.required_signers.filter(
+            role=RequiredSigner.Role.CARER).values("carer_id"),
+        is_active=True,
+    ).exclude(pk=proposed_by.pk):
+        notification_send(user=carer_user,
+                          text=f"{_possessive(service_user.name)} {words} (version "
+                               f"{version.number}) names you: it is ready for you to sign.",
+                          **link)
+    if RequiredSigner.Role.COORDINATOR in roles and service_user.user_id == proposed_by.pk:
+        for coordinator in User.objects.coordinating(service_user).exclude(pk=proposed_by.pk):
+            notification_send(user=coordinator,
+                              text=f"{service_user.name} proposed version {version.number} "
+                                   f"of their {words}: it is ready for you to sign.", **link)
+
+
+def _notify_declined(version: PlanVersion, signature: Signature) -> None:
+    """A decline tells the allocated care coordinators (and the service user, when it
+    was not theirs) that the plan needs to change, and where to read why. The reasons
+    stay on the version's page, for the record's readers only."""
+    plan = version.plan
+    service_user = plan.service_user
+    words = PLAN_WORDS.get(plan.kind, "plan")
+    decliner = (service_user.name if signature.role == RequiredSigner.Role.SERVICE_USER
+                else signature.signer.display_name)
+    link = {"url_name": "version_detail", "url_args": [version.pk]}
+    for coordinator in User.objects.coordinating(service_user).exclude(pk=signature.signer_id):
+        notification_send(user=coordinator,
+                          text=f"{decliner} declined to sign version {version.number} of "
+                               f"{_possessive(service_user.name)} {words}. Read why, in "
+                               "their words.", **link)
+    if service_user.user_id and service_user.user_id != signature.signer_id:
+        notification_send(user=service_user.user,
+                          text=f"{decliner} declined to sign version {version.number} of "
+                               f"your {words}. Read why.", **link)
 
 
 def version_is_latest(version: PlanVersion) -> bool:
@@ -415,6 +481,7 @@ def version_decline(*, version: PlanVersion, signer: User, role: str, reason: st
         ip_address=current_ip_address.get(),
     )
     _audit(signer, version.plan, "plan_version.decline", f"plan_version:{version.pk}", role)
+    _notify_declined(version, signature)
     return signature
 
 

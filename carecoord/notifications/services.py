@@ -18,11 +18,33 @@ if TYPE_CHECKING:
 
 
 def notification_send(*, user: User, text: str, url_name: str = "",
-                      url_args: list | None = None) -> Notification:
+                      url_args: list | None = None, group: str = "", count: int = 1,
+                      text_for_count: str = "") -> Notification:
     """An in-app notification, and an email saying only that there is something new and
-    where to sign in: the email names nobody and holds no clinical content."""
+    where to sign in: the email names nobody and holds no clinical content.
+
+    With a `group` (what kind of thing, about what), things of the same group for the
+    same place are one entry while it is unread: its `count` grows by `count` and its
+    words become `text_for_count` with "{count}" filled in ("3 new things shared with
+    you"). No second email goes for it: the first already said to sign in."""
     url = reverse(url_name, args=url_args or []) if url_name else ""
-    notification = Notification.objects.create(user=user, text=text, url=url)
+    if group:
+        with transaction.atomic():
+            unread = (
+                Notification.objects.select_for_update()
+                .filter(user=user, group=group, url=url, read_at__isnull=True)
+                .order_by("-created_at", "-pk").first()
+            )
+            if unread is not None:
+                unread.count += count
+                unread.text = _words(text, text_for_count, unread.count)
+                unread.created_at = timezone.now()  # the latest of them: top of the list
+                unread.save(update_fields=["count", "text", "created_at"])
+                return unread
+    notification = Notification.objects.create(
+        user=user, text=_words(text, text_for_count, count), url=url, group=group,
+        count=count,
+    )
     body = render_to_string(
         "carecoord/emails/notification.txt",
         {"link": settings.SITE_URL.rstrip("/") + (url or "/")},
@@ -31,6 +53,12 @@ def notification_send(*, user: User, text: str, url_name: str = "",
         lambda: send_mail("New information in care coordination", body, None, [user.email])
     )
     return notification
+
+
+def _words(text: str, text_for_count: str, count: int) -> str:
+    if count > 1 and text_for_count:
+        text = text_for_count.replace("{count}", str(count))
+    return text[:300]
 
 
 @transaction.atomic

@@ -5,6 +5,7 @@ policy."""
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 from carecoord.records.models import Allocation, Role, ServiceUser, Team, User
@@ -21,7 +22,7 @@ class StuckRow:
     prompts: list[Prompt]
 
 
-def caseload_stuck_prompts(*, viewer: User) -> list[StuckRow]:
+def caseload_stuck_prompts(*, viewer: User, today: dt.date | None = None) -> list[StuckRow]:
     """For a coordinator's caseload: each allocated service user with prompts, with the
     reasons. A fixed number of queries however long the caseload."""
     if not viewer.has_role(Role.COORDINATOR):
@@ -32,7 +33,7 @@ def caseload_stuck_prompts(*, viewer: User) -> list[StuckRow]:
         .filter(pk__in=allocated.values("episode__service_user_id"))
         .order_by("full_name", "pk")
     )
-    prompts = stuck.prompts_for(service_users)
+    prompts = stuck.prompts_for(service_users, today)
     return [StuckRow(service_user=s, prompts=prompts[s.pk]) for s in service_users
             if prompts[s.pk]]
 
@@ -111,3 +112,22 @@ def team_stuck_summary(*, viewer: User, team: Team) -> TeamStuckSummary:
     return TeamStuckSummary(team=team, people_with_prompts=len(with_prompts), rules=rules,
                             coordinators=coordinators,
                             caseload_threshold=team.stuck_caseload_prompts)
+
+
+def teams_stuck_counts(*, viewer: User, today: dt.date | None = None) -> list[tuple[Team, int]]:
+    """For a manager's things to do: each team they manage, with how many of its people
+    in care coordination have prompts. Counts only; one pass over all their teams, so a
+    fixed number of queries however many teams and people."""
+    teams = list(policy.teams_managed_by(viewer).order_by("name", "pk"))
+    if not teams:
+        return []
+    service_users = list(
+        policy.service_users_in_managed_teams(viewer)
+        .filter(episodes__discharged_on__isnull=True).distinct()
+    )
+    prompts = stuck.prompts_for(service_users, today)
+    counts: dict[int, int] = {}
+    for service_user in service_users:
+        if prompts[service_user.pk]:
+            counts[service_user.team_id] = counts.get(service_user.team_id, 0) + 1
+    return [(team, counts.get(team.pk, 0)) for team in teams]

@@ -97,6 +97,7 @@ from consent.policy.plans import (
     version_basis_for_carer,
     version_entries_visible_to,
     version_for_viewer,
+    versions_signable_by,
     versions_visible_to,
 )
 from consent.policy.records import (
@@ -215,5 +216,6 @@ __all__ = [
     "version_basis_for_carer",
     "version_entries_visible_to",
     "version_for_viewer",
+    "versions_signable_by",
     "versions_visible_to",
 ]

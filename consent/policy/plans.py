@@ -6,21 +6,31 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models import (
+    Case,
+    CharField,
+    Exists,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
 from django.http import Http404
 from django.utils import timezone
 
+from carecoord.records.models import ServiceUser
 from carers.models import CarerRelationship
 from consent.grants import PlanItemUserObjectPermission
-from consent.policy.base import Basis, _signed_in
+from consent.policy.base import Basis, _allocated_to, _signed_in
 from consent.policy.records import can_view_record, record_basis, records_visible_to
-from plans.models import Plan, PlanItem, PlanVersion, RequiredSigner
+from plans.models import Plan, PlanItem, PlanVersion, RequiredSigner, Signature
 from plans.sections import ItemType, PlanKind
 from plans.sections import section as section_for
 from plans.services import version_open_for_answers
 
 if TYPE_CHECKING:
-    from carecoord.records.models import ServiceUser
     from consent.policy.base import Viewer
 
 
@@ -295,3 +305,42 @@ def signer_role(viewer: Viewer, version: PlanVersion) -> str | None:
     if any(s.role == RequiredSigner.Role.CARER and s.carer_id in carer_ids for s in signers):
         return RequiredSigner.Role.CARER
     return None
+
+
+def versions_signable_by(
+    viewer: Viewer, queryset: QuerySet[PlanVersion] | None = None
+) -> QuerySet[PlanVersion]:
+    """The queryset form of `can_sign`: the versions `viewer` may sign or decline now, each
+    annotated with `signing_as` (the role `can_sign` gives). Open for answers (the latest,
+    not agreed, nobody declined), not answered by the viewer, and the viewer one of its
+    signers: the service user themselves, an actively allocated care coordinator, or a
+    carer named on it who still cares for the person. One query for any number of
+    versions (the "things to do" lists ask it)."""
+    queryset = PlanVersion.objects.all() if queryset is None else queryset
+    if not _signed_in(viewer):
+        return queryset.none()
+    newer = PlanVersion.objects.filter(plan=OuterRef("plan"), number__gt=OuterRef("number"))
+    declined = Signature.objects.filter(version=OuterRef("pk"),
+                                        decision=Signature.Decision.DECLINED)
+    answered = Signature.objects.filter(version=OuterRef("pk"), signer_id=viewer.pk)
+    required = RequiredSigner.objects.filter(version=OuterRef("pk"))
+    own = Q(plan__service_user__user_id=viewer.pk) & Q(
+        Exists(required.filter(role=RequiredSigner.Role.SERVICE_USER)))
+    allocated = ServiceUser.objects.filter(_allocated_to(viewer), pk=OuterRef(
+        "plan__service_user_id"))
+    coordinating = Q(Exists(allocated)) & Q(
+        Exists(required.filter(role=RequiredSigner.Role.COORDINATOR)))
+    caring = CarerRelationship.objects.active().filter(
+        carer__user_id=viewer.pk, service_user=OuterRef(OuterRef("plan__service_user")),
+        carer_id=OuterRef("carer_id"))
+    named_carer = Q(Exists(required.filter(role=RequiredSigner.Role.CARER)
+                           .filter(Exists(caring))))
+    return (
+        queryset.filter(agreed_at__isnull=True)
+        .exclude(Exists(newer)).exclude(Exists(declined)).exclude(Exists(answered))
+        .filter(own | coordinating | named_carer)
+        .annotate(signing_as=Case(
+            When(own, then=Value(RequiredSigner.Role.SERVICE_USER.value)),
+            When(coordinating, then=Value(RequiredSigner.Role.COORDINATOR.value)),
+            default=Value(RequiredSigner.Role.CARER.value), output_field=CharField()))
+    )

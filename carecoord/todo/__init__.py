@@ -1,0 +1,1 @@
+"""Things to do: what is waiting for each person, worked out from the records."""

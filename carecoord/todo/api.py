@@ -1,0 +1,34 @@
+"""GET /api/v1/things-to-do/: the signed-in person's things to do, as on their home page
+(the same selector, so the page and the API can never disagree)."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_not_required
+from django.urls import path
+from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from carecoord.todo.selectors import things_to_do
+
+
+class ThingsToDoApi(APIView):
+    class Output(serializers.Serializer):
+        role = serializers.CharField(source="hat")
+        kind = serializers.CharField()
+        text = serializers.CharField()
+        detail = serializers.CharField()
+        count = serializers.IntegerField()
+        url = serializers.CharField()
+
+    def get(self, request: Request) -> Response:
+        entries = things_to_do(viewer=request.user)
+        return Response({"count": len(entries),
+                         "results": self.Output(entries, many=True).data})
+
+
+# The API authenticates itself and answers JSON (not the pages' sign-in redirect).
+urlpatterns = [
+    path("things-to-do/", login_not_required(ThingsToDoApi.as_view()), name="api_things_to_do"),
+]

@@ -1,0 +1,433 @@
+"""Things to do: for each person, what is waiting for them — worked out from the records
+on every read, never stored, so an entry goes away as soon as the thing is done. Each
+entry says what, in plain words, and links to the page where it is done.
+
+Every entry comes through the access policy: a service user's own plans
+(`plans_visible_to` and their own record), a coordinator's caseload (the plans the
+policy lets them read that are not their own), the versions the policy says a person
+may sign (`versions_signable_by`, the queryset form of `can_sign`), what a carer has
+been shared (`items_shared_with_decisions`), and a manager's teams (`teams_managed_by`:
+counts only, never a name or a word of a record).
+
+A fixed number of queries whatever the caseload or team size (tests/carecoord/
+test_things_to_do.py counts them). The "getting stuck" prompts live in
+carecoord.reporting, above this layer: reporting adds them through `things_to_do_source`
+(carecoord/reporting/todo.py, imported by carecoord/apps.py), as it registers its PDFs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+
+from django.db.models import Count, Exists, Max, OuterRef, Prefetch, QuerySet
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.dateformat import format as date_format
+
+from carecoord.audit.models import AccessEvent
+from carecoord.records.models import Role, User
+from carers.models import CarerRelationship
+from consent import policy
+from plans.models import (
+    GoalAgreement,
+    Plan,
+    PlanItem,
+    PlanVersion,
+    RequiredSigner,
+    Signature,
+    Suggestion,
+)
+from plans.sections import ItemType, PlanKind, section
+from plans.selectors import reviews_awaiting_answer
+
+
+class Hat:
+    """Whose things to do an entry is: people may hold more than one role."""
+
+    SERVICE_USER = "service_user"
+    CARER = "carer"
+    COORDINATOR = "coordinator"
+    MANAGER = "manager"
+
+
+HAT_ORDER = [Hat.SERVICE_USER, Hat.CARER, Hat.COORDINATOR, Hat.MANAGER]
+HAT_HEADINGS = {
+    Hat.SERVICE_USER: "For you",
+    Hat.CARER: "As a carer",
+    Hat.COORDINATOR: "For the people you coordinate care for",
+    Hat.MANAGER: "For your teams",
+}
+
+
+@dataclass(frozen=True)
+class Entry:
+    hat: str
+    kind: str  # what sort of thing: sign_version, listened, goal_agree, ...
+    text: str  # what, in plain words
+    url: str  # the page where it is done
+    detail: str = ""  # more words: for a decline, the person's own reasons
+    count: int = 1
+
+    @property
+    def hat_heading(self) -> str:
+        return HAT_HEADINGS[self.hat]
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+Source = Callable[[User, dt.date], list[Entry]]
+_SOURCES: list[Source] = []
+
+
+def things_to_do_source(source: Source) -> Source:
+    """Register entries worked out by a room above the selectors (its module is imported
+    once, in an AppConfig.ready). A source reads through the policy like everything here."""
+    if source not in _SOURCES:
+        _SOURCES.append(source)
+    return source
+
+
+def things_to_do(*, viewer: User, today: dt.date | None = None) -> list[Entry]:
+    """Everything waiting for `viewer`, for each of their roles, in a fixed order."""
+    if not (viewer and viewer.is_authenticated and viewer.is_active):
+        return []
+    today = today or timezone.localdate()
+    entries: list[Entry] = []
+    roles = viewer.roles
+    signable: list[PlanVersion] = []
+    if roles & {Role.SERVICE_USER, Role.COORDINATOR, Role.CARER}:
+        signable = list(policy.versions_signable_by(viewer).select_related("plan__service_user")
+                        .order_by("proposed_at", "pk"))
+    if Role.SERVICE_USER in roles:
+        entries += _for_service_user(viewer, signable)
+    if Role.CARER in roles:
+        entries += _for_carer(viewer, signable)
+    if Role.COORDINATOR in roles:
+        entries += _for_coordinator(viewer, signable, today)
+    if Role.MANAGER in roles:
+        entries += _for_manager(viewer, today)
+    for source in _SOURCES:
+        entries += source(viewer, today)
+    order = {hat: position for position, hat in enumerate(HAT_ORDER)}
+    return sorted(entries, key=lambda entry: order[entry.hat])  # stable within a hat
+
+
+# --- Words ------------------------------------------------------------------------------
+
+PLAN_WORDS = {
+    PlanKind.CARE_PLAN: "care plan",
+    PlanKind.WRAP: "WRAP",
+    PlanKind.RESPONSIBILITY_AGREEMENT: "responsibility agreement",
+}
+
+
+def possessive(name: str) -> str:
+    return f"{name}'" if name.endswith("s") and not name.endswith("ss") else f"{name}'s"
+
+
+def plural(count: int, one: str, many: str | None = None) -> str:
+    return f"{count} {one if count == 1 else (many or one + 's')}"
+
+
+def _long_date(value: dt.date | dt.datetime) -> str:
+    if isinstance(value, dt.datetime):
+        value = timezone.localdate(value)
+    return date_format(value, "j F Y")
+
+
+def _words(plan: Plan) -> str:
+    return PLAN_WORDS.get(plan.kind, "plan")
+
+
+def _plan_url(plan_id: int, anchor: str = "") -> str:
+    return reverse("plan_detail", args=[plan_id]) + (f"#{anchor}" if anchor else "")
+
+
+def _version_url(version: PlanVersion) -> str:
+    return reverse("version_detail", args=[version.pk])
+
+
+# --- Shared reads -----------------------------------------------------------------------
+
+
+def _open_versions(queryset: QuerySet[PlanVersion]) -> QuerySet[PlanVersion]:
+    """The latest version of each plan, not agreed and not declined: still collecting
+    signatures (plans.services.version_open_for_answers, set-wise)."""
+    newer = PlanVersion.objects.filter(plan=OuterRef("plan"), number__gt=OuterRef("number"))
+    declined = Signature.objects.filter(version=OuterRef("pk"),
+                                        decision=Signature.Decision.DECLINED)
+    return (queryset.filter(agreed_at__isnull=True)
+            .exclude(Exists(newer)).exclude(Exists(declined)))
+
+
+def _goals_waiting(items: QuerySet[PlanItem], party: str) -> QuerySet[PlanItem]:
+    """Live goals on care plans whose current words `party` has not agreed to."""
+    agreed = GoalAgreement.objects.filter(item=OuterRef("pk"), party=party,
+                                          revision=OuterRef("revision"))
+    return (items.filter(item_type=ItemType.GOAL, removed_at__isnull=True,
+                         plan__kind=PlanKind.CARE_PLAN)
+            .exclude(Exists(agreed)).order_by("plan_id", "position", "pk"))
+
+
+# --- A service user's own -----------------------------------------------------------------
+
+
+def _for_service_user(viewer: User, signable: list[PlanVersion]) -> list[Entry]:
+    entries = [
+        Entry(Hat.SERVICE_USER, "sign_version",
+              f"Sign your {_words(v.plan)}, or say why not",
+              _version_url(v),
+              detail=f"Version {v.number}, ready since {_long_date(v.proposed_at)}.")
+        for v in signable if v.signing_as == RequiredSigner.Role.SERVICE_USER
+    ]
+    for review in reviews_awaiting_answer(viewer=viewer).order_by("held_on", "pk"):
+        entries.append(Entry(
+            Hat.SERVICE_USER, "listened", "Did you feel listened to?",
+            reverse("review_answer", args=[review.pk]),
+            detail=f"At your care plan review on {_long_date(review.held_on)}. Tell us in "
+                   "your own words."))
+    own_plans = policy.plans_visible_to(viewer).filter(service_user__user_id=viewer.pk)
+    suggestions: dict[int, list[int]] = defaultdict(list)
+    for plan_id, pk in (
+        Suggestion.objects.filter(plan__in=own_plans.values("pk"), plan__kind=PlanKind.WRAP,
+                                  status=Suggestion.Status.OPEN)
+        .order_by("suggested_at", "pk").values_list("plan_id", "pk")
+    ):
+        suggestions[plan_id].append(pk)
+    for plan_id, pks in suggestions.items():
+        entries.append(Entry(
+            Hat.SERVICE_USER, "wrap_suggestion",
+            f"{plural(len(pks), 'suggestion')} for your WRAP to accept or dismiss",
+            _plan_url(plan_id, f"suggestion-{pks[0]}"), count=len(pks)))
+    goals: dict[int, list[PlanItem]] = defaultdict(list)
+    for goal in _goals_waiting(
+        policy.items_visible_to(viewer, PlanItem.objects.filter(
+            plan__in=own_plans.values("pk"))),
+        GoalAgreement.Party.SERVICE_USER,
+    ).only("pk", "plan_id", "title"):
+        goals[goal.plan_id].append(goal)
+    for plan_id, waiting in goals.items():
+        text = (f"Agree your goal “{waiting[0].title}”, or change it" if len(waiting) == 1
+                else f"{plural(len(waiting), 'goal')} on your care plan waiting for you to "
+                     "agree")
+        entries.append(Entry(Hat.SERVICE_USER, "goal_agree", text,
+                             _plan_url(plan_id, f"item-{waiting[0].pk}"), count=len(waiting)))
+    return entries
+
+
+# --- A carer's -------------------------------------------------------------------------------
+
+
+def _for_carer(viewer: User, signable: list[PlanVersion]) -> list[Entry]:
+    entries = [
+        Entry(Hat.CARER, "sign_version",
+              f"Sign {possessive(v.plan.service_user.name)} {_words(v.plan)}, or say why not",
+              _version_url(v),
+              detail=f"It names you. Version {v.number}, ready since "
+                     f"{_long_date(v.proposed_at)}.")
+        for v in signable if v.signing_as == RequiredSigner.Role.CARER
+    ]
+    relationships = list(
+        policy.carer_relationships_visible_to(
+            viewer, CarerRelationship.objects.active().filter(carer__user_id=viewer.pk))
+        .select_related("service_user").order_by("pk")
+    )
+    if not relationships:
+        return entries
+    by_service_user = {r.service_user_id: r for r in relationships}
+    # When the carer last opened each person's page: the audit trail has it (every item
+    # they read there is an access event), so "new" needs nothing stored.
+    seen = dict(
+        AccessEvent.objects.filter(actor_id=viewer.pk, action="carer_item.view",
+                                   service_user_id__in=by_service_user)
+        .order_by().values("service_user_id").annotate(last=Max("occurred_at"))
+        .values_list("service_user_id", "last")
+    )
+    new: dict[int, list[tuple[int, str, str]]] = defaultdict(list)
+    for pk, service_user_id, kind, code, shared_at, created_at in (
+        policy.items_shared_with_decisions(
+            viewer, PlanItem.objects.filter(plan__service_user_id__in=by_service_user))
+        .order_by("plan__kind", "section", "position", "pk")
+        .values_list("pk", "plan__service_user_id", "plan__kind", "section", "shared_at",
+                     "created_at")
+    ):
+        # An item added later to a section shared by a rule is new when it is added.
+        since = max(filter(None, (shared_at, created_at)))
+        last = seen.get(service_user_id)
+        if last is None or since > last:
+            new[service_user_id].append((pk, kind, code))
+    for service_user_id, items in new.items():
+        relationship = by_service_user[service_user_id]
+        where = []
+        for _, kind, code in items:
+            words = f"{section(kind, code).title} ({PLAN_WORDS.get(kind, 'plan')})"
+            if words not in where:
+                where.append(words)
+        entries.append(Entry(
+            Hat.CARER, "newly_shared",
+            f"{relationship.service_user.name} has shared "
+            f"{plural(len(items), 'new thing')} with you",
+            reverse("carer_person", args=[relationship.pk]) + f"#shared-item-{items[0][0]}",
+            detail="In: " + ", ".join(where) + ".", count=len(items)))
+    return entries
+
+
+# --- A care coordinator's caseload ------------------------------------------------------------
+
+
+def _for_coordinator(viewer: User, signable: list[PlanVersion], today: dt.date) -> list[Entry]:
+    entries = [
+        Entry(Hat.COORDINATOR, "sign_version",
+              f"Sign {possessive(v.plan.service_user.name)} {_words(v.plan)}",
+              _version_url(v),
+              detail=f"Version {v.number}, ready since {_long_date(v.proposed_at)}.")
+        for v in signable if v.signing_as == RequiredSigner.Role.COORDINATOR
+    ]
+    # The plans of the records the policy lets them read, not their own: their caseload.
+    caseload = policy.plans_visible_to(viewer).exclude(service_user__user_id=viewer.pk)
+    versions = policy.versions_visible_to(
+        viewer, PlanVersion.objects.filter(plan__in=caseload.values("pk")))
+
+    # Declined: the latest version, someone else said no. Done when a new one is proposed.
+    newer = PlanVersion.objects.filter(plan=OuterRef("plan"), number__gt=OuterRef("number"))
+    declines = Signature.objects.filter(decision=Signature.Decision.DECLINED)
+    for version in (
+        versions.exclude(Exists(newer))
+        .filter(Exists(declines.filter(version=OuterRef("pk")).exclude(signer_id=viewer.pk)))
+        .select_related("plan__service_user")
+        .prefetch_related(Prefetch("signatures", to_attr="declines",
+                                   queryset=declines.select_related("signer").order_by(
+                                       "signed_at")))
+        .order_by("proposed_at", "pk")
+    ):
+        service_user = version.plan.service_user
+        for decline in version.declines:
+            who = (service_user.name if decline.role == RequiredSigner.Role.SERVICE_USER
+                   else decline.signer.display_name)
+            # The reasons are the person's own words about the whole plan: for the
+            # record's readers only (can_read_signature_reasons) — the caseload is that.
+            entries.append(Entry(
+                Hat.COORDINATOR, "version_declined",
+                f"{who} declined to sign {possessive(service_user.name)} "
+                f"{_words(version.plan)} (version {version.number})",
+                _version_url(version), detail=decline.reason))
+
+    # Waiting for others: open, and not the viewer's to sign now.
+    signable_ids = {v.pk for v in signable}
+    for version in (
+        _open_versions(versions).exclude(pk__in=signable_ids)
+        .select_related("plan__service_user")
+        .prefetch_related("required_signers__carer", "signatures")
+        .order_by("proposed_at", "pk")
+    ):
+        waiting_for = _unsigned(version)
+        if not waiting_for:
+            continue
+        service_user = version.plan.service_user
+        entries.append(Entry(
+            Hat.COORDINATOR, "awaiting_others",
+            f"{possessive(service_user.name)} {_words(version.plan)} (version "
+            f"{version.number}) is waiting for {' and '.join(waiting_for)} to sign",
+            _version_url(version),
+            detail=f"Proposed on {_long_date(version.proposed_at)}."))
+
+    goals: dict[int, list[PlanItem]] = defaultdict(list)
+    for goal in _goals_waiting(
+        policy.items_visible_to(viewer, PlanItem.objects.filter(
+            plan__in=caseload.values("pk"))),
+        GoalAgreement.Party.COORDINATOR,
+    ).select_related("plan__service_user"):
+        goals[goal.plan_id].append(goal)
+    for plan_id, waiting in goals.items():
+        name = possessive(waiting[0].plan.service_user.name)
+        text = (f"Agree the goal “{waiting[0].title}” on {name} care plan" if len(waiting) == 1
+                else f"{plural(len(waiting), 'goal')} on {name} care plan waiting for you "
+                     "to agree")
+        entries.append(Entry(Hat.COORDINATOR, "goal_agree", text,
+                             _plan_url(plan_id, f"item-{waiting[0].pk}"), count=len(waiting)))
+
+    for plan in (caseload.filter(kind=PlanKind.CARE_PLAN, next_review_on__lt=today)
+                 .select_related("service_user").order_by("next_review_on", "pk")):
+        entries.append(Entry(
+            Hat.COORDINATOR, "review_overdue",
+            f"{possessive(plan.service_user.name)} care plan review is overdue",
+            reverse("review_add", args=[plan.pk]),
+            detail=f"It was due on {_long_date(plan.next_review_on)}."))
+    return entries
+
+
+def _unsigned(version: PlanVersion) -> list[str]:
+    """Who has still to sign an open version, by name (from its prefetched rows)."""
+    service_user = version.plan.service_user
+    signatures = list(version.signatures.all())
+    names = []
+    for required in version.required_signers.all():
+        if required.role == RequiredSigner.Role.CARER:
+            done = any(s.role == required.role and s.signer_id == required.carer.user_id
+                       for s in signatures)
+            who = required.carer.name
+        else:
+            done = any(s.role == required.role for s in signatures)
+            who = (service_user.name if required.role == RequiredSigner.Role.SERVICE_USER
+                   else "a care coordinator")
+        if not done:
+            names.append(who)
+    return names
+
+
+# --- A manager's teams: counts only ------------------------------------------------------------
+
+
+def _for_manager(viewer: User, today: dt.date) -> list[Entry]:
+    teams = list(policy.teams_managed_by(viewer).order_by("name", "pk"))
+    if not teams:
+        return []
+    in_care = (policy.service_users_in_managed_teams(viewer)
+               .filter(episodes__discharged_on__isnull=True).values("pk"))
+    overdue = dict(
+        Plan.objects.filter(kind=PlanKind.CARE_PLAN, next_review_on__lt=today,
+                            service_user__in=in_care)
+        .order_by().values("service_user__team_id").annotate(n=Count("pk"))
+        .values_list("service_user__team_id", "n")
+    )
+    unsigned = dict(
+        _open_versions(PlanVersion.objects.filter(plan__service_user__in=in_care))
+        .order_by().values("plan__service_user__team_id").annotate(n=Count("pk"))
+        .values_list("plan__service_user__team_id", "n")
+    )
+    entries = []
+    for team in teams:
+        if overdue.get(team.pk):
+            entries.append(Entry(
+                Hat.MANAGER, "team_reviews_overdue",
+                f"{team.name}: {plural(overdue[team.pk], 'care plan review')} overdue",
+                reverse("report_detail", args=[team.pk, "review-compliance"]),
+                count=overdue[team.pk]))
+        if unsigned.get(team.pk):
+            entries.append(Entry(
+                Hat.MANAGER, "team_unsigned",
+                f"{team.name}: {plural(unsigned[team.pk], 'plan version')} waiting for "
+                "signatures",
+                reverse("report_detail", args=[team.pk, "signature-status"]),
+                count=unsigned[team.pk]))
+    return entries
+
+
+def team_entry(team_id: int, team_name: str, people: int) -> Entry:
+    """A team's "getting stuck" count, as reporting adds it (carecoord/reporting/todo.py)."""
+    return Entry(Hat.MANAGER, "team_stuck",
+                 f"{team_name}: {plural(people, 'person', 'people')} may be getting stuck",
+                 reverse("team_detail", args=[team_id]), count=people)
+
+
+def stuck_entry(service_user_id: int, name: str, reasons: list[str]) -> Entry:
+    """One person's "getting stuck" prompts, as reporting adds them."""
+    return Entry(Hat.COORDINATOR, "stuck", f"{name} may be getting stuck",
+                 reverse("service_user_detail", args=[service_user_id]),
+                 detail="; ".join(reasons) + ".")
+
+
