@@ -7,6 +7,7 @@ from django.urls import reverse
 
 from carecoord.notifications.selectors import unread_notification_count
 from carecoord.records.models import Role
+from carecoord.records.selectors import break_glass_active
 
 
 def navigation(request: HttpRequest) -> dict:
@@ -23,6 +24,8 @@ def navigation(request: HttpRequest) -> dict:
     if user.has_role(Role.MANAGER):
         for team in user.managed_teams.all():
             items.append((f"Team: {team.name}", reverse("team_detail", args=[team.pk])))
+    if user.has_role(Role.COORDINATOR) or user.has_role(Role.PROFESSIONAL):
+        items.append(("Emergency access", reverse("break_glass")))
     items.append(("Peer support and stories", reverse("peersupport_directory")))
     if user.is_staff:
         items.append(("Administration", reverse("admin:index")))
@@ -33,3 +36,12 @@ def navigation(request: HttpRequest) -> dict:
         ],
         "unread_notifications": unread_notification_count(viewer=user),
     }
+
+
+def break_glass(request: HttpRequest) -> dict:
+    """Every page says while an emergency access lasts: whose crisis plan, until when, and
+    the reason given."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"break_glass_accesses": []}
+    return {"break_glass_accesses": break_glass_active(viewer=user)}

@@ -86,6 +86,8 @@ def service_user_detail(request: HttpRequest, service_user_id: int) -> HttpRespo
             "carers": selectors.carers_for_record(viewer=request.user, record=record),
             "invitations": selectors.invitations_for_record(record=record),
             "record_views": selectors.record_views(viewer=request.user, record=record)[:20],
+            "care_team": selectors.care_team_for_record(viewer=request.user,
+                                                        service_user=record.service_user),
             "today": timezone.localdate(),
         },
     )
