@@ -6,7 +6,10 @@ it."""
 
 from __future__ import annotations
 
+import io
+
 import pytest
+from django.core.management import call_command
 from django.urls import reverse
 from pypdf import PdfReader
 
@@ -268,3 +271,25 @@ def test_the_service_user_sees_their_care_team(world, record):  # noqa: F811
     assert f"Since {clock.days(-10):%-d %B %Y}" in page
     # A carer or another service user sees nothing of it.
     assert client_for(world.carer_account).get(record_url(world)).status_code == 404
+
+
+def test_the_demo_has_a_psychiatrist_and_a_duty_worker_made_once(db):
+    call_command("seed_demo", stdout=io.StringIO())
+    call_command("seed_demo", stdout=io.StringIO())
+    places = {(p.member.email, p.care_team_role, p.service_user.full_name)
+              for p in CareTeamMember.objects.select_related("member", "service_user")}
+    assert places == {
+        ("dr.adebayo@demo.carecoord.test", CareTeamRole.PSYCHIATRIST, "Alexandra Morgan"),
+        ("duty.worker@demo.carecoord.test", CareTeamRole.DUTY_WORKER, "Daniel Reid"),
+    }
+    psychiatrist = CareTeamMember.objects.get(care_team_role=CareTeamRole.PSYCHIATRIST)
+    client = client_for(psychiatrist.member)
+    assert client.get(record_url_of(psychiatrist.service_user)).status_code == 200
+    duty = CareTeamMember.objects.get(care_team_role=CareTeamRole.DUTY_WORKER)
+    # The duty worker is on Dan's care team, not Alex's.
+    assert client_for(duty.member).get(
+        record_url_of(psychiatrist.service_user)).status_code == 404
+
+
+def record_url_of(service_user) -> str:
+    return reverse("service_user_detail", args=[service_user.pk])
