@@ -237,6 +237,12 @@ def care_team_for_record(*, viewer: User, service_user: ServiceUser) -> list[Car
     )
 
 
+def care_team_places_of(*, viewer: User) -> list[CareTeamMember]:
+    """The care teams this professional is on now (their home page)."""
+    return list(CareTeamMember.objects.current().filter(member=viewer)
+                .select_related("service_user").order_by("service_user__full_name"))
+
+
 def care_team_candidates(*, viewer: User, service_user: ServiceUser) -> QuerySet[User]:
     """Who may be named on the care team (the form's choices): active professionals and
     care coordinators other than the person adding them."""

@@ -41,6 +41,11 @@ def home(request: HttpRequest) -> HttpResponse:
         context["can_add_service_user"] = selectors.teams_for_new_service_user(
             viewer=viewer
         ).exists()
+    if viewer.has_role(Role.PROFESSIONAL) or viewer.has_role(Role.COORDINATOR):
+        places = selectors.care_team_places_of(viewer=viewer)
+        # A coordinator sees the section only when they are on someone's care team.
+        if places or viewer.has_role(Role.PROFESSIONAL):
+            context["care_team_places"] = places
     if viewer.has_role(Role.SERVICE_USER):
         record = selectors.own_record(viewer=viewer)
         context["own_record"] = record

@@ -13,8 +13,12 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
+from pypdf import PdfReader
 
 from carecoord.audit.models import AccessEvent
+from carecoord.celery import app as celery_app
+from carecoord.exports import services as exports
+from carecoord.exports.models import Export
 from carecoord.notifications.models import Notification
 from carecoord.records.models import BreakGlassAccess, CareTeamRole, Role
 from consent.policy import Basis
@@ -193,3 +197,30 @@ def test_only_staff_outside_the_persons_care_may_use_it(world, record):  # noqa:
     other = UserFactory(roles=[Role.COORDINATOR])
     world.other_team.coordinators.add(other)
     assert open_glass(client_for(other)).status_code == 302
+
+
+def test_the_pdf_holds_the_crisis_plan_only_and_stops_downloading_at_expiry(
+        world, record, outsider, settings, django_capture_on_commit_callbacks):  # noqa: F811
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    before = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = True
+    try:
+        client = client_for(outsider)
+        open_glass(client)
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.post(reverse("version_pdf_request", args=[record.version.pk]))
+        assert response.status_code == 302
+    finally:
+        celery_app.conf.task_always_eager = before
+    export = Export.objects.get(requested_by=outsider)
+    assert export.status == Export.Status.READY, export.error
+    reader = PdfReader(exports.exports_dir() / export.file_name)
+    text = " ".join(" ".join(page.extract_text().split()) for page in reader.pages)
+    assert WORDS["crisis_plan"] in text
+    assert WORDS["advance_statement"] in text
+    assert WORDS["care_plan"] not in text
+    download = reverse("export_download", args=[export.pk])
+    assert client.get(download).status_code == 200
+    access = BreakGlassAccess.objects.get()
+    with clock.travel_to(access.expires_at + dt.timedelta(minutes=1)):
+        assert client_for(outsider).get(download).status_code == 404

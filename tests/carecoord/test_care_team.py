@@ -293,3 +293,13 @@ def test_the_demo_has_a_psychiatrist_and_a_duty_worker_made_once(db):
 
 def record_url_of(service_user) -> str:
     return reverse("service_user_detail", args=[service_user.pk])
+
+
+def test_a_professional_finds_their_care_teams_on_their_home_page(world, record):  # noqa: F811
+    member = professional()
+    add_to_care_team(world, member, CareTeamRole.DUTY_WORKER)
+    home = client_for(member).get(reverse("home")).content.decode()
+    assert "Care teams you are on" in home
+    assert record_url(world) in home
+    assert "duty worker" in home
+    assert reverse("break_glass") in home
