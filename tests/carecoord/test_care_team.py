@@ -199,6 +199,9 @@ def test_the_coordinator_adds_a_member_on_the_care_team_page(world, record):  # 
     assert AccessEvent.objects.filter(actor=world.coordinator, action="care_team.add",
                                       target=f"care_team_member:{place.pk}").exists()
     assert Notification.objects.filter(user=member, text__contains="care team").exists()
+    page = coordinator.get(record_url(world)).content.decode()
+    assert "Dr Nadia Okafor" in page
+    assert reverse("care_team_end", args=[place.pk]) in page
     assert client_for(member).get(plan_url(record.care_plan)).status_code == 200
 
 
