@@ -130,7 +130,9 @@ def test_only_the_crisis_plan_and_advance_statement_open_until_expiry(
         assert client.get(reverse("api_plan", args=[record.care_plan.pk])).status_code == 404
         assert client.post(reverse("version_pdf_request",
                                    args=[record.version.pk])).status_code == 404
-        assert "Emergency access to" not in client.get(reverse("home")).content.decode()
+        home = client.get(reverse("home")).content.decode()
+        assert f"Emergency access to {world.service_user.name}'s crisis plan" not in home
+        assert "app-break-glass-banner" not in home
 
 
 def test_everyone_concerned_is_told_at_once_without_clinical_content_in_email(
