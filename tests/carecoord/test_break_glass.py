@@ -221,6 +221,8 @@ def test_the_pdf_holds_the_crisis_plan_only_and_stops_downloading_at_expiry(
     assert WORDS["crisis_plan"] in text
     assert WORDS["advance_statement"] in text
     assert WORDS["care_plan"] not in text
+    assert "Made for Jo Duty under emergency access" in text
+    assert "Shared with" not in text
     download = reverse("export_download", args=[export.pk])
     assert client.get(download).status_code == 200
     access = BreakGlassAccess.objects.get()

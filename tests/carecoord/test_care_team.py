@@ -137,6 +137,8 @@ def test_the_pdf_holds_only_the_roles_areas(world, record, role,  # noqa: F811
     text = " ".join(" ".join(page.extract_text().split()) for page in reader.pages)
     for key in ("care_plan", "crisis_plan", "advance_statement"):
         assert (WORDS[key] in text) is (key in EXPECTED[role]), (role, key)
+    assert f"Made for {member.display_name}, on" in text
+    assert "Shared with" not in text
     # The version page shows the same entries.
     page = client.get(reverse("version_detail", args=[record.version.pk])).content.decode()
     for key in ("care_plan", "crisis_plan", "advance_statement"):
