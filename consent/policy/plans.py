@@ -48,14 +48,6 @@ def plans_visible_to(viewer: Viewer, queryset: QuerySet[Plan] | None = None) -> 
     return queryset.filter(Q(service_user__in=_full_record_ids(viewer)) | scoped_plans_q(viewer))
 
 
-def plans_read_in_full(viewer: Viewer, queryset: QuerySet[Plan] | None = None) -> QuerySet[Plan]:
-    """Plans the viewer reads as a whole (and whose reviews and suggestions they see)."""
-    queryset = Plan.objects.all() if queryset is None else queryset
-    if not _signed_in(viewer):
-        return queryset.none()
-    return queryset.filter(service_user__in=_full_record_ids(viewer))
-
-
 def plan_basis(viewer: Viewer, plan: Plan) -> Basis | None:
     """Why the viewer may open this plan: as one of the record's readers, or for the areas
     of it their care-team place or emergency access gives them."""
