@@ -35,6 +35,7 @@ WORDS = {
     "advance_statement": "I refuse olanzapine because of the weight gain",
     "wrap": "Walking the dog along the river every morning",
     "contacts": "07700 900123",
+    "discharge_plan": "Weekly check-ins with the recovery college after discharge",
 }
 
 
@@ -52,6 +53,7 @@ def record(world) -> Record:
     service_user.nhs_number = NHS_NUMBER
     service_user.phone = WORDS["contacts"]
     service_user.save()
+    service_user.episodes.update(discharge_plan=WORDS["discharge_plan"])
     care_plan = make_plan(world)
     items = {
         "care_plan": write(prompt_item(care_plan, "recovery_meaning"),

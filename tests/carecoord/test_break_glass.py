@@ -88,7 +88,7 @@ def test_only_the_crisis_plan_and_advance_statement_open_until_expiry(
     text = page.content.decode()
     assert WORDS["crisis_plan"] in text
     assert WORDS["advance_statement"] in text
-    for key in ("care_plan", "goal", "wrap"):
+    for key in ("care_plan", "goal", "wrap", "discharge_plan", "contacts"):
         assert WORDS[key] not in text, key
     api = client.get(reverse("api_plan", args=[record.care_plan.pk])).content.decode()
     assert WORDS["crisis_plan"] in api

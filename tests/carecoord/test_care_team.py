@@ -76,6 +76,9 @@ def test_each_role_sees_its_areas_and_nothing_else_on_pages_and_api(
     assert page.status_code == 200
     text = page.content.decode()
     assert WORDS["contacts"] in text
+    assert WORDS["discharge_plan"] not in text
+    assert WORDS["discharge_plan"] in client_for(world.coordinator).get(
+        record_url(world)).content.decode()
     assert world.carer_relationship.carer.name not in text
     assert reverse("consent_overview", args=[world.service_user.pk]) not in text
     assert client.get(reverse("consent_overview",
