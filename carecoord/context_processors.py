@@ -9,6 +9,7 @@ from django.utils.functional import SimpleLazyObject
 
 from carecoord.notifications.selectors import unread_notification_count
 from carecoord.records.models import Role
+from carecoord.records.selectors import break_glass_active
 from carecoord.todo.selectors import things_to_do
 
 
@@ -26,6 +27,8 @@ def navigation(request: HttpRequest) -> dict:
     if user.has_role(Role.MANAGER):
         for team in user.managed_teams.all():
             items.append((f"Team: {team.name}", reverse("team_detail", args=[team.pk])))
+    if user.has_role(Role.COORDINATOR) or user.has_role(Role.PROFESSIONAL):
+        items.append(("Emergency access", reverse("break_glass")))
     items.append(("Peer support and stories", reverse("peersupport_directory")))
     if user.is_staff:
         items.append(("Administration", reverse("admin:index")))
@@ -39,3 +42,12 @@ def navigation(request: HttpRequest) -> dict:
         # the home page's list reuse it).
         "things_to_do": SimpleLazyObject(lambda: things_to_do(viewer=user)),
     }
+
+
+def break_glass(request: HttpRequest) -> dict:
+    """Every page says while an emergency access lasts: whose crisis plan, until when, and
+    the reason given."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"break_glass_accesses": []}
+    return {"break_glass_accesses": break_glass_active(viewer=user)}

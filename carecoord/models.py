@@ -9,6 +9,8 @@ from carecoord.exports.models import Export
 from carecoord.notifications.models import Notification
 from carecoord.records.models import (
     Allocation,
+    BreakGlassAccess,
+    CareTeamMember,
     ContactMethod,
     Episode,
     Invitation,
@@ -23,6 +25,7 @@ from carecoord.records.models import (
 
 __all__ = [
     "GENESIS_HASH", "AccessEvent", "Allocation", "AppendOnlyError", "AuditChainHead",
-    "ContactMethod", "Episode", "Export", "Invitation", "InvitationKind", "Notification",
+    "BreakGlassAccess", "CareTeamMember", "ContactMethod", "Episode", "Export", "Invitation",
+    "InvitationKind", "Notification",
     "Role", "ServiceUser", "Team", "User", "UserManager", "UserRole",
 ]

@@ -95,6 +95,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "carecoord.context_processors.navigation",
+                "carecoord.context_processors.break_glass",
             ],
             # carecoord.reporting is a package, not an app: its tag library is named here.
             "libraries": {"reporting_tags": "carecoord.reporting.templatetags.reporting_tags"},
@@ -149,6 +150,10 @@ SESSION_COOKIE_SAMESITE = "Lax"
 
 TRUST_X_FORWARDED_FOR = env_bool("TRUST_X_FORWARDED_FOR", default=False)
 INVITATION_VALID_DAYS = env_int("INVITATION_VALID_DAYS", default=7)
+# Emergency (break-glass) access to a crisis plan lasts this many hours; a reason must be
+# at least this many characters long.
+BREAK_GLASS_HOURS = env_int("BREAK_GLASS_HOURS", default=4)
+BREAK_GLASS_REASON_MIN_LENGTH = env_int("BREAK_GLASS_REASON_MIN_LENGTH", default=20)
 # A new care plan's first review, until a review sets the next date.
 CARE_PLAN_FIRST_REVIEW_WEEKS = env_int("CARE_PLAN_FIRST_REVIEW_WEEKS", default=12)
 

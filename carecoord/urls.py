@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from carecoord.careteam import views as care_team_views
 from carecoord.exports import views as exports_views
 from carecoord.notifications import views as notifications_views
 from carecoord.records import api, views
@@ -42,6 +43,10 @@ urlpatterns = [
     path("allocations/<int:allocation_id>/end/", views.allocation_end, name="allocation_end"),
     path("service-users/<int:service_user_id>/carers/new/", views.carer_add, name="carer_add"),
     path("carers/<int:relationship_id>/end/", views.carer_end, name="carer_end"),
+    path("service-users/<int:service_user_id>/care-team/", care_team_views.care_team_manage,
+         name="care_team_manage"),
+    path("care-team/<int:place_id>/end/", care_team_views.care_team_end, name="care_team_end"),
+    path("emergency-access/", care_team_views.break_glass, name="break_glass"),
     path("service-users/<int:service_user_id>/invite/", views.invitation_send_service_user,
          name="invitation_send_service_user"),
     path("carers/<int:relationship_id>/invite/", views.invitation_send_carer,

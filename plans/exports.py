@@ -80,8 +80,8 @@ def _shared_with(requester: User, version: PlanVersion) -> tuple[str, str]:
     """For a carer (someone who is not one of the record's readers): ("Shared with Linda
     Carer on 3 March 2026", "Linda Carer"); the line is printed on every page. Empty for
     the record's readers."""
-    if policy.can_view_record(requester, version.plan.service_user):
-        return "", ""
+    if policy.plan_basis(requester, version.plan) is not None:
+        return "", ""  # a reader of the record, of part of it (care team), or break-glass
     relationship = carer_selectors.own_relationship_with(
         viewer=requester, service_user_id=version.plan.service_user_id)
     name = relationship.carer.name if relationship else requester.display_name
@@ -95,6 +95,15 @@ def version_pdf_html(*, requester: User, version: PlanVersion) -> tuple[str, lis
     signatures = selectors.version_signatures(viewer=requester, version=version)
     status_short, status_sentence = _status_text(opened.status, version, signatures)
     shared_with, shared_with_name = _shared_with(requester, version)
+    basis = policy.plan_basis(requester, plan)
+    partial_notice = ""
+    if basis is policy.Basis.CARE_TEAM:
+        partial_notice = (f"Made for {requester.display_name}, on {plan.service_user.name}'s "
+                          "care team: this file holds only the parts of the plan their role "
+                          "on the care team allows.")
+    elif basis is policy.Basis.BREAK_GLASS:
+        partial_notice = (f"Made for {requester.display_name} under emergency access: this "
+                          "file holds only the crisis plan and advance statement.")
     html = render_to_string(PDF_TEMPLATE, {
         "version": version,
         "plan": plan,
@@ -109,6 +118,7 @@ def version_pdf_html(*, requester: User, version: PlanVersion) -> tuple[str, lis
         "carers": {r.pk: r for r in selectors.carer_relationships_for_plan(plan=plan)},
         "shared_with": shared_with,
         "shared_with_name": shared_with_name,
+        "partial_notice": partial_notice,
         "made_at": timezone.localtime(),
         "is_own": False,
     })

@@ -36,6 +36,12 @@ class OpenedPlan:
     can_suggest: bool
     can_record_review: bool
 
+    @property
+    def whole(self) -> bool:
+        """The viewer reads the whole plan (its reviews, versions' reasons, carers), not
+        only the parts a care-team role or emergency access gives them."""
+        return self.basis in policy.FULL_BASES
+
 
 def plan_open(*, viewer: User, plan_id: int, surface: str) -> OpenedPlan:
     plan, basis = policy.plan_for_viewer(viewer, plan_id)
@@ -109,6 +115,8 @@ def plan_sections(*, viewer: User, opened: OpenedPlan) -> list[SectionView]:
                 view.viewer_party = party
                 _add_goal_state(view)
             views.append(view)
+        if not views and not opened.whole:
+            continue  # a section outside the viewer's areas is not shown at all
         result.append(SectionView(section=plan_section, items=views,
                                   can_add=can_edit and plan_section.open_ended,
                                   can_edit=can_edit))
@@ -201,9 +209,8 @@ class OpenedVersion:
 
 def version_open(*, viewer: User, version_id: int, surface: str) -> OpenedVersion:
     version = policy.version_for_viewer(viewer, version_id)
-    basis = policy.record_basis(viewer, version.plan.service_user)
     audit_read(viewer=viewer, service_user=version.plan.service_user,
-               basis=basis or policy.version_basis_for_carer(viewer, version),
+               basis=policy.version_basis(viewer, version),
                surface=surface, target=f"plan_version:{version.pk}")
     return version_view(viewer=viewer, version=version)
 

@@ -100,10 +100,11 @@ def _plan_page_context(request: HttpRequest, opened: selectors.OpenedPlan) -> di
         "latest_version": latest,
         "unsigned_changes": latest is None or latest.plan_revision != plan.content_revision,
         "reviews": (selectors.reviews_for_plan(plan=plan)
-                    if plan.kind == PlanKind.CARE_PLAN else []),
+                    if plan.kind == PlanKind.CARE_PLAN and opened.whole else []),
         "suggestions": (selectors.open_suggestions_for_plan(plan=plan)
-                        if plan.kind == PlanKind.WRAP else []),
-        "carers": {r.pk: r for r in selectors.carer_relationships_for_plan(plan=plan)},
+                        if plan.kind == PlanKind.WRAP and opened.whole else []),
+        "carers": ({r.pk: r for r in selectors.carer_relationships_for_plan(plan=plan)}
+                   if opened.whole else {}),
         "today": timezone.localdate(),
     }
 
@@ -401,6 +402,8 @@ def version_pdf_request(request: HttpRequest, version_id: int) -> HttpResponse:
 
 def version_diff(request: HttpRequest, plan_id: int, a: int, b: int) -> HttpResponse:
     opened = selectors.plan_open(viewer=request.user, plan_id=plan_id, surface="version_diff")
+    if not opened.whole:
+        raise Http404  # a diff shows every entry, not only a care-team role's areas
     by_number = {row.version.number: row.version
                  for row in selectors.versions_for_plan(viewer=request.user, plan=opened.plan)}
     if a == b or a not in by_number or b not in by_number:

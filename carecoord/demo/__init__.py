@@ -5,6 +5,7 @@ services, and nothing imports it but the command."""
 
 from __future__ import annotations
 
+from carecoord.demo.care_team import seed_care_team
 from carecoord.demo.consent import seed_consent
 from carecoord.demo.peersupport import seed_peersupport
 from carecoord.demo.people import DEMO_PASSWORD, seed_people
@@ -14,9 +15,10 @@ from plans.reminders import review_reminders_send
 
 
 def seed_all() -> None:
-    seed_people()
+    records = seed_people()
     seed_plans(password=DEMO_PASSWORD)
     seed_consent()
     seed_stuck()
     seed_peersupport()
+    seed_care_team(records)
     review_reminders_send()  # so the demo shows reminders due and overdue

@@ -22,6 +22,13 @@ class Role(models.TextChoices):
     COORDINATOR = "coordinator", "Care coordinator"
     MANAGER = "manager", "Manager"
     ADMIN = "admin", "Administrator"
+    # A psychiatrist, a duty worker, a crisis team member...: sees the parts of a record
+    # their place on its care team allows (consent/policy/care_team.py), nothing else.
+    PROFESSIONAL = "professional", "Care team professional"
+
+
+# Who may be named on a care team, or open a crisis plan in an emergency (break-glass).
+STAFF_ROLES = (Role.COORDINATOR, Role.PROFESSIONAL)
 
 
 class UserQuerySet(models.QuerySet):
@@ -360,3 +367,99 @@ class Invitation(models.Model):
         if self.expires_at <= timezone.now():
             return "expired"
         return "pending"
+
+
+class CareTeamRole(models.TextChoices):
+    """The part a professional plays in someone's care. What each may see is the policy's
+    table (consent/policy/care_team.py), not this list."""
+
+    PSYCHIATRIST = "psychiatrist", "Psychiatrist"
+    DUTY_WORKER = "duty_worker", "Duty worker"
+    CRISIS_TEAM = "crisis_team", "Crisis team"
+    PSYCHOLOGIST = "psychologist", "Psychologist"
+    OTHER = "other", "Other professional"
+
+
+class CareTeamMemberQuerySet(models.QuerySet):
+    def open(self) -> CareTeamMemberQuerySet:
+        """Places not ended and not past their end date: in force now or still to start."""
+        return self.filter(ended_at__isnull=True).filter(
+            Q(ended_on__isnull=True) | Q(ended_on__gte=timezone.localdate()))
+
+    def current(self) -> CareTeamMemberQuerySet:
+        """Places in force now: started, not ended, and not past their end date (the end
+        date is the last day a place counts)."""
+        return self.open().filter(started_on__lte=timezone.localdate())
+
+
+class CareTeamMember(models.Model):
+    """A named professional on a service user's care team, in one care-team role, from a
+    start date to an optional end date. Added and ended by the allocated care coordinator
+    or the team's manager."""
+
+    service_user = models.ForeignKey(ServiceUser, on_delete=models.CASCADE,
+                                     related_name="care_team")
+    member = models.ForeignKey(User, on_delete=models.PROTECT, related_name="care_team_places")
+    care_team_role = models.CharField(max_length=20, choices=CareTeamRole.choices)
+    started_on = models.DateField(default=timezone.localdate)
+    # The last day the place counts (planned when added, or the day it was ended).
+    ended_on = models.DateField(null=True, blank=True)
+    # Set when someone ends the place: it stops counting at once.
+    ended_at = models.DateTimeField(null=True, blank=True)
+    added_by = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="+")
+    ended_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL,
+                                 related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ScopedManager.from_queryset(CareTeamMemberQuerySet)()
+
+    class Meta:
+        ordering = ["started_on", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ended_on__isnull=True) | Q(ended_on__gte=models.F("started_on")),
+                name="care_team_end_not_before_start",
+            ),
+            models.UniqueConstraint(
+                fields=["service_user", "member"],
+                condition=Q(ended_on__isnull=True, ended_at__isnull=True),
+                name="one_open_care_team_place_per_member",
+            ),
+        ]
+        indexes = [models.Index(fields=["member", "service_user"])]
+
+    def __str__(self) -> str:
+        return f"{self.member} ({self.get_care_team_role_display()}) for {self.service_user}"
+
+
+class BreakGlassQuerySet(models.QuerySet):
+    def active(self) -> BreakGlassQuerySet:
+        now = timezone.now()
+        return self.filter(started_at__lte=now, expires_at__gt=now)
+
+
+class BreakGlassAccess(models.Model):
+    """Emergency access: a professional who is not on someone's care team opened their
+    crisis plan and advance statement, for a set time, giving a reason. Everyone concerned
+    is told at once; every read is audited with the basis "break-glass"."""
+
+    service_user = models.ForeignKey(ServiceUser, on_delete=models.CASCADE,
+                                     related_name="break_glass_accesses")
+    professional = models.ForeignKey(User, on_delete=models.PROTECT,
+                                     related_name="break_glass_accesses")
+    reason = models.TextField()
+    started_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+
+    objects = ScopedManager.from_queryset(BreakGlassQuerySet)()
+
+    class Meta:
+        ordering = ["-started_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(expires_at__gt=models.F("started_at")),
+                                   name="break_glass_expires_after_start"),
+        ]
+        indexes = [models.Index(fields=["professional", "expires_at"])]
+
+    def __str__(self) -> str:
+        return f"Emergency access by {self.professional} to {self.service_user}"

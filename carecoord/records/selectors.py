@@ -11,7 +11,10 @@ from django.http import Http404
 from carecoord.audit.models import AccessEvent
 from carecoord.audit.services import access_event_record
 from carecoord.records.models import (
+    STAFF_ROLES,
     Allocation,
+    BreakGlassAccess,
+    CareTeamMember,
     Episode,
     Invitation,
     Role,
@@ -33,6 +36,12 @@ class OpenedRecord:
     can_manage_care: bool
     can_edit_own_details: bool
     can_allocate: bool
+    can_manage_care_team: bool = False
+
+    @property
+    def whole(self) -> bool:
+        """Reads the whole record (not only a care-team role's part of it)."""
+        return self.basis in policy.FULL_BASES
 
 
 def audit_read(*, viewer: User, service_user: ServiceUser, basis: Basis | str, surface: str,
@@ -56,6 +65,7 @@ def service_user_open(*, viewer: User, service_user_id: int, surface: str) -> Op
         can_manage_care=basis is Basis.ALLOCATED_COORDINATOR,
         can_edit_own_details=basis is Basis.SELF,
         can_allocate=policy.can_allocate(viewer, service_user),
+        can_manage_care_team=policy.can_manage_care_team(viewer, service_user),
     )
 
 
@@ -211,3 +221,61 @@ def account_exists(*, email: str) -> bool:
 def records_for_viewer(*, viewer: User) -> QuerySet[ServiceUser]:
     """Records the viewer may open (own, or allocated), for lists."""
     return policy.records_visible_to(viewer).order_by("full_name")
+
+
+# --- The care team and emergency access -------------------------------------------------
+
+
+def care_team_for_record(*, viewer: User, service_user: ServiceUser) -> list[CareTeamMember]:
+    """Who is on the care team now or is about to be, in what role and since when: for
+    the person themselves, whoever manages the care team, and its members."""
+    if not policy.can_see_care_team(viewer, service_user):
+        return []
+    return list(
+        CareTeamMember.objects.open().filter(service_user=service_user)
+        .select_related("member").order_by("started_on", "pk")
+    )
+
+
+def care_team_places_of(*, viewer: User) -> list[CareTeamMember]:
+    """The care teams this professional is on now (their home page)."""
+    return list(CareTeamMember.objects.current().filter(member=viewer)
+                .select_related("service_user").order_by("service_user__full_name"))
+
+
+def care_team_candidates(*, viewer: User, service_user: ServiceUser) -> QuerySet[User]:
+    """Who may be named on the care team (the form's choices): active professionals and
+    care coordinators other than the person adding them."""
+    if not policy.can_manage_care_team(viewer, service_user):
+        return User.objects.none()
+    return (
+        User.objects.filter(is_active=True, role_grants__role__in=STAFF_ROLES)
+        .exclude(pk=viewer.pk)
+        .exclude(pk__in=CareTeamMember.objects.open().filter(service_user=service_user)
+                 .values("member_id"))
+        .distinct().order_by("full_name")
+    )
+
+
+def break_glass_active(*, viewer: User) -> list[BreakGlassAccess]:
+    """The viewer's emergency accesses still running (for the banner on every page)."""
+    if not viewer.is_authenticated or not policy.can_use_break_glass(viewer):
+        return []
+    return list(BreakGlassAccess.objects.active().filter(professional=viewer)
+                .select_related("service_user").order_by("expires_at"))
+
+
+def service_user_by_nhs_number(*, viewer: User, nhs_number: str) -> ServiceUser | None:
+    """Emergency access finds one person by their exact NHS number, for a professional:
+    no lists, no partial matches."""
+    if not policy.can_use_break_glass(viewer) or not nhs_number:
+        return None
+    return ServiceUser.objects.select_related("team", "user").filter(
+        nhs_number=nhs_number).first()
+
+
+def crisis_plan_for(*, viewer: User, service_user: ServiceUser) -> Plan | None:
+    """The care plan holding the crisis plan, if the viewer may open it."""
+    return policy.plans_visible_to(
+        viewer, Plan.objects.filter(service_user=service_user, kind=PlanKind.CARE_PLAN)
+    ).first()

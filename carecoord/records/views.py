@@ -41,6 +41,11 @@ def home(request: HttpRequest) -> HttpResponse:
         context["can_add_service_user"] = selectors.teams_for_new_service_user(
             viewer=viewer
         ).exists()
+    if viewer.has_role(Role.PROFESSIONAL) or viewer.has_role(Role.COORDINATOR):
+        places = selectors.care_team_places_of(viewer=viewer)
+        # A coordinator sees the section only when they are on someone's care team.
+        if places or viewer.has_role(Role.PROFESSIONAL):
+            context["care_team_places"] = places
     if viewer.has_role(Role.SERVICE_USER):
         record = selectors.own_record(viewer=viewer)
         context["own_record"] = record
@@ -86,6 +91,8 @@ def service_user_detail(request: HttpRequest, service_user_id: int) -> HttpRespo
             "carers": selectors.carers_for_record(viewer=request.user, record=record),
             "invitations": selectors.invitations_for_record(record=record),
             "record_views": selectors.record_views(viewer=request.user, record=record)[:20],
+            "care_team": selectors.care_team_for_record(viewer=request.user,
+                                                        service_user=record.service_user),
             "today": timezone.localdate(),
         },
     )

@@ -10,6 +10,8 @@ One module per subject; this package only re-exports them, so callers write
 
 - `base`: the viewer, the audit basis and the shared predicates;
 - `records`: service users' records, teams' caseload metadata, a record's carers;
+- `care_team`: the care team's table (which role sees which parts of a record) and
+  emergency (break-glass) access, folded into the record and plan rules;
 - `plans`: plans, items, versions, signing, and what each carer may read;
 - `sharing`: who decides consent, and the carer relationships one acts through;
 - `carer_space`: the carer's own space (needs, check-ins, assessments, insights);
@@ -23,8 +25,21 @@ allocated to it. Administrators get no special access to records.
 from __future__ import annotations
 
 from consent.policy.base import (
+    FULL_BASES,
     Basis,
     coordinators_of,
+)
+from consent.policy.care_team import (
+    AREAS_BY_ROLE,
+    BREAK_GLASS_AREAS,
+    Area,
+    break_glass_refusal,
+    can_manage_care_team,
+    can_see_care_team,
+    can_use_break_glass,
+    care_team_place_for_change,
+    may_join_care_team,
+    service_user_for_care_team,
 )
 from consent.policy.carer_space import (
     CarerSpaceBasis,
@@ -90,10 +105,12 @@ from consent.policy.plans import (
     items_shared_with,
     items_shared_with_decisions,
     items_visible_to,
+    plan_basis,
     plan_for_viewer,
     plans_visible_to,
     sharing_decision_id,
     signer_role,
+    version_basis,
     version_basis_for_carer,
     version_entries_visible_to,
     version_for_viewer,
@@ -110,9 +127,11 @@ from consent.policy.records import (
     carer_relationship_for_care_manager,
     carer_relationships_visible_to,
     may_allocate_coordinator,
+    reads_in_full,
     record_basis,
     record_for_care_manager,
     record_for_viewer,
+    records_read_in_full,
     records_visible_to,
     service_user_for_allocation,
     service_users_in_managed_teams,
@@ -128,11 +147,16 @@ from consent.policy.sharing import (
 )
 
 __all__ = [
+    "AREAS_BY_ROLE",
+    "BREAK_GLASS_AREAS",
+    "FULL_BASES",
+    "Area",
     "Basis",
     "CarerSpaceBasis",
     "assessment_request_for_coordinator",
     "assessment_requests_managed_by",
     "assessment_requests_visible_to",
+    "break_glass_refusal",
     "can_add_service_user",
     "can_allocate",
     "can_change_consent_by_api",
@@ -144,6 +168,7 @@ __all__ = [
     "can_edit_story",
     "can_manage_assessment_request",
     "can_manage_care",
+    "can_manage_care_team",
     "can_manage_offers",
     "can_moderate_story",
     "can_propose_version",
@@ -151,10 +176,12 @@ __all__ = [
     "can_read_team_reports",
     "can_record_review",
     "can_record_signposting",
+    "can_see_care_team",
     "can_sign",
     "can_start_plan",
     "can_submit_story",
     "can_suggest",
+    "can_use_break_glass",
     "can_view_assessment_request",
     "can_view_carer_needs",
     "can_view_carer_space_of",
@@ -164,6 +191,7 @@ __all__ = [
     "can_view_story",
     "can_withdraw_story",
     "can_write_story",
+    "care_team_place_for_change",
     "carer_for_viewer",
     "carer_needs_visible_to",
     "carer_of_record",
@@ -187,19 +215,24 @@ __all__ = [
     "items_shared_with_decisions",
     "items_visible_to",
     "may_allocate_coordinator",
+    "may_join_care_team",
     "offer_for_editor",
     "offer_for_viewer",
     "offers_visible_to",
     "own_carer_space",
     "own_check_in",
+    "plan_basis",
     "plan_for_viewer",
     "plans_visible_to",
+    "reads_in_full",
     "record_basis",
     "record_for_care_manager",
     "record_for_viewer",
+    "records_read_in_full",
     "records_visible_to",
     "relationship_of_carer",
     "service_user_for_allocation",
+    "service_user_for_care_team",
     "service_users_in_managed_teams",
     "shared_with_coordinators",
     "sharing_decision_id",
@@ -213,6 +246,7 @@ __all__ = [
     "story_for_viewer",
     "team_for_manager",
     "teams_managed_by",
+    "version_basis",
     "version_basis_for_carer",
     "version_entries_visible_to",
     "version_for_viewer",

@@ -26,6 +26,12 @@ class Basis(StrEnum):
     TEAM_MANAGER = "team manager: caseload details only"
     CARER = "carer relationship: existence only"
     CARER_CONSENT = "shared with them by the service user"
+    CARE_TEAM = "care team member: the parts their care-team role allows"
+    BREAK_GLASS = "emergency access (break-glass): crisis plan and advance statement"
+
+
+# The bases on which someone reads a whole record (and may act on it).
+FULL_BASES = (Basis.SELF, Basis.ALLOCATED_COORDINATOR)
 
 
 def _signed_in(viewer: Viewer) -> bool:
@@ -50,6 +56,12 @@ def _record_predicate(viewer: Viewer) -> Q:
     """Who may read a service user's record: the person themselves, or an actively
     allocated care coordinator."""
     return Q(user_id=viewer.pk) | Q(_allocated_to(viewer))
+
+
+def _full_record_ids(viewer: Viewer) -> QuerySet:
+    """The ids of the records this viewer reads in full: their own, or those they are
+    allocated to (not those they see part of as a care-team member)."""
+    return ServiceUser.objects.filter(_record_predicate(viewer)).values("pk")
 
 
 def coordinators_of(service_user: ServiceUser | int) -> QuerySet[User]:

@@ -21,7 +21,7 @@ from django.http import Http404
 
 from carecoord.records.models import Role, ServiceUser
 from consent.policy.base import Basis, _signed_in
-from consent.policy.records import record_basis, records_visible_to
+from consent.policy.records import record_basis, records_read_in_full, records_visible_to
 from peersupport.models import Offer, RecoveryStory, Signposting, StoryStatus
 
 if TYPE_CHECKING:
@@ -81,7 +81,8 @@ def signposting_visible_to(
     queryset = Signposting.objects.all() if queryset is None else queryset
     if not _signed_in(viewer):
         return queryset.none()
-    return queryset.filter(service_user__in=records_visible_to(viewer).values("pk"))
+    # Signposting is for those who read the record in full, not its care team.
+    return queryset.filter(service_user__in=records_read_in_full(viewer).values("pk"))
 
 
 def can_record_signposting(viewer: Viewer, service_user: ServiceUser) -> bool:
@@ -105,7 +106,7 @@ def signposting_for_viewer(viewer: Viewer, signposting_id: int) -> tuple[Signpos
         ).filter(pk=signposting_id).first()
     )
     basis = record_basis(viewer, signposting.service_user) if signposting else None
-    if signposting is None or basis is None:
+    if signposting is None or basis not in (Basis.SELF, Basis.ALLOCATED_COORDINATOR):
         raise Http404("No such signposting.")
     return signposting, basis
 

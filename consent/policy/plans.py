@@ -23,8 +23,16 @@ from django.utils import timezone
 from carecoord.records.models import ServiceUser
 from carers.models import CarerRelationship
 from consent.grants import PlanItemUserObjectPermission
-from consent.policy.base import Basis, _allocated_to, _signed_in
-from consent.policy.records import can_view_record, record_basis, records_visible_to
+from consent.policy.base import FULL_BASES, Basis, _allocated_to, _full_record_ids, _signed_in
+from consent.policy.care_team import (
+    area_of_entry,
+    areas_granted,
+    plan_areas,
+    scoped_basis,
+    scoped_items_q,
+    scoped_plans_q,
+)
+from consent.policy.records import reads_in_full, record_basis
 from plans.models import Plan, PlanItem, PlanVersion, RequiredSigner, Signature
 from plans.sections import ItemType, PlanKind
 from plans.sections import section as section_for
@@ -36,16 +44,27 @@ if TYPE_CHECKING:
 
 # --- Plans ----------------------------------------------------------------------------
 # A plan and all its items are open to the record's readers (the service user and their
-# allocated care coordinators). A carer reads only the items shared with them (consent
-# decisions, materialised as grants), and a version's entries that are shared with them
-# or that name them as holding a responsibility (they sign the agreement).
+# allocated care coordinators). A care-team member, or a professional using emergency
+# access, reads a care plan's items in the areas the table gives them (care_team.py),
+# nothing else. A carer reads only the items shared with them (consent decisions,
+# materialised as grants), and a version's entries that are shared with them or that
+# name them as holding a responsibility (they sign the agreement).
 
 
 def plans_visible_to(viewer: Viewer, queryset: QuerySet[Plan] | None = None) -> QuerySet[Plan]:
     queryset = Plan.objects.all() if queryset is None else queryset
     if not _signed_in(viewer):
         return queryset.none()
-    return queryset.filter(service_user__in=records_visible_to(viewer).values("pk"))
+    return queryset.filter(Q(service_user__in=_full_record_ids(viewer)) | scoped_plans_q(viewer))
+
+
+def plan_basis(viewer: Viewer, plan: Plan) -> Basis | None:
+    """Why the viewer may open this plan: as one of the record's readers, or for the areas
+    of it their care-team place or emergency access gives them."""
+    basis = record_basis(viewer, plan.service_user)
+    if basis in FULL_BASES:
+        return basis
+    return scoped_basis(viewer, plan.service_user_id, plan_areas(plan.kind))
 
 
 def plan_for_viewer(viewer: Viewer, plan_id: int) -> tuple[Plan, Basis]:
@@ -54,7 +73,7 @@ def plan_for_viewer(viewer: Viewer, plan_id: int) -> tuple[Plan, Basis]:
         .filter(pk=plan_id)
         .first()
     )
-    basis = record_basis(viewer, plan.service_user) if plan else None
+    basis = plan_basis(viewer, plan) if plan else None
     if plan is None or basis is None:
         raise Http404("No such plan.")
     return plan, basis
@@ -77,12 +96,14 @@ def _shared_with(viewer: Viewer) -> Q:
 def items_visible_to(
     viewer: Viewer, queryset: QuerySet[PlanItem] | None = None
 ) -> QuerySet[PlanItem]:
-    """Items of plans the viewer may read as a whole, plus items shared with them."""
+    """Items of plans the viewer may read as a whole, items in the areas their care-team
+    place or emergency access gives them, plus items shared with them."""
     queryset = PlanItem.objects.all() if queryset is None else queryset
     if not _signed_in(viewer):
         return queryset.none()
     return queryset.filter(
-        Q(plan__in=plans_visible_to(viewer).values("pk")) | _shared_with(viewer)
+        Q(plan__service_user__in=_full_record_ids(viewer)) | scoped_items_q(viewer)
+        | _shared_with(viewer)
     )
 
 
@@ -120,6 +141,11 @@ def item_for_viewer(
     basis = None
     if item is not None:
         basis = record_basis(viewer, item.plan.service_user)
+        if basis not in FULL_BASES:
+            entry = {"section": item.section, "prompt": item.prompt}
+            area = area_of_entry(kind=item.plan.kind, entry=entry)
+            basis = (scoped_basis(viewer, item.plan.service_user_id, {area})
+                     if area is not None else None)
         if basis is None and items_shared_with(viewer).filter(pk=item.pk).exists():
             basis = Basis.CARER_CONSENT
     if item is None or basis is None:
@@ -172,8 +198,15 @@ def version_entries_visible_to(viewer: Viewer, version: PlanVersion) -> list[dic
     """The entries of a version's frozen snapshot this viewer may read: all of them for
     the record's readers; for a carer named on a responsibility agreement, the
     responsibilities they hold and what is shared with them now — nothing else."""
-    if can_view_record(viewer, version.plan.service_user):
+    plan = version.plan
+    if reads_in_full(viewer, plan.service_user):
         return list(version.snapshot)
+    # A care-team member or emergency access: the entries of the areas held now.
+    granted = areas_granted(viewer, plan.service_user_id)
+    scoped = [entry for entry in version.snapshot
+              if area_of_entry(kind=plan.kind, entry=entry) in granted]
+    if scoped:
+        return scoped
     relationship_ids = set(
         CarerRelationship.objects.active()
         .filter(carer__user_id=viewer.pk, service_user_id=version.plan.service_user_id)
@@ -192,6 +225,14 @@ def version_entries_visible_to(viewer: Viewer, version: PlanVersion) -> list[dic
     ]
 
 
+def version_basis(viewer: Viewer, version: PlanVersion) -> str:
+    """Why the viewer may open this version, for the audit trail."""
+    basis = plan_basis(viewer, version.plan)
+    if basis is not None:
+        return basis
+    return version_basis_for_carer(viewer, version)
+
+
 def version_basis_for_carer(viewer: Viewer, version: PlanVersion) -> str:
     """Why a carer may open this version, for the audit trail."""
     if RequiredSigner.objects.filter(version=version, role=RequiredSigner.Role.CARER,
@@ -202,8 +243,8 @@ def version_basis_for_carer(viewer: Viewer, version: PlanVersion) -> str:
 
 def can_read_signature_reasons(viewer: Viewer, version: PlanVersion) -> bool:
     """Why someone did not sign is their own words about the whole plan: for the
-    record's readers only, never for a carer who sees part of it."""
-    return can_view_record(viewer, version.plan.service_user)
+    record's readers only, never for a carer or a care-team member who sees part of it."""
+    return reads_in_full(viewer, version.plan.service_user)
 
 
 def version_for_viewer(viewer: Viewer, version_id: int) -> PlanVersion:

@@ -11,7 +11,15 @@ from django.http import Http404
 
 from carecoord.records.models import Role, ServiceUser, Team
 from carers.models import CarerRelationship
-from consent.policy.base import Basis, _record_predicate, _signed_in
+from consent.policy.base import (
+    FULL_BASES,
+    Basis,
+    _allocated_to,
+    _full_record_ids,
+    _record_predicate,
+    _signed_in,
+)
+from consent.policy.care_team import care_team_records_q
 
 if TYPE_CHECKING:
     from carecoord.records.models import User
@@ -27,7 +35,20 @@ def records_visible_to(
     queryset = ServiceUser.objects.all() if queryset is None else queryset
     if not _signed_in(viewer):
         return queryset.none()
-    return queryset.filter(_record_predicate(viewer))
+    # The record's page: its readers in full, and care-team members whose role's row in
+    # the table (consent/policy/care_team.py) includes its contact details.
+    return queryset.filter(_record_predicate(viewer) | care_team_records_q(viewer))
+
+
+def records_read_in_full(
+    viewer: Viewer, queryset: QuerySet[ServiceUser] | None = None
+) -> QuerySet[ServiceUser]:
+    """Records the viewer reads as a whole: their own, or those they are allocated to.
+    What hangs off a record beyond its page (carers, signposting) is for them only."""
+    queryset = ServiceUser.objects.all() if queryset is None else queryset
+    if not _signed_in(viewer):
+        return queryset.none()
+    return queryset.filter(pk__in=_full_record_ids(viewer))
 
 
 def record_basis(viewer: Viewer, service_user: ServiceUser) -> Basis | None:
@@ -37,13 +58,22 @@ def record_basis(viewer: Viewer, service_user: ServiceUser) -> Basis | None:
         return None
     row = (
         records_visible_to(viewer, ServiceUser.objects.filter(pk=service_user.pk))
-        .annotate(own=ExpressionWrapper(Q(user_id=viewer.pk), output_field=BooleanField()))
-        .values_list("pk", "own")
+        .annotate(
+            own=ExpressionWrapper(Q(user_id=viewer.pk), output_field=BooleanField()),
+            allocated=ExpressionWrapper(Q(_allocated_to(viewer)), output_field=BooleanField()),
+        )
+        .values_list("pk", "own", "allocated")
         .first()
     )
     if row is None:
         return None
-    return Basis.SELF if row[1] else Basis.ALLOCATED_COORDINATOR
+    if row[1]:
+        return Basis.SELF
+    return Basis.ALLOCATED_COORDINATOR if row[2] else Basis.CARE_TEAM
+
+
+def reads_in_full(viewer: Viewer, service_user: ServiceUser) -> bool:
+    return record_basis(viewer, service_user) in FULL_BASES
 
 
 def can_view_record(viewer: Viewer, service_user: ServiceUser) -> bool:
@@ -156,7 +186,7 @@ def carer_relationships_visible_to(
     queryset = CarerRelationship.objects.all() if queryset is None else queryset
     if not _signed_in(viewer):
         return queryset.none()
-    visible_records = records_visible_to(viewer).values("pk")
+    visible_records = _full_record_ids(viewer)
     return queryset.filter(Q(carer__user_id=viewer.pk) | Q(service_user__in=visible_records))
 
 

@@ -22,8 +22,8 @@ def plan_signposting(user, plan) -> dict | None:
     if plan is None or plan.kind != PlanKind.CARE_PLAN:
         return None
     service_user = plan.service_user
-    if not policy.can_view_record(user, service_user):
-        return None
+    if not policy.reads_in_full(user, service_user):
+        return None  # not for a care-team member or emergency access
     return {
         "rows": list(selectors.signposting_for_service_user(viewer=user,
                                                             service_user=service_user)),

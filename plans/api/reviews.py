@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.http import Http404
 from django.utils import timezone
 from rest_framework import serializers, status
 from rest_framework.exceptions import PermissionDenied
@@ -65,11 +66,15 @@ class PlanReviewsApi(APIView):
 
     def get(self, request: Request, plan_id: int) -> Response:
         opened = selectors.plan_open(viewer=request.user, plan_id=plan_id, surface="api.plan")
+        if not opened.whole:
+            raise Http404  # reviews are outside every care-team area
         reviews = selectors.reviews_for_plan(plan=opened.plan)
         return Response({"results": self.Output(reviews, many=True).data})
 
     def post(self, request: Request, plan_id: int) -> Response:
         opened = selectors.plan_open(viewer=request.user, plan_id=plan_id, surface="api.plan")
+        if not opened.whole:
+            raise Http404
         if not opened.can_record_review:
             raise PermissionDenied("Reviews of a care plan are recorded by the allocated care "
                                    "coordinator.")

@@ -88,6 +88,9 @@ def record_plans(user, service_user) -> list[dict]:
     if basis is None:
         return []
     rows = _plan_rows(user, service_user, is_own=basis is Basis.SELF)
+    if basis not in policy.FULL_BASES:
+        # A care-team member sees only the plans their role opens, and nothing to start.
+        rows = [row for row in rows if row["plan"] is not None]
     for row in rows:
         row["may_start"] = row["plan"] is None and policy.can_start_plan(user, service_user)
     return rows

@@ -7,6 +7,7 @@ from django.db import transaction
 from django.test.utils import override_settings
 
 from carecoord.demo import seed_all
+from carecoord.demo.care_team import CARE_TEAM_LOGINS
 from carecoord.demo.people import DEMO_LOGINS, DEMO_PASSWORD
 
 
@@ -24,6 +25,6 @@ class Command(BaseCommand):
         self.stdout.write("")
         self.stdout.write(self.style.SUCCESS("Demo data is ready. Sign in with any of these:"))
         self.stdout.write(f"  password for every demo account: {DEMO_PASSWORD}")
-        for email, who in DEMO_LOGINS:
+        for email, who in DEMO_LOGINS + CARE_TEAM_LOGINS:
             self.stdout.write(f"  {email:<36} {who}")
         self.stdout.write("")
