@@ -107,6 +107,10 @@ def fhir_export_open(*, viewer: User, service_user_id: int) -> FhirExport:
             viewer=viewer, service_user_id=service_user_id, surface=SURFACE)
     except Http404:
         return _carer_export(viewer=viewer, service_user_id=service_user_id)
+    if record.basis not in policy.FULL_BASES:
+        # The export is the whole record: a care-team member or an emergency access sees
+        # only some areas of it, so this surface answers as for anyone else it is not for.
+        return _carer_export(viewer=viewer, service_user_id=service_user_id)
     return _record_export(viewer=viewer, record=record)
 
 
