@@ -343,7 +343,8 @@ def version_detail(request: HttpRequest, version_id: int) -> HttpResponse:
                 try:
                     services.version_sign(version=version, signer=request.user,
                                           role=opened.signer_role,
-                                          password=sign_form.cleaned_data["password"])
+                                          password=sign_form.cleaned_data["password"],
+                                          request=request)
                 except services.WrongPasswordError as error:
                     sign_form.add_error("password", str(error))
                 except PlanActionError as error:
