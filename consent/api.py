@@ -22,6 +22,7 @@ from rest_framework.views import APIView
 from carecoord.records import selectors as record_selectors
 from carecoord.records.api import api_view
 from carecoord.records.selectors import OpenedRecord
+from carecoord.web import date_bounds
 from carecoord.web.api_errors import validated_input
 from carers.models import CarerRelationship
 from consent import policy, selectors, services
@@ -103,7 +104,8 @@ class DecisionInput(serializers.Serializer):
 
     carer_relationship = serializers.IntegerField(min_value=1, max_value=MAX_ID)
     shared = serializers.BooleanField()
-    expires_on = serializers.DateField(required=False, allow_null=True, default=None)
+    expires_on = serializers.DateField(required=False, allow_null=True, default=None,
+                                       validators=[date_bounds.validate_future_date])
     note = serializers.CharField(required=False, allow_blank=True, default="",
                                  max_length=MAX_TEXT)
     basis = serializers.CharField(required=False, allow_blank=True, default="",

@@ -13,6 +13,7 @@ from django import forms
 from django.utils import timezone
 
 from carecoord.records.forms import DateInput
+from carecoord.web import date_bounds
 from carecoord.web.forms_rendering import NHSUKFormMixin
 
 ACTION_SHARE = "share"
@@ -33,6 +34,7 @@ class ConsentDecisionForm(NHSUKFormMixin, forms.Form):
     )
     expires_on = forms.DateField(
         label="Share until", required=False, widget=DateInput(),
+        validators=[date_bounds.validate_future_date],
         help_text="Leave this empty to share until you change your mind.",
         error_messages={"invalid": "Enter a real date, for example 3 May 2027"},
     )

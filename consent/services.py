@@ -20,6 +20,7 @@ from django.utils import timezone
 from carecoord.audit.services import access_event_record
 from carecoord.notifications.services import notification_send
 from carecoord.records.models import User
+from carecoord.web import date_bounds
 from carers.models import Carer, CarerRelationship
 from consent.grants import PlanItemUserObjectPermission
 from consent.models import (
@@ -176,6 +177,9 @@ def _record(plan: Plan, carer: Carer, decided_by: User, *, shared: bool, section
             note: str) -> ConsentDecision:
     if expires_on is not None and expires_on < timezone.localdate():
         raise ConsentError("The end date for sharing must be today or later.")
+    problem = date_bounds.future_date_problem(expires_on)
+    if problem is not None:
+        raise ConsentError(problem)
     return _decision_create(
         service_user=plan.service_user, carer=carer, plan=plan, section=section, item=item,
         shared=shared, decided_by=decided_by, decided_as=_decided_as(decided_by, plan, basis),

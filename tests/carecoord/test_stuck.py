@@ -600,7 +600,8 @@ def test_prompts_for_a_caseload_or_team_take_the_same_queries_for_2_or_10_people
 # --- Demo ------------------------------------------------------------------------------
 
 
-def test_the_demo_has_someone_for_every_prompt_and_stays_that_way(db):
+def test_the_demo_has_someone_for_every_prompt_and_stays_that_way(db, settings):
+    settings.DEBUG = True  # seed_demo runs only for a laptop demo
     call_command("seed_demo", stdout=io.StringIO())
     call_command("seed_demo", stdout=io.StringIO())
     people = {s.full_name: s for s in ServiceUser.objects.all()}
