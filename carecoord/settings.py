@@ -305,9 +305,9 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["safe"]}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {
-        # Django's own loggers (requests, runserver's request lines) through the same
-        # safe handler, and nowhere else (no mail_admins with a request's POST in it).
-        "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        # Django's own loggers (requests, runserver's request lines) go to the root's
+        # safe handler and nowhere else (no mail_admins with a request's POST in it).
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
         # SQL with its parameters (people's words) is never logged, whatever LOG_LEVEL.
         "django.db.backends": {"level": "INFO"},
         "axes": {"level": "WARNING"},
