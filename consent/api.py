@@ -77,6 +77,7 @@ class DecisionOutput(serializers.Serializer):
     whole_section = serializers.BooleanField(source="is_section_rule")
     shared = serializers.BooleanField()
     expires_on = serializers.DateField()
+    include_progress_notes = serializers.BooleanField()
     note = serializers.CharField()
     decided_at = serializers.DateTimeField()
     decided_by = serializers.CharField(source="decided_by.display_name")
@@ -110,6 +111,7 @@ class DecisionInput(serializers.Serializer):
                                  max_length=MAX_TEXT)
     basis = serializers.CharField(required=False, allow_blank=True, default="",
                                   max_length=MAX_TEXT)
+    include_progress_notes = serializers.BooleanField(required=False, default=False)
 
     def validate_carer_relationship(self, value: int) -> CarerRelationship:
         try:
@@ -154,6 +156,7 @@ class ConsentDecisionsApi(ConsentApi):
                 item=data["item"], carer=relationship.carer, shared=data["shared"],
                 decided_by=request.user, basis=data["basis"],
                 expires_on=data["expires_on"], note=data["note"],
+                include_progress_notes=data["include_progress_notes"],
             )
         except services.ConsentError as error:
             return _refused(error)
@@ -260,6 +263,7 @@ class ConsentSectionRulesApi(ConsentApi):
                 plan=plan, section=data["section"], carer=relationship.carer,
                 shared=data["shared"], decided_by=request.user, basis=data["basis"],
                 expires_on=data["expires_on"], note=data["note"],
+                include_progress_notes=data["include_progress_notes"],
             )
         except services.ConsentError as error:
             return _refused(error)

@@ -38,6 +38,11 @@ class ConsentDecisionForm(NHSUKFormMixin, forms.Form):
         help_text="Leave this empty to share until you change your mind.",
         error_messages={"invalid": "Enter a real date, for example 3 May 2027"},
     )
+    include_progress_notes = forms.BooleanField(
+        label="Also share the progress notes recorded on goals", required=False,
+        help_text="Sharing shows what it says now. Progress notes, and earlier wordings, "
+                  "stay private unless you tick this.",
+    )
     note = forms.CharField(
         label="Note", required=False, max_length=MAX_TEXT,
         widget=forms.Textarea(attrs={"rows": 2}),
@@ -80,4 +85,6 @@ class ConsentDecisionForm(NHSUKFormMixin, forms.Form):
             "expires_on": self.cleaned_data.get("expires_on") if self.shared else None,
             "note": self.cleaned_data.get("note", ""),
             "basis": self.cleaned_data.get("basis", ""),
+            "include_progress_notes": bool(self.cleaned_data.get("include_progress_notes"))
+            and self.shared,
         }

@@ -246,8 +246,8 @@ def item_remove(request: HttpRequest, item_id: int) -> HttpResponse:
 
 
 def item_history(request: HttpRequest, item_id: int) -> HttpResponse:
-    item, basis = selectors.item_open(viewer=request.user, item_id=item_id,
-                                      surface="item_history", include_removed=True)
+    item, basis = selectors.item_history_open(viewer=request.user, item_id=item_id,
+                                              surface="item_history")
     return render(request, "plans/item_history.html", {
         "item": item, "plan": item.plan, "service_user": item.plan.service_user,
         "changes": selectors.item_history(item=item),

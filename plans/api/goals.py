@@ -59,10 +59,10 @@ class GoalProgressApi(APIView):
             return value
 
     def get(self, request: Request, item_id: int) -> Response:
-        item, _ = selectors.goal_open(viewer=request.user, item_id=item_id,
-                                      surface="api.plan_item")
-        return Response({"results": ProgressOutput(selectors.goal_progress(item=item),
-                                                   many=True).data})
+        item = selectors.goal_progress_open(viewer=request.user, item_id=item_id,
+                                            surface="api.plan_item")
+        return Response({"results": ProgressOutput(
+            selectors.goal_progress(viewer=request.user, item=item), many=True).data})
 
     def post(self, request: Request, item_id: int) -> Response:
         item, _ = selectors.goal_open(viewer=request.user, item_id=item_id,
