@@ -134,7 +134,7 @@ class SignpostingForm(NHSUKFormMixin, forms.Form):
                              error_messages={"required": "Choose what was offered",
                                              "invalid_choice": "Choose what was offered"})
     offered_on = forms.DateField(widget=DateInput(), initial=timezone.localdate,
-                                 validators=[date_bounds.validate_past_date],
+                                 validators=[date_bounds.validate_any_date],
                                  error_messages={"required": "Enter the date",
                                                  "invalid": "Enter a real date"})
     taken_up = forms.ChoiceField(choices=TakenUp.choices, widget=forms.RadioSelect,

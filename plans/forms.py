@@ -220,7 +220,7 @@ class RevisionForm(forms.Form):
 class ProgressForm(NHSUKFormMixin, forms.Form):
     recorded_on = forms.DateField(
         label="Date", widget=DateInput(), initial=timezone.localdate,
-        validators=[date_bounds.validate_past_date],
+        validators=[date_bounds.validate_any_date],
         error_messages={"required": "Enter the date",
                         "invalid": "Enter a real date, for example 27 March 2026"},
     )
@@ -267,7 +267,7 @@ class DeclineForm(NHSUKFormMixin, forms.Form):
 class ReviewForm(NHSUKFormMixin, forms.Form):
     held_on = forms.DateField(
         label="Date of the review", widget=DateInput(), initial=timezone.localdate,
-        validators=[date_bounds.validate_past_date],
+        validators=[date_bounds.validate_any_date],
         error_messages={"required": "Enter the date of the review",
                         "invalid": "Enter a real date, for example 27 March 2026"},
     )

@@ -77,11 +77,13 @@ _DETAIL_HELP = {
 
 
 # Every date a person types here, and its sensible range (carecoord/web/date_bounds.py).
+# Dates that must not be in the future keep their own clearer message (clean_*), so here
+# they are only held to 1900 onwards; the models' clean() checks both.
 _DATE_BOUNDS = {
-    "date_of_birth": date_bounds.validate_past_date,
+    "date_of_birth": date_bounds.validate_any_date,
     "started_on": date_bounds.validate_any_date,
     "planned_end_on": date_bounds.validate_future_date,
-    "discharged_on": date_bounds.validate_past_date,
+    "discharged_on": date_bounds.validate_any_date,
 }
 
 

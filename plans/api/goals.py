@@ -49,7 +49,7 @@ class GoalAgreementApi(APIView):
 
 class GoalProgressApi(APIView):
     class Input(serializers.Serializer):
-        recorded_on = serializers.DateField(validators=[date_bounds.validate_past_date])
+        recorded_on = serializers.DateField(validators=[date_bounds.validate_any_date])
         rating = serializers.IntegerField(min_value=0, max_value=10)
         note = serializers.CharField(required=False, allow_blank=True, default="")
 

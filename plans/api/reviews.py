@@ -37,7 +37,7 @@ class PlanReviewsApi(APIView):
                     for carer in review.carers_attended.all()]
 
     class Input(serializers.Serializer):
-        held_on = serializers.DateField(validators=[date_bounds.validate_past_date])
+        held_on = serializers.DateField(validators=[date_bounds.validate_any_date])
         attendees = serializers.CharField(max_length=5000)
         what_changed = serializers.CharField(max_length=20000)
         next_review_on = serializers.DateField(validators=[date_bounds.validate_future_date])
