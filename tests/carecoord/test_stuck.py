@@ -11,7 +11,7 @@ import io
 
 import pytest
 from django.core.management import call_command
-from django.db import connection
+from django.db import connection, transaction
 from django.http import Http404
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -242,9 +242,12 @@ def test_awaiting_signature_ignores_agreed_declined_and_replaced_versions(world)
     backdate(version, 60)
     assert Rule.AWAITING_SIGNATURE in rules(world.service_user)
 
+    # Agreed, for a moment: an agreement once made stays (on PostgreSQL the database
+    # refuses to undo it, plans 0005), so the moment is a savepoint rolled back.
+    moment = transaction.savepoint()
     PlanVersion.objects.filter(pk=version.pk).update(agreed_at=timezone.now())
     assert Rule.AWAITING_SIGNATURE not in rules(world.service_user)
-    PlanVersion.objects.filter(pk=version.pk).update(agreed_at=None)
+    transaction.savepoint_rollback(moment)
 
     plan_services.version_decline(version=version, signer=world.service_user_account,
                                   role="service_user", reason="Not in my words yet.")
