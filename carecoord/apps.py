@@ -6,6 +6,11 @@ class CarecoordConfig(AppConfig):
     verbose_name = "Care coordination"
 
     def ready(self) -> None:
+        # Every log record, in every process, made safe as it is created (no tokens, no
+        # clinical text in exception messages, no forged lines).
+        from carecoord.web import log_safety
+
+        log_safety.install()
         # In every process (web and worker), once the models are loaded: register the
         # managers' report PDF renderer with the background exports, and the exports'
         # Celery tasks (Celery's autodiscovery looks only for `<app>.tasks`); and the

@@ -68,6 +68,9 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Outside everything but the static files, so it marks every answer (axes' lock-out
+    # page and error pages included): nothing with personal data is cached.
+    "carecoord.web.cache_control.NoStoreMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -148,7 +151,11 @@ SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 
-TRUST_X_FORWARDED_FOR = env_bool("TRUST_X_FORWARDED_FOR", default=False)
+# How many proxies of ours stand in front of the app, each appending to X-Forwarded-For:
+# the audit trail records the address that many hops from the right (0: REMOTE_ADDR only).
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", default=0)
+if TRUSTED_PROXY_COUNT < 0:
+    raise ImproperlyConfigured("TRUSTED_PROXY_COUNT must be 0 or more.")
 INVITATION_VALID_DAYS = env_int("INVITATION_VALID_DAYS", default=7)
 # Emergency (break-glass) access to a crisis plan lasts this many hours; a reason must be
 # at least this many characters long.
@@ -177,6 +184,8 @@ AXES_RESET_ON_SUCCESS = True
 AXES_USERNAME_FORM_FIELD = "username"
 AXES_USERNAME_CALLABLE = "carecoord.records.auth.axes_username"
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# The lock-out page, or the API's JSON error under /api/ (signing checks passwords too).
+AXES_LOCKOUT_CALLABLE = "carecoord.records.auth.lockout_response"
 AXES_VERBOSE = False
 
 # django-guardian: no anonymous-user row; nobody signed out is ever granted anything.
@@ -291,12 +300,21 @@ if not DEBUG:
     if env_bool("BEHIND_TLS_PROXY", default=False):
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
+# Every log record is made safe (carecoord/web/log_safety.py): tokens in paths hashed,
+# CR/LF escaped, exception messages (which may quote clinical text) withheld. The app
+# installs it for every record as it is created; the filter covers any made earlier.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"safe": {"()": "carecoord.web.log_safety.SafeLogFilter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["safe"]}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {
+        # Django's own loggers (requests, runserver's request lines) go to the root's
+        # safe handler and nowhere else (no mail_admins with a request's POST in it).
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        # SQL with its parameters (people's words) is never logged, whatever LOG_LEVEL.
+        "django.db.backends": {"level": "INFO"},
         "axes": {"level": "WARNING"},
         "weasyprint": {"level": "WARNING"},
         "fontTools": {"level": "WARNING"},

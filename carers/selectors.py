@@ -25,8 +25,8 @@ from carers.models import (
     WellbeingCheckIn,
 )
 from consent import policy
-from plans.models import PlanItem, PlanVersion
-from plans.sections import PlanKind, sections_for
+from plans.models import PlanItem, PlanVersion, ProgressUpdate
+from plans.sections import ItemType, PlanKind, sections_for
 
 
 @dataclass
@@ -55,9 +55,26 @@ def shared_items(*, carer_user: User | None, service_user: ServiceUser) -> Query
     )
 
 
+def _attach_shared_progress(items: list[PlanItem], carer_user: User | None) -> None:
+    """Each item's `shared_progress`: a goal's progress notes, oldest first, only where
+    the sharing decision also shares them (the policy's list form); empty otherwise."""
+    goals = [item.pk for item in items if item.item_type == ItemType.GOAL]
+    with_notes = set(
+        policy.items_with_progress_visible_to(carer_user, PlanItem.objects.filter(pk__in=goals))
+        .values_list("pk", flat=True)
+    ) if carer_user is not None and goals else set()
+    by_item: dict[int, list[ProgressUpdate]] = {}
+    for update in ProgressUpdate.objects.filter(item_id__in=with_notes).order_by(
+            "recorded_on", "pk"):
+        by_item.setdefault(update.item_id, []).append(update)
+    for item in items:
+        item.shared_progress = by_item.get(item.pk, [])
+
+
 def group_shared(items: list[PlanItem], carer_user: User | None = None) -> list[SharedPlan]:
     """Group by plan and section in the plans' own order. Only what is shared appears:
     no plan, section or count is shown for anything that is not."""
+    _attach_shared_progress(items, carer_user)
     by_plan: dict[str, dict[str, list[PlanItem]]] = {}
     for item in items:
         by_plan.setdefault(item.plan.kind, {}).setdefault(item.section, []).append(item)

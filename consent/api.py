@@ -22,6 +22,7 @@ from rest_framework.views import APIView
 from carecoord.records import selectors as record_selectors
 from carecoord.records.api import api_view
 from carecoord.records.selectors import OpenedRecord
+from carecoord.web import date_bounds
 from carecoord.web.api_errors import validated_input
 from carers.models import CarerRelationship
 from consent import policy, selectors, services
@@ -76,6 +77,7 @@ class DecisionOutput(serializers.Serializer):
     whole_section = serializers.BooleanField(source="is_section_rule")
     shared = serializers.BooleanField()
     expires_on = serializers.DateField()
+    include_progress_notes = serializers.BooleanField()
     note = serializers.CharField()
     decided_at = serializers.DateTimeField()
     decided_by = serializers.CharField(source="decided_by.display_name")
@@ -103,11 +105,13 @@ class DecisionInput(serializers.Serializer):
 
     carer_relationship = serializers.IntegerField(min_value=1, max_value=MAX_ID)
     shared = serializers.BooleanField()
-    expires_on = serializers.DateField(required=False, allow_null=True, default=None)
+    expires_on = serializers.DateField(required=False, allow_null=True, default=None,
+                                       validators=[date_bounds.validate_future_date])
     note = serializers.CharField(required=False, allow_blank=True, default="",
                                  max_length=MAX_TEXT)
     basis = serializers.CharField(required=False, allow_blank=True, default="",
                                   max_length=MAX_TEXT)
+    include_progress_notes = serializers.BooleanField(required=False, default=False)
 
     def validate_carer_relationship(self, value: int) -> CarerRelationship:
         try:
@@ -152,6 +156,7 @@ class ConsentDecisionsApi(ConsentApi):
                 item=data["item"], carer=relationship.carer, shared=data["shared"],
                 decided_by=request.user, basis=data["basis"],
                 expires_on=data["expires_on"], note=data["note"],
+                include_progress_notes=data["include_progress_notes"],
             )
         except services.ConsentError as error:
             return _refused(error)
@@ -258,6 +263,7 @@ class ConsentSectionRulesApi(ConsentApi):
                 plan=plan, section=data["section"], carer=relationship.carer,
                 shared=data["shared"], decided_by=request.user, basis=data["basis"],
                 expires_on=data["expires_on"], note=data["note"],
+                include_progress_notes=data["include_progress_notes"],
             )
         except services.ConsentError as error:
             return _refused(error)

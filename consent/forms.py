@@ -13,6 +13,7 @@ from django import forms
 from django.utils import timezone
 
 from carecoord.records.forms import DateInput
+from carecoord.web import date_bounds
 from carecoord.web.forms_rendering import NHSUKFormMixin
 
 ACTION_SHARE = "share"
@@ -33,8 +34,14 @@ class ConsentDecisionForm(NHSUKFormMixin, forms.Form):
     )
     expires_on = forms.DateField(
         label="Share until", required=False, widget=DateInput(),
+        validators=[date_bounds.validate_future_date],
         help_text="Leave this empty to share until you change your mind.",
         error_messages={"invalid": "Enter a real date, for example 3 May 2027"},
+    )
+    include_progress_notes = forms.BooleanField(
+        label="Also share the progress notes recorded on goals", required=False,
+        help_text="Sharing shows what it says now. Progress notes, and earlier wordings, "
+                  "stay private unless you tick this.",
     )
     note = forms.CharField(
         label="Note", required=False, max_length=MAX_TEXT,
@@ -78,4 +85,6 @@ class ConsentDecisionForm(NHSUKFormMixin, forms.Form):
             "expires_on": self.cleaned_data.get("expires_on") if self.shared else None,
             "note": self.cleaned_data.get("note", ""),
             "basis": self.cleaned_data.get("basis", ""),
+            "include_progress_notes": bool(self.cleaned_data.get("include_progress_notes"))
+            and self.shared,
         }

@@ -51,6 +51,9 @@ class ConsentDecision(models.Model):
         help_text="Why a professional recorded it, e.g. 'Asked for this in our meeting'.",
     )
     expires_on = models.DateField(null=True, blank=True)
+    # Sharing an item shares what it says now. The progress notes recorded on a goal are
+    # a separate choice: shared only when this is also ticked (never by default).
+    include_progress_notes = models.BooleanField(default=False)
     note = models.TextField(blank=True)
     decided_at = models.DateTimeField(auto_now_add=True)
 

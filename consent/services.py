@@ -21,6 +21,7 @@ from django.utils.dateformat import format as date_format
 from carecoord.audit.services import access_event_record
 from carecoord.notifications.services import notification_send
 from carecoord.records.models import User
+from carecoord.web import date_bounds
 from carers.models import Carer, CarerRelationship
 from consent.grants import PlanItemUserObjectPermission
 from consent.models import (
@@ -174,13 +175,17 @@ def _decision_create(**fields: object) -> ConsentDecision:
 
 def _record(plan: Plan, carer: Carer, decided_by: User, *, shared: bool, section: str,
             item: PlanItem | None, basis: str, expires_on: dt.date | None,
-            note: str) -> ConsentDecision:
+            note: str, include_progress_notes: bool = False) -> ConsentDecision:
     if expires_on is not None and expires_on < timezone.localdate():
         raise ConsentError("The end date for sharing must be today or later.")
+    problem = date_bounds.future_date_problem(expires_on)
+    if problem is not None:
+        raise ConsentError(problem)
     return _decision_create(
         service_user=plan.service_user, carer=carer, plan=plan, section=section, item=item,
         shared=shared, decided_by=decided_by, decided_as=_decided_as(decided_by, plan, basis),
         basis=basis.strip(), expires_on=expires_on if shared else None, note=note.strip(),
+        include_progress_notes=bool(include_progress_notes) and shared,
     )
 
 
@@ -241,13 +246,16 @@ def _relationship_id(carer: Carer, plan: Plan) -> int:
 @transaction.atomic
 def consent_decide_item(
     *, item: PlanItem, carer: Carer, shared: bool, decided_by: User, basis: str = "",
-    expires_on: dt.date | None = None, note: str = "",
+    expires_on: dt.date | None = None, note: str = "", include_progress_notes: bool = False,
 ) -> ConsentDecision:
-    """Share one item with one carer, or stop sharing it. Overrides any section rule."""
+    """Share one item with one carer, or stop sharing it. Overrides any section rule.
+    Sharing shares the item's current words; `include_progress_notes` also shares a goal's
+    progress notes (a separate choice, off unless asked for)."""
     plan = item.plan
     _check_carer(plan, carer)
     decision = _record(plan, carer, decided_by, shared=shared, section=item.section,
-                       item=item, basis=basis, expires_on=expires_on, note=note)
+                       item=item, basis=basis, expires_on=expires_on, note=note,
+                       include_progress_notes=include_progress_notes)
     ItemConsent.objects.update_or_create(carer=carer, item=item,
                                          defaults={"decision": decision})
     became_visible = len(_sync(carer, PlanItem.objects.filter(pk=item.pk)).granted)
@@ -265,13 +273,15 @@ def consent_decide_item(
 def consent_decide_section(
     *, plan: Plan, section: str, carer: Carer, shared: bool, decided_by: User,
     basis: str = "", expires_on: dt.date | None = None, note: str = "",
+    include_progress_notes: bool = False,
 ) -> ConsentDecision:
     """A section rule: share (or stop sharing) a whole section with a carer, including
     items added to it later. Item decisions made before still override it."""
     section_for(plan.kind, section)  # a section this plan has, or KeyError
     _check_carer(plan, carer)
     decision = _record(plan, carer, decided_by, shared=shared, section=section, item=None,
-                       basis=basis, expires_on=expires_on, note=note)
+                       basis=basis, expires_on=expires_on, note=note,
+                       include_progress_notes=include_progress_notes)
     SectionRule.objects.update_or_create(carer=carer, plan=plan, section=section,
                                          defaults={"decision": decision})
     newly_visible = len(_sync(carer, plan.items.filter(section=section)).granted)
@@ -299,7 +309,9 @@ def consent_item_follow_section(*, item: PlanItem, carer: Carer, decided_by: Use
     decision = _record(plan, carer, decided_by, shared=now_sharing is not None,
                        section=item.section, item=item, basis=basis,
                        expires_on=now_sharing.expires_on if now_sharing else None,
-                       note=note or "Follows the section rule again.")
+                       note=note or "Follows the section rule again.",
+                       include_progress_notes=(now_sharing.include_progress_notes
+                                               if now_sharing else False))
     ItemConsent.objects.filter(carer=carer, item=item).delete()
     _sync(carer, PlanItem.objects.filter(pk=item.pk))
     access_event_record(actor=decided_by, service_user=plan.service_user,

@@ -346,7 +346,8 @@ def consent_preview(request: HttpRequest, service_user_id: int,
     service_user = record.service_user
     relationship = policy.carer_of_record(request.user, service_user, relationship_id)
     carer = relationship.carer
-    shared = group_shared(list(shared_items(carer_user=carer.user, service_user=service_user)))
+    shared = group_shared(list(shared_items(carer_user=carer.user, service_user=service_user)),
+                          carer_user=carer.user)
     return render(request, "consent/preview.html", _words(record) | {
         "relationship": relationship,
         "carer": carer,

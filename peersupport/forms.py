@@ -6,6 +6,7 @@ from django import forms
 from django.utils import timezone
 
 from carecoord.records.forms import DateInput
+from carecoord.web import date_bounds
 from carecoord.web.forms_rendering import NHSUKBoundField, NHSUKFormMixin
 from peersupport.models import Audience, Offer, OfferKind, PublishAs, RecoveryStory, TakenUp
 from peersupport.selectors import (
@@ -133,6 +134,7 @@ class SignpostingForm(NHSUKFormMixin, forms.Form):
                              error_messages={"required": "Choose what was offered",
                                              "invalid_choice": "Choose what was offered"})
     offered_on = forms.DateField(widget=DateInput(), initial=timezone.localdate,
+                                 validators=[date_bounds.validate_any_date],
                                  error_messages={"required": "Enter the date",
                                                  "invalid": "Enter a real date"})
     taken_up = forms.ChoiceField(choices=TakenUp.choices, widget=forms.RadioSelect,

@@ -15,6 +15,7 @@ from django.utils import timezone
 from carecoord.audit.services import access_event_record
 from carecoord.notifications.services import notification_send
 from carecoord.records.models import ServiceUser, User
+from carecoord.web import date_bounds
 from peersupport.models import (
     Offer,
     PublishAs,
@@ -88,6 +89,7 @@ def offer_set_active(*, offer: Offer, changed_by: User, active: bool) -> Offer:
 def signposting_record(*, service_user: ServiceUser, offer: Offer, offered_by: User,
                        basis: str, offered_on: dt.date | None = None,
                        taken_up: str = TakenUp.NOT_YET, outcome: str = "") -> Signposting:
+    date_bounds.check_dates(offered_on=date_bounds.past_date_problem(offered_on))
     signposting = Signposting.objects.create(
         service_user=service_user, offer=offer, offered_by=offered_by,
         offered_on=offered_on or timezone.localdate(), taken_up=taken_up,

@@ -148,8 +148,10 @@ def signposting_create(request: HttpRequest, service_user_id: int) -> HttpRespon
     service_user = target.service_user
     offers = selectors.offers_for_signposting(viewer=request.user)
     initial = {}
-    if request.GET.get("offer", "").isdigit():
-        initial["offer"] = offers.filter(pk=int(request.GET["offer"])).first()
+    # ASCII digits only: str.isdigit() also says yes to "²", which int() refuses.
+    offer_id = request.GET.get("offer", "")
+    if offer_id.isascii() and offer_id.isdigit() and len(offer_id) <= 18:
+        initial["offer"] = offers.filter(pk=int(offer_id)).first()
     form = SignpostingForm(request.POST or None, initial=initial, offers=offers,
                            service_user_name=service_user.name, is_own=target.is_own)
     if request.method == "POST" and form.is_valid():

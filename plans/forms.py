@@ -9,6 +9,7 @@ from django import forms
 from django.utils import timezone
 
 from carecoord.records.forms import DateInput
+from carecoord.web import date_bounds
 from carecoord.web.forms_rendering import NHSUKFormMixin
 from plans.sections import RECOVERY_DOMAINS, ItemType
 
@@ -46,7 +47,7 @@ class ItemForm(NHSUKFormMixin, forms.Form):
         error_messages={"required": "Choose which part of recovery this goal is about"},
     )
     target_on = forms.DateField(
-        label="Target date", widget=DateInput(),
+        label="Target date", widget=DateInput(), validators=[date_bounds.validate_future_date],
         help_text="When we hope to have reached this goal. You can change it later.",
         error_messages={"required": "Enter a target date",
                         "invalid": "Enter a real date, for example 27 March 2026"},
@@ -81,7 +82,7 @@ class ItemForm(NHSUKFormMixin, forms.Form):
         error_messages={"required": "Describe the support available at the right time"},
     )
     review_on = forms.DateField(
-        label="Review date", widget=DateInput(),
+        label="Review date", widget=DateInput(), validators=[date_bounds.validate_future_date],
         help_text="When we will look at this responsibility together again.",
         error_messages={"required": "Enter a review date",
                         "invalid": "Enter a real date, for example 27 March 2026"},
@@ -219,6 +220,7 @@ class RevisionForm(forms.Form):
 class ProgressForm(NHSUKFormMixin, forms.Form):
     recorded_on = forms.DateField(
         label="Date", widget=DateInput(), initial=timezone.localdate,
+        validators=[date_bounds.validate_any_date],
         error_messages={"required": "Enter the date",
                         "invalid": "Enter a real date, for example 27 March 2026"},
     )
@@ -265,6 +267,7 @@ class DeclineForm(NHSUKFormMixin, forms.Form):
 class ReviewForm(NHSUKFormMixin, forms.Form):
     held_on = forms.DateField(
         label="Date of the review", widget=DateInput(), initial=timezone.localdate,
+        validators=[date_bounds.validate_any_date],
         error_messages={"required": "Enter the date of the review",
                         "invalid": "Enter a real date, for example 27 March 2026"},
     )
@@ -284,6 +287,7 @@ class ReviewForm(NHSUKFormMixin, forms.Form):
     )
     next_review_on = forms.DateField(
         label="Next review date", widget=DateInput(),
+        validators=[date_bounds.validate_future_date],
         error_messages={"required": "Enter the next review date",
                         "invalid": "Enter a real date, for example 27 March 2026"},
     )

@@ -12,6 +12,7 @@ from django.db import models
 from django.db.models import Q
 
 from carecoord.scoping import ScopedManager
+from carecoord.web import date_bounds
 from plans.sections import ItemType, PlanKind, section_choices, sections_for
 
 
@@ -250,6 +251,10 @@ class ProgressUpdate(models.Model):
 
     def __str__(self) -> str:
         return f"{self.rating}/10 on {self.recorded_on}"
+
+    def clean(self) -> None:
+        super().clean()
+        date_bounds.check_dates(recorded_on=date_bounds.past_date_problem(self.recorded_on))
 
 
 def content_hash(snapshot: list[dict]) -> str:

@@ -4,7 +4,8 @@ review is due soon, due today, or overdue — once per review date and threshold
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+import logging
+from dataclasses import dataclass, field
 
 from django.db import transaction
 from django.utils import timezone
@@ -13,6 +14,8 @@ from carecoord.notifications.services import notification_send
 from carecoord.records.models import User
 from plans.models import Plan, ReviewReminder
 from plans.sections import PlanKind
+
+logger = logging.getLogger(__name__)
 
 Threshold = ReviewReminder.Threshold
 # Most advanced last: when several are reached at once, only the last is sent.
@@ -36,6 +39,8 @@ def thresholds_reached(*, due_on: dt.date, today: dt.date, due_soon_days: int,
 class SweepResult:
     sent: int
     already_sent: int
+    # Plans whose reminder could not be worked out or sent (logged; the rest still get theirs).
+    failed: tuple[int, ...] = field(default=())
 
 
 def review_reminders_send(*, today: dt.date | None = None) -> SweepResult:
@@ -49,19 +54,36 @@ def review_reminders_send(*, today: dt.date | None = None) -> SweepResult:
         .distinct()
     )
     sent = already = 0
+    failed = []
     for plan in plans.iterator(chunk_size=500):
-        team = plan.service_user.team
-        reached = thresholds_reached(
-            due_on=plan.next_review_on, today=today,
-            due_soon_days=team.reminder_due_soon_days, overdue_days=team.reminder_overdue_days,
-        )
-        if not reached:
+        # One plan's bad data (a review date nobody could reach) must not stop everybody
+        # else's reminders: it is logged, by id only, and reported in the result.
+        try:
+            outcome = _remind_if_due(plan, today)
+        except Exception:
+            logger.exception("Review reminder failed for plan %s", plan.pk)
+            failed.append(plan.pk)
             continue
-        if _remind(plan, reached):
+        if outcome is True:
             sent += 1
-        else:
+        elif outcome is False:
             already += 1
-    return SweepResult(sent=sent, already_sent=already)
+    if failed:
+        logger.error("Review reminder sweep: %d plan(s) failed: %s", len(failed),
+                     ", ".join(str(pk) for pk in failed))
+    return SweepResult(sent=sent, already_sent=already, failed=tuple(failed))
+
+
+def _remind_if_due(plan: Plan, today: dt.date) -> bool | None:
+    """True: a reminder was sent; False: already sent; None: nothing due."""
+    team = plan.service_user.team
+    reached = thresholds_reached(
+        due_on=plan.next_review_on, today=today,
+        due_soon_days=team.reminder_due_soon_days, overdue_days=team.reminder_overdue_days,
+    )
+    if not reached:
+        return None
+    return _remind(plan, reached)
 
 
 @transaction.atomic

@@ -134,11 +134,14 @@ def _add_goal_state(view: ItemView) -> None:
 
 def item_view(*, viewer: User, item: PlanItem) -> ItemView:
     """One item as the plan page shows it, for an item already opened through item_open
-    (or just written by `viewer`): editability, and a goal's agreement and progress."""
+    (or just written by `viewer`): editability, and a goal's agreement and progress (the
+    progress only for those who may read it: a carer, only if that was shared too)."""
     view = ItemView(item=item, can_edit=policy.can_edit_item(viewer, item))
     if item.item_type == ItemType.GOAL:
         prefetch_related_objects([item], "agreements", "progress")
         _add_goal_state(view)
+        if not policy.can_view_progress(viewer, item):
+            view.progress = []
     return view
 
 
@@ -162,13 +165,38 @@ def goal_open(*, viewer: User, item_id: int, surface: str) -> tuple[PlanItem, Ba
     return item, basis
 
 
-def goal_progress(*, item: PlanItem) -> QuerySet[ProgressUpdate]:
-    """Progress on a goal the caller has already opened through goal_open, oldest first."""
+def goal_progress_open(*, viewer: User, item_id: int, surface: str) -> PlanItem:
+    """A goal whose progress notes the viewer may read, asked before anything is audited:
+    not found for a carer the notes were not shared with (sharing a goal shares its
+    words; its progress notes are a choice of their own)."""
+    item, basis = policy.item_for_viewer(viewer, item_id)
+    if item.item_type != ItemType.GOAL or not policy.can_view_progress(viewer, item):
+        raise Http404("No such goal.")
+    audit_read(viewer=viewer, service_user=item.plan.service_user, basis=basis,
+               surface=surface, target=f"plan_item:{item.pk}")
+    return item
+
+
+def goal_progress(*, viewer: User, item: PlanItem) -> QuerySet[ProgressUpdate]:
+    """Progress on a goal the caller has already opened (goal_progress_open, or goal_open
+    by an editor), oldest first; never for a viewer the notes are not shared with."""
+    if not policy.can_view_progress(viewer, item):
+        raise Http404("No such goal.")
     return item.progress.select_related("recorded_by")
 
 
+def item_history_open(*, viewer: User, item_id: int, surface: str) -> tuple[PlanItem, Basis]:
+    """An item (removed ones too) whose edit history the viewer may read: the record's
+    readers only. A carer it is shared with gets 404: the history holds earlier wordings,
+    which were never shared."""
+    item, basis = policy.item_history_for_viewer(viewer, item_id)
+    audit_read(viewer=viewer, service_user=item.plan.service_user, basis=basis,
+               surface=surface, target=f"plan_item:{item.pk}")
+    return item, basis
+
+
 def item_history(*, item: PlanItem) -> QuerySet[ItemChange]:
-    """History of an item the caller has already opened through item_open."""
+    """History of an item the caller has already opened through item_history_open."""
     return item.changes.select_related("changed_by").order_by("-revision")
 
 

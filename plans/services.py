@@ -10,12 +10,15 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
+from django.http import HttpRequest
 from django.utils import timezone
 
 from carecoord.audit.request_context import current_ip_address
 from carecoord.audit.services import access_event_record
 from carecoord.notifications.services import notification_send
+from carecoord.records.auth import PasswordLockedOutError, password_confirm
 from carecoord.records.models import ServiceUser, User
+from carecoord.web import date_bounds
 from carers.models import CarerRelationship
 from plans import signals
 from plans.models import (
@@ -53,6 +56,10 @@ class InvalidDetailsError(PlanActionError):
 
 class WrongPasswordError(PlanActionError):
     """The password given to confirm a signature is not the signer's."""
+
+
+class SigningLockedOutError(WrongPasswordError):
+    """Too many wrong passwords (signing or signing in): the account is locked for now."""
 
 
 def _audit(actor: User, plan: Plan, action: str, target: str, basis: str) -> None:
@@ -133,11 +140,29 @@ def _clean_details(item_type: str, details: dict | None) -> dict:
         kind = ItemType(item_type).label.lower()
         raise InvalidDetailsError(f"A {kind} has no {', '.join(unknown)}.")
     for key, value in list(details.items()):
-        if isinstance(value, dt.date):
-            details[key] = value.isoformat()
-        elif value is None or value == "":
+        if value is None or value == "":
             details.pop(key)
+        elif key in DATE_KEYS:
+            details[key] = _clean_detail_date(value).isoformat()
     return details
+
+
+# Dates among the structured parts: stored as ISO text, always a real date in range.
+DATE_KEYS = frozenset({"target_on", "review_on"})
+
+
+def _clean_detail_date(value: object) -> dt.date:
+    if isinstance(value, str):
+        try:
+            value = dt.date.fromisoformat(value)
+        except ValueError:
+            raise InvalidDetailsError("Enter a real date, for example 2026-03-27.") from None
+    if not isinstance(value, dt.date) or isinstance(value, dt.datetime):
+        raise InvalidDetailsError("Enter a real date, for example 2026-03-27.")
+    problem = date_bounds.future_date_problem(value)
+    if problem is not None:
+        raise InvalidDetailsError(problem)
+    return value
 
 
 def _split_holder(item: PlanItem, details: dict) -> tuple[dict, Responsibility | None]:
@@ -442,18 +467,32 @@ def version_is_latest(version: PlanVersion) -> bool:
     return not version.plan.versions.filter(number__gt=version.number).exists()
 
 
-@transaction.atomic
 def version_sign(
-    *, version: PlanVersion, signer: User, role: str, password: str
+    *, version: PlanVersion, signer: User, role: str, password: str,
+    request: HttpRequest | None = None,
 ) -> Signature:
-    """Sign a version, confirmed with the signer's password; binds to its content hash."""
+    """Sign a version, confirmed with the signer's password; binds to its content hash.
+
+    The password is checked the way sign-in checks it (`password_confirm`: django-axes
+    counts each wrong one and locks the account after the same number of failures), and
+    before the signing transaction, so a failure is counted even though nothing is signed.
+    """
+    try:
+        confirmed = password_confirm(user=signer, password=password, request=request)
+    except PasswordLockedOutError as error:
+        raise SigningLockedOutError(str(error)) from error
+    if not confirmed:
+        raise WrongPasswordError("The password is not right. Enter the password you use to "
+                                 "sign in.")
+    return _version_sign(version=version, signer=signer, role=role)
+
+
+@transaction.atomic
+def _version_sign(*, version: PlanVersion, signer: User, role: str) -> Signature:
     version = (
         PlanVersion.objects.select_for_update(no_key=True, of=("self",))
         .select_related("plan")
     ).get(pk=version.pk)
-    if not signer.check_password(password):
-        raise WrongPasswordError("The password is not right. Enter the password you use to "
-                                 "sign in.")
     _check_open_for_signing(version, signer)
     signature = Signature.objects.create(
         version=version, signer=signer, role=role, decision=Signature.Decision.SIGNED,
@@ -553,6 +592,8 @@ def review_record(
 ) -> Review:
     if plan.kind != PlanKind.CARE_PLAN:
         raise PlanActionError("Reviews are recorded on care plans.")
+    date_bounds.check_dates(held_on=date_bounds.past_date_problem(held_on),
+                            next_review_on=date_bounds.future_date_problem(next_review_on))
     if next_review_on <= held_on:
         raise ValidationError({"next_review_on": "The next review must be after this one."})
     review = Review.objects.create(plan=plan, held_on=held_on, attendees=attendees,

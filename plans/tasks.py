@@ -12,4 +12,5 @@ from plans.reminders import review_reminders_send
              max_retries=5)
 def review_reminders_sweep(self) -> dict:
     result = review_reminders_send()
-    return {"sent": result.sent, "already_sent": result.already_sent}
+    return {"sent": result.sent, "already_sent": result.already_sent,
+            "failed": list(result.failed)}

@@ -247,8 +247,8 @@ def item_remove(request: HttpRequest, item_id: int) -> HttpResponse:
 
 
 def item_history(request: HttpRequest, item_id: int) -> HttpResponse:
-    item, basis = selectors.item_open(viewer=request.user, item_id=item_id,
-                                      surface="item_history", include_removed=True)
+    item, basis = selectors.item_history_open(viewer=request.user, item_id=item_id,
+                                              surface="item_history")
     return render(request, "plans/item_history.html", {
         "item": item, "plan": item.plan, "service_user": item.plan.service_user,
         "changes": selectors.item_history(item=item),
@@ -344,7 +344,8 @@ def version_detail(request: HttpRequest, version_id: int) -> HttpResponse:
                 try:
                     services.version_sign(version=version, signer=request.user,
                                           role=opened.signer_role,
-                                          password=sign_form.cleaned_data["password"])
+                                          password=sign_form.cleaned_data["password"],
+                                          request=request)
                 except services.WrongPasswordError as error:
                     sign_form.add_error("password", str(error))
                 except PlanActionError as error:

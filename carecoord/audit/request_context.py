@@ -3,6 +3,7 @@ through every service call."""
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Callable
 from contextvars import ContextVar
 
@@ -12,12 +13,32 @@ from django.http import HttpRequest, HttpResponse
 current_ip_address: ContextVar[str | None] = ContextVar("current_ip_address", default=None)
 
 
+def _valid_ip(value: str | None) -> str | None:
+    if not value:
+        return None
+    try:
+        return str(ipaddress.ip_address(value.strip()))
+    except ValueError:
+        return None
+
+
 def client_ip(request: HttpRequest) -> str | None:
-    if getattr(settings, "TRUST_X_FORWARDED_FOR", False):
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-        if forwarded:
-            return forwarded.split(",")[0].strip() or None
-    return request.META.get("REMOTE_ADDR") or None
+    """The address to record: never one the client chose, never an error.
+
+    Behind `TRUSTED_PROXY_COUNT` proxies, each proxy appends the address it received the
+    request from to X-Forwarded-For, so the client's address is that many entries from
+    the right; anything further left was written by the client and is not believed. A
+    value that is not an IP address (or a header too short) falls back to REMOTE_ADDR.
+    """
+    proxies = getattr(settings, "TRUSTED_PROXY_COUNT", 0) or 0
+    if proxies > 0:
+        hops = [hop.strip() for hop in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+        hops = [hop for hop in hops if hop]
+        if len(hops) >= proxies:
+            forwarded = _valid_ip(hops[-proxies])
+            if forwarded:
+                return forwarded
+    return _valid_ip(request.META.get("REMOTE_ADDR"))
 
 
 class RequestContextMiddleware:

@@ -8,6 +8,7 @@ from django.contrib.auth.password_validation import validate_password
 
 from carecoord.records.models import Episode, ServiceUser, Team, User
 from carecoord.records.nhs_number import nhs_number_normalise
+from carecoord.web import date_bounds
 from carecoord.web.forms_rendering import NHSUKFormMixin
 
 
@@ -75,6 +76,23 @@ _DETAIL_HELP = {
 }
 
 
+# Every date a person types here, and its sensible range (carecoord/web/date_bounds.py).
+# Dates that must not be in the future keep their own clearer message (clean_*), so here
+# they are only held to 1900 onwards; the models' clean() checks both.
+_DATE_BOUNDS = {
+    "date_of_birth": date_bounds.validate_any_date,
+    "started_on": date_bounds.validate_any_date,
+    "planned_end_on": date_bounds.validate_future_date,
+    "discharged_on": date_bounds.validate_any_date,
+}
+
+
+def _bound_dates(form: forms.BaseForm) -> None:
+    for name, validator in _DATE_BOUNDS.items():
+        if name in form.fields:
+            form.fields[name].validators.append(validator)
+
+
 class ServiceUserDetailsForm(NHSUKFormMixin, forms.ModelForm):
     """The record's details, as a care coordinator edits them."""
 
@@ -89,6 +107,7 @@ class ServiceUserDetailsForm(NHSUKFormMixin, forms.ModelForm):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        _bound_dates(self)
         if self.instance.pk and "version" not in self.initial:
             self.initial["version"] = self.instance.version
 
@@ -174,6 +193,10 @@ class EpisodeForm(NHSUKFormMixin, forms.ModelForm):
                               "in place. Needed when care coordination ends.",
         }
 
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        _bound_dates(self)
+
     def clean(self) -> dict:
         cleaned = super().clean()
         discharged = cleaned.get("discharged_on")
@@ -207,9 +230,11 @@ class AllocationForm(NHSUKFormMixin, forms.Form):
 
 class EpisodeStartForm(AllocationForm):
     started_on = forms.DateField(label="Care coordination starts on", widget=DateInput(),
-                                 initial=dt.date.today)
+                                 initial=dt.date.today,
+                                 validators=[date_bounds.validate_any_date])
     planned_end_on = forms.DateField(label="Care coordination is planned to end on",
-                                     widget=DateInput())
+                                     widget=DateInput(),
+                                     validators=[date_bounds.validate_future_date])
 
     def clean(self) -> dict:
         cleaned = super().clean()

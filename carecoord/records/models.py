@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from carecoord.records.nhs_number import validate_nhs_number
 from carecoord.scoping import ScopedManager
+from carecoord.web import date_bounds
 
 
 class Role(models.TextChoices):
@@ -206,6 +207,10 @@ class ServiceUser(models.Model):
         """The name to use: the one they chose."""
         return self.preferred_name or self.full_name
 
+    def clean(self) -> None:
+        super().clean()
+        date_bounds.check_dates(date_of_birth=date_bounds.past_date_problem(self.date_of_birth))
+
 
 class Episode(models.Model):
     """A time-limited period of care coordination. Length against plan is shown, not hidden."""
@@ -239,6 +244,14 @@ class Episode(models.Model):
 
     def __str__(self) -> str:
         return f"Episode from {self.started_on:%d %B %Y}"
+
+    def clean(self) -> None:
+        super().clean()
+        date_bounds.check_dates(
+            started_on=date_bounds.any_date_problem(self.started_on),
+            planned_end_on=date_bounds.future_date_problem(self.planned_end_on),
+            discharged_on=date_bounds.past_date_problem(self.discharged_on),
+        )
 
     @property
     def is_open(self) -> bool:

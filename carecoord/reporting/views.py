@@ -23,6 +23,7 @@ from carecoord.records.models import Team
 from carecoord.reporting.csv_stream import csv_stream
 from carecoord.reporting.reports import registry
 from carecoord.reporting.reports.base import Period, ReportSpec, display
+from carecoord.web import date_bounds
 from carecoord.web.forms_rendering import NHSUKFormMixin
 
 
@@ -35,9 +36,11 @@ class _DateInput(forms.DateInput):
 
 class PeriodForm(NHSUKFormMixin, forms.Form):
     start = forms.DateField(label="From", widget=_DateInput(),
+                            validators=[date_bounds.validate_any_date],
                             error_messages={"required": "Enter the first day of the period",
                                             "invalid": "Enter the first day as a real date"})
     end = forms.DateField(label="To", widget=_DateInput(),
+                          validators=[date_bounds.validate_any_date],
                           error_messages={"required": "Enter the last day of the period",
                                           "invalid": "Enter the last day as a real date"})
 

@@ -79,14 +79,18 @@ def plan_for_viewer(viewer: Viewer, plan_id: int) -> tuple[Plan, Basis]:
     return plan, basis
 
 
-def _shared_with(viewer: Viewer) -> Q:
+def _shared_with(viewer: Viewer, *, with_progress_notes: bool = False) -> Q:
     """Items the service user shared with this carer: a live grant (not expired) in the
-    direct permission table, while the carer relationship is active. One indexed query."""
+    direct permission table, while the carer relationship is active. One indexed query.
+    `with_progress_notes`: only those whose sharing decision also shares the progress
+    notes (a separate choice: sharing an item shares what it says now, nothing more)."""
     today = timezone.localdate()
     grant = PlanItemUserObjectPermission.objects.filter(
         content_object=OuterRef("pk"), user_id=viewer.pk,
         permission__codename="view_planitem", permission__content_type__app_label="plans",
     ).filter(Q(expires_on__isnull=True) | Q(expires_on__gte=today))
+    if with_progress_notes:
+        grant = grant.filter(decision__include_progress_notes=True)
     relationship = CarerRelationship.objects.active().filter(
         carer__user_id=viewer.pk, service_user=OuterRef("plan__service_user")
     )
@@ -101,10 +105,7 @@ def items_visible_to(
     queryset = PlanItem.objects.all() if queryset is None else queryset
     if not _signed_in(viewer):
         return queryset.none()
-    return queryset.filter(
-        Q(plan__service_user__in=_full_record_ids(viewer)) | scoped_items_q(viewer)
-        | _shared_with(viewer)
-    )
+    return queryset.filter(_read_as_record(viewer) | _shared_with(viewer))
 
 
 def items_shared_with(
@@ -153,6 +154,60 @@ def item_for_viewer(
     return item, basis
 
 
+# --- What sharing does not share --------------------------------------------------------
+# A carer sees a shared item's current words. Its edit history (earlier wordings,
+# including words removed before it was shared) is the record's readers' alone; a goal's
+# progress notes are shared only when the sharing decision says so too.
+
+
+def items_with_history_visible_to(
+    viewer: Viewer, queryset: QuerySet[PlanItem] | None = None
+) -> QuerySet[PlanItem]:
+    """Items whose edit history the viewer may read: those of records they read in full,
+    and a care-team member's or emergency access's items of the areas they hold (never
+    through a carer's share, never beyond the areas)."""
+    queryset = PlanItem.objects.all() if queryset is None else queryset
+    if not _signed_in(viewer):
+        return queryset.none()
+    return queryset.filter(_read_as_record(viewer))
+
+
+def item_history_for_viewer(viewer: Viewer, item_id: int) -> tuple[PlanItem, Basis]:
+    """An item (removed ones too) whose history the viewer may read; 404 otherwise."""
+    item = (
+        items_with_history_visible_to(
+            viewer, PlanItem.objects.select_related("plan__service_user__team"))
+        .filter(pk=item_id).first()
+    )
+    basis = record_basis(viewer, item.plan.service_user) if item is not None else None
+    if item is None or basis is None:
+        raise Http404("No such item.")
+    return item, basis
+
+
+def items_with_progress_visible_to(
+    viewer: Viewer, queryset: QuerySet[PlanItem] | None = None
+) -> QuerySet[PlanItem]:
+    """Items whose progress notes the viewer may read: every item of plans they read as a
+    whole; for a carer, shared items whose decision also shares progress notes."""
+    queryset = PlanItem.objects.all() if queryset is None else queryset
+    if not _signed_in(viewer):
+        return queryset.none()
+    return queryset.filter(
+        _read_as_record(viewer) | _shared_with(viewer, with_progress_notes=True)
+    )
+
+
+def _read_as_record(viewer: Viewer) -> Q:
+    """For a PlanItem queryset: items the viewer reads as a reader of the record — the whole
+    record, or the areas a care-team place or an emergency access gives."""
+    return Q(plan__service_user__in=_full_record_ids(viewer)) | scoped_items_q(viewer)
+
+
+def can_view_progress(viewer: Viewer, item: PlanItem) -> bool:
+    return items_with_progress_visible_to(viewer, PlanItem.objects.filter(pk=item.pk)).exists()
+
+
 def sharing_decision_id(viewer: Viewer, item: PlanItem) -> int | None:
     """The consent decision that lets this carer read this item (for the audit trail)."""
     grant = PlanItemUserObjectPermission.objects.filter(
@@ -187,17 +242,22 @@ def versions_visible_to(
     )
     something_shared = PlanItem.objects.filter(plan=OuterRef("plan")).filter(
         _shared_with(viewer))
+    # Sharing shares what an item says now, not what it said: a carer reaches only the
+    # plan's latest version through a share (an older one holds earlier wordings).
+    newer = PlanVersion.objects.filter(plan=OuterRef("plan"), number__gt=OuterRef("number"))
     return queryset.filter(
         Q(plan__in=plans_visible_to(viewer).values("pk"))
         | (Q(Exists(named_signer)) & Q(Exists(still_caring)))
-        | Q(Exists(something_shared))
+        | (Q(Exists(something_shared)) & ~Q(Exists(newer)))
     )
 
 
 def version_entries_visible_to(viewer: Viewer, version: PlanVersion) -> list[dict]:
     """The entries of a version's frozen snapshot this viewer may read: all of them for
-    the record's readers; for a carer named on a responsibility agreement, the
-    responsibilities they hold and what is shared with them now — nothing else."""
+    the record's readers; for a care-team member or an emergency access, the entries of
+    the areas they hold now; for a carer, the responsibilities they hold (they sign them) and
+    the items shared with them now whose entry still has the item's current words —
+    nothing else."""
     plan = version.plan
     if reads_in_full(viewer, plan.service_user):
         return list(version.snapshot)
@@ -214,11 +274,13 @@ def version_entries_visible_to(viewer: Viewer, version: PlanVersion) -> list[dic
     )
     if not relationship_ids:
         return []
-    shared = set(items_shared_with(viewer, PlanItem.objects.filter(plan_id=version.plan_id))
-                 .values_list("pk", flat=True))
+    # A shared item's entry only while the version holds its current words (its revision):
+    # an entry frozen before the item was changed is an earlier wording, not shared.
+    current = dict(items_shared_with(viewer, PlanItem.objects.filter(plan_id=version.plan_id))
+                   .values_list("pk", "revision"))
     return [
         entry for entry in version.snapshot
-        if entry["id"] in shared
+        if (entry["id"] in current and entry.get("revision") == current[entry["id"]])
         or (entry.get("item_type") == ItemType.RESPONSIBILITY
             and (entry.get("details") or {}).get("holder") == "carer"
             and (entry.get("details") or {}).get("holder_relationship") in relationship_ids)

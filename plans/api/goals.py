@@ -12,6 +12,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from carecoord.web import date_bounds
 from carecoord.web.api_errors import validated_input
 from consent import policy
 from plans import selectors, services
@@ -48,7 +49,7 @@ class GoalAgreementApi(APIView):
 
 class GoalProgressApi(APIView):
     class Input(serializers.Serializer):
-        recorded_on = serializers.DateField()
+        recorded_on = serializers.DateField(validators=[date_bounds.validate_any_date])
         rating = serializers.IntegerField(min_value=0, max_value=10)
         note = serializers.CharField(required=False, allow_blank=True, default="")
 
@@ -58,10 +59,10 @@ class GoalProgressApi(APIView):
             return value
 
     def get(self, request: Request, item_id: int) -> Response:
-        item, _ = selectors.goal_open(viewer=request.user, item_id=item_id,
-                                      surface="api.plan_item")
-        return Response({"results": ProgressOutput(selectors.goal_progress(item=item),
-                                                   many=True).data})
+        item = selectors.goal_progress_open(viewer=request.user, item_id=item_id,
+                                            surface="api.plan_item")
+        return Response({"results": ProgressOutput(
+            selectors.goal_progress(viewer=request.user, item=item), many=True).data})
 
     def post(self, request: Request, item_id: int) -> Response:
         item, _ = selectors.goal_open(viewer=request.user, item_id=item_id,

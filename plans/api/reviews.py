@@ -12,6 +12,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from carecoord.web import date_bounds
 from carecoord.web.api_errors import validated_input
 from carers.models import Carer
 from plans import selectors, services
@@ -37,10 +38,10 @@ class PlanReviewsApi(APIView):
                     for carer in review.carers_attended.all()]
 
     class Input(serializers.Serializer):
-        held_on = serializers.DateField()
+        held_on = serializers.DateField(validators=[date_bounds.validate_any_date])
         attendees = serializers.CharField(max_length=5000)
         what_changed = serializers.CharField(max_length=20000)
-        next_review_on = serializers.DateField()
+        next_review_on = serializers.DateField(validators=[date_bounds.validate_future_date])
         carers_attended = serializers.ListField(child=serializers.IntegerField(),
                                                 required=False, default=list, max_length=50)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.urls import reverse
 from rest_framework import serializers, status
-from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import PermissionDenied, Throttled
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -136,13 +136,15 @@ class VersionSignatureApi(APIView):
             if data["decision"] == Signature.Decision.SIGNED:
                 signature = services.version_sign(
                     version=opened.version, signer=request.user, role=opened.signer_role,
-                    password=data["password"],
+                    password=data["password"], request=request,
                 )
             else:
                 signature = services.version_decline(
                     version=opened.version, signer=request.user, role=opened.signer_role,
                     reason=data["reason"],
                 )
+        except services.SigningLockedOutError as error:
+            raise Throttled(detail=str(error)) from error
         except services.WrongPasswordError as error:
             raise serializers.ValidationError({"password": [str(error)]}) from error
         except services.PlanActionError as error:

@@ -94,7 +94,7 @@ def test_a_refused_read_writes_nothing(world, outsider, template):
 def test_a_client_cannot_choose_the_logged_address_unless_the_proxy_is_trusted(
     world, settings
 ):
-    settings.TRUST_X_FORWARDED_FOR = False
+    settings.TRUSTED_PROXY_COUNT = 0
     client = client_for(world.coordinator)
     client.get(f"/service-users/{world.service_user.pk}/", HTTP_X_FORWARDED_FOR="203.0.113.9")
     (event,) = AccessEvent.objects.all()
@@ -102,12 +102,46 @@ def test_a_client_cannot_choose_the_logged_address_unless_the_proxy_is_trusted(
 
 
 def test_behind_a_trusted_proxy_the_forwarded_client_address_is_logged(world, settings):
-    settings.TRUST_X_FORWARDED_FOR = True
+    settings.TRUSTED_PROXY_COUNT = 1
     client = client_for(world.coordinator)
+    # Our one proxy appended the address it saw (203.0.113.9) to what the client sent.
     client.get(f"/api/v1/service-users/{world.service_user.pk}/",
-               HTTP_X_FORWARDED_FOR="203.0.113.9, 10.0.0.1")
+               HTTP_X_FORWARDED_FOR="198.51.100.66, 203.0.113.9")
     (event,) = AccessEvent.objects.all()
     assert event.ip_address == "203.0.113.9"
+
+
+def test_behind_two_proxies_the_address_two_hops_from_the_right_is_logged(world, settings):
+    settings.TRUSTED_PROXY_COUNT = 2
+    client = client_for(world.coordinator)
+    client.get(f"/service-users/{world.service_user.pk}/",
+               HTTP_X_FORWARDED_FOR="198.51.100.66, 203.0.113.9, 10.0.0.1")
+    (event,) = AccessEvent.objects.all()
+    assert event.ip_address == "203.0.113.9"
+
+
+@pytest.mark.parametrize(
+    "forwarded",
+    ["not-an-ip-address", "203.0.113.9; DROP", "", " , ", "999.1.1.1", "x" * 500],
+)
+def test_a_forged_or_broken_forwarded_header_falls_back_and_never_fails(
+    world, settings, forwarded
+):
+    settings.TRUSTED_PROXY_COUNT = 1
+    client = client_for(world.coordinator)
+    response = client.get(f"/api/v1/service-users/{world.service_user.pk}/",
+                          HTTP_X_FORWARDED_FOR=forwarded)
+    assert response.status_code == 200
+    (event,) = AccessEvent.objects.all()
+    assert event.ip_address == "127.0.0.1"
+
+
+def test_a_header_shorter_than_the_proxy_chain_is_not_believed(world, settings):
+    settings.TRUSTED_PROXY_COUNT = 2
+    client = client_for(world.coordinator)
+    client.get(f"/service-users/{world.service_user.pk}/", HTTP_X_FORWARDED_FOR="203.0.113.9")
+    (event,) = AccessEvent.objects.all()
+    assert event.ip_address == "127.0.0.1"
 
 
 # --- What the service user sees --------------------------------------------------------

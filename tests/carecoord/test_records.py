@@ -607,7 +607,8 @@ def counts() -> dict[str, int]:
     }
 
 
-def test_seed_demo_is_idempotent_and_its_logins_work(db):
+def test_seed_demo_is_idempotent_and_its_logins_work(db, settings):
+    settings.DEBUG = True  # seed_demo runs only for a laptop demo
     first = io.StringIO()
     call_command("seed_demo", stdout=first)
     after_first = counts()

@@ -26,7 +26,8 @@ def _counts() -> dict[str, int]:
     }
 
 
-def test_seed_is_idempotent_and_fills_the_directory(db):
+def test_seed_is_idempotent_and_fills_the_directory(db, settings):
+    settings.DEBUG = True  # seed_demo runs only for a laptop demo
     call_command("seed_demo", stdout=io.StringIO())
     first = _counts()
     call_command("seed_demo", stdout=io.StringIO())
@@ -48,7 +49,8 @@ def test_seed_is_idempotent_and_fills_the_directory(db):
         assert service_user.signpostings.exists()
 
 
-def test_the_demo_pages_work(db):
+def test_the_demo_pages_work(db, settings):
+    settings.DEBUG = True  # seed_demo runs only for a laptop demo
     call_command("seed_demo", stdout=io.StringIO())
     client = Client()
     client.post("/sign-in/", {"username": "linda.morgan@demo.carecoord.test",

@@ -113,7 +113,7 @@ def test_no_reminders_after_discharge(world):
 
 def test_the_task_calls_the_sweep(world):
     care_plan_due(world, TODAY)
-    assert review_reminders_sweep.apply().get() == {"sent": 1, "already_sent": 0}
+    assert review_reminders_sweep.apply().get() == {"sent": 1, "already_sent": 0, "failed": []}
 
 
 @pytest.mark.postgresql_only  # SQLite has one writer at a time; the race is PostgreSQL's

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from django.core.management.base import BaseCommand
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.test.utils import override_settings
 
@@ -15,6 +16,12 @@ class Command(BaseCommand):
     help = "Create (or find) the demo team, people, episodes and carers, and print the logins."
 
     def handle(self, *args, **options) -> None:
+        # Every demo account, the superuser included, has the published password: in a
+        # deployment (DEBUG off) that is a way in for anyone who read the README.
+        if not settings.DEBUG:
+            raise CommandError(
+                "seed_demo creates accounts with the published demo password, so it runs "
+                "only with DEBUG=true (a laptop demo), never in a deployment.")
         # In-app notifications are part of the demo; their emails (sent when the
         # transaction commits) are not.
         quiet_email = override_settings(
