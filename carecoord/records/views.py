@@ -293,6 +293,9 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
     if signed_in is not None and signed_in.email.lower() != invitation.email.lower():
         return render(request, "carecoord/invitation_unusable.html",
                       {"status": "wrong_account"}, status=410)
+    if signed_in is not None and services.is_staff_account(signed_in):
+        return render(request, "carecoord/invitation_unusable.html",
+                      {"status": "staff_account"}, status=410)
     existing_account = signed_in is None and selectors.account_exists(email=invitation.email)
     form = InvitationAcceptForm(request.POST or None, email=invitation.email)
     if request.method == "POST" and (signed_in or (not existing_account and form.is_valid())):
@@ -331,8 +334,20 @@ def team_detail(request: HttpRequest, team_id: int) -> HttpResponse:
             "team": team,
             "caseloads": caseloads,
             "service_users": selectors.team_service_users(viewer=request.user, team=team),
+            "possible_duplicates": selectors.possible_duplicates_for_team(
+                viewer=request.user, team=team),
         },
     )
+
+
+@require_POST
+def possible_duplicate_resolve(request: HttpRequest, team_id: int,
+                               duplicate_id: int) -> HttpResponse:
+    team = policy.team_for_manager(request.user, team_id)
+    duplicate = policy.possible_duplicate_for_manager(request.user, duplicate_id)
+    services.possible_duplicate_resolve(duplicate=duplicate, resolved_by=request.user)
+    messages.success(request, "The possible duplicate is marked as checked.")
+    return redirect("team_detail", team.pk)
 
 
 def team_settings(request: HttpRequest, team_id: int) -> HttpResponse:
