@@ -13,6 +13,7 @@ from carecoord.records.models import (
     Episode,
     Invitation,
     InvitationKind,
+    PossibleDuplicate,
     Role,
     ServiceUser,
     Team,
@@ -24,5 +25,6 @@ from carecoord.records.models import (
 __all__ = [
     "GENESIS_HASH", "AccessEvent", "Allocation", "AppendOnlyError", "AuditChainHead",
     "ContactMethod", "Episode", "Export", "Invitation", "InvitationKind", "Notification",
+    "PossibleDuplicate",
     "Role", "ServiceUser", "Team", "User", "UserManager", "UserRole",
 ]

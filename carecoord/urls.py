@@ -54,6 +54,8 @@ urlpatterns = [
          name="report_csv"),
     path("teams/<int:team_id>/reports/<slug:report>/pdf/", reporting_views.report_pdf,
          name="report_pdf"),
+    path("teams/<int:team_id>/duplicates/<int:duplicate_id>/checked/",
+         views.possible_duplicate_resolve, name="possible_duplicate_resolve"),
     path("teams/<int:team_id>/settings/", views.team_settings, name="team_settings"),
     path("files/", exports_views.export_list, name="export_list"),
     path("files/<int:export_id>/retry/", exports_views.export_retry, name="export_retry"),

@@ -172,6 +172,34 @@ def team_service_users(*, viewer: User, team: Team) -> QuerySet[ServiceUser]:
     )
 
 
+@dataclass(frozen=True)
+class DuplicateRow:
+    """A possible duplicate as a manager of `team` sees it: the records in their own
+    teams by name, a record elsewhere only by its team."""
+
+    pk: int
+    recorded_at: object
+    names: list[str]
+
+
+def possible_duplicates_for_team(*, viewer: User, team: Team) -> list[DuplicateRow]:
+    team = policy.team_for_manager(viewer, team.pk)
+    managed = set(policy.teams_managed_by(viewer).values_list("pk", flat=True))
+    rows = []
+    for duplicate in (
+        policy.possible_duplicates_visible_to(viewer)
+        .filter(Q(service_user__team=team) | Q(other__team=team), resolved_at__isnull=True)
+        .select_related("service_user__team", "other__team")
+    ):
+        names = [
+            record.name if record.team_id in managed else f"a record in {record.team.name}"
+            for record in (duplicate.service_user, duplicate.other)
+        ]
+        rows.append(DuplicateRow(pk=duplicate.pk, recorded_at=duplicate.recorded_at,
+                                 names=names))
+    return rows
+
+
 def team_coordinators(*, team: Team) -> QuerySet[User]:
     return team.coordinators.filter(role_grants__role=Role.COORDINATOR, is_active=True)
 
@@ -194,11 +222,15 @@ def allocation_for_change(*, viewer: User, allocation_id: int) -> Allocation:
 
 
 def record_views(*, viewer: User, record: OpenedRecord) -> QuerySet[AccessEvent]:
-    """Who has opened this record: shown to the service user themselves."""
+    """Who has opened this record, and who was given access to it (an allocation): shown
+    to the service user themselves."""
     if record.basis is not Basis.SELF:
         return AccessEvent.objects.none()
     return (
-        AccessEvent.objects.filter(service_user=record.service_user, action__endswith=".view")
+        AccessEvent.objects.filter(
+            Q(action__endswith=".view") | Q(action="record_access.grant"),
+            service_user=record.service_user,
+        )
         .select_related("actor")
         .order_by("-seq")
     )
