@@ -41,6 +41,8 @@ urlpatterns = [
     path("allocations/<int:allocation_id>/end/", views.allocation_end, name="allocation_end"),
     path("service-users/<int:service_user_id>/carers/new/", views.carer_add, name="carer_add"),
     path("carers/<int:relationship_id>/end/", views.carer_end, name="carer_end"),
+    path("carers/<int:relationship_id>/answer/", views.carer_offer_answer,
+         name="carer_offer_answer"),
     path("service-users/<int:service_user_id>/invite/", views.invitation_send_service_user,
          name="invitation_send_service_user"),
     path("carers/<int:relationship_id>/invite/", views.invitation_send_carer,

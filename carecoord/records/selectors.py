@@ -106,11 +106,21 @@ def own_record(*, viewer: User) -> ServiceUser | None:
 
 
 def cared_for(*, viewer: User) -> QuerySet[CarerRelationship]:
-    """The people this carer cares for: only that the relationship exists."""
+    """The people this carer cares for (accepted relationships): only that the
+    relationship exists."""
     return (
-        policy.carer_relationships_visible_to(viewer)
-        .filter(carer__user=viewer, ended_on__isnull=True)
+        policy.carer_relationships_visible_to(viewer, CarerRelationship.objects.active())
+        .filter(carer__user=viewer)
         .select_related("service_user")
+    )
+
+
+def carer_offers(*, viewer: User) -> list[CarerRelationship]:
+    """Relationships offered to this carer, waiting for them to accept or decline."""
+    return list(
+        policy.carer_relationships_visible_to(viewer, CarerRelationship.objects.offered())
+        .filter(carer__user=viewer)
+        .select_related("service_user", "added_by")
     )
 
 

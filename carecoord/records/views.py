@@ -47,6 +47,7 @@ def home(request: HttpRequest) -> HttpResponse:
         context["own_episode"] = selectors.open_episode(service_user=record) if record else None
     if viewer.has_role(Role.CARER):
         context["cared_for"] = selectors.cared_for(viewer=viewer)
+        context["carer_offers"] = selectors.carer_offers(viewer=viewer)
     if viewer.has_role(Role.MANAGER):
         context["team_caseloads"] = selectors.team_caseloads(viewer=viewer)
     return render(request, "carecoord/home.html", context)
@@ -238,7 +239,11 @@ def carer_add(request: HttpRequest, service_user_id: int) -> HttpResponse:
         relationship = carer_services.carer_add(
             service_user=record.service_user, added_by=request.user, **form.cleaned_data
         )
-        messages.success(request, f"{relationship.carer.name} has been added as a carer.")
+        if relationship.is_offered:
+            messages.success(request, f"{relationship.carer.name} has been asked to be a "
+                                      "carer. It is waiting for them to accept.")
+        else:
+            messages.success(request, f"{relationship.carer.name} has been added as a carer.")
         return redirect("service_user_detail", record.service_user.pk)
     return render(request, "carecoord/carer_add.html",
                   {"form": form, "service_user": record.service_user})
@@ -250,6 +255,27 @@ def carer_end(request: HttpRequest, relationship_id: int) -> HttpResponse:
     carer_services.carer_relationship_end(relationship=relationship, ended_by=request.user)
     messages.success(request, f"{relationship.carer.name} is no longer linked as a carer.")
     return redirect("service_user_detail", relationship.service_user_id)
+
+
+@require_POST
+def carer_offer_answer(request: HttpRequest, relationship_id: int) -> HttpResponse:
+    """The carer accepts or declines being added as a carer of someone."""
+    relationship = policy.carer_offer_for_carer(request.user, relationship_id)
+    accept = request.POST.get("answer") == "accept"
+    try:
+        if accept:
+            carer_services.carer_offer_accept(relationship=relationship,
+                                              accepted_by=request.user)
+        else:
+            carer_services.carer_offer_decline(relationship=relationship,
+                                               declined_by=request.user)
+    except carer_services.CarerOfferError as error:
+        messages.info(request, str(error))
+    else:
+        name = relationship.service_user.name
+        messages.success(request, f"You are now linked as a carer of {name}." if accept
+                         else f"You have declined being a carer of {name}.")
+    return redirect("home")
 
 
 @require_POST

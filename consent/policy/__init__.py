@@ -46,6 +46,7 @@ from consent.policy.carer_space import (
     insights_visible_to,
     own_carer_space,
     own_check_in,
+    shared_relationship_ids,
     shared_with_coordinators,
 )
 from consent.policy.exports import (
@@ -125,6 +126,7 @@ from consent.policy.sharing import (
     can_decide_consent,
     carer_for_viewer,
     carer_of_record,
+    carer_offer_for_carer,
     relationship_of_carer,
 )
 
@@ -168,6 +170,7 @@ __all__ = [
     "carer_for_viewer",
     "carer_needs_visible_to",
     "carer_of_record",
+    "carer_offer_for_carer",
     "carer_relationship_for_care_manager",
     "carer_relationships_visible_to",
     "carer_space_basis",
@@ -204,6 +207,7 @@ __all__ = [
     "relationship_of_carer",
     "service_user_for_allocation",
     "service_users_in_managed_teams",
+    "shared_relationship_ids",
     "shared_with_coordinators",
     "sharing_decision_id",
     "signer_role",
