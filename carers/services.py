@@ -17,6 +17,7 @@ from carecoord.audit.services import access_event_record
 from carecoord.notifications.services import notification_send
 from carecoord.records.models import Invitation, Role, ServiceUser, User
 from carecoord.records.services import InvitationUnusableError, role_grant
+from carecoord.records.sessions import end_all_sessions
 from carers import signals
 from carers.models import (
     AssessmentRequest,
@@ -328,6 +329,11 @@ def carer_offer_decline(*, relationship: CarerRelationship, declined_by: User
 def carer_relationship_end(*, relationship: CarerRelationship, ended_by: User) -> None:
     relationship.ended_on = timezone.localdate()
     relationship.save(update_fields=["ended_on"])
+    carer_user = relationship.carer.user
+    if carer_user is not None:
+        # Whatever the carer has open (a page of what was shared) stops with the
+        # relationship: every session of theirs ends, once this change is saved.
+        transaction.on_commit(lambda: end_all_sessions(carer_user))
     # Consent withdraws every share with this carer, in this transaction.
     signals.carer_relationship_ended.send(sender=CarerRelationship, relationship=relationship,
                                           ended_by=ended_by)

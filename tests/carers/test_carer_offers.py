@@ -13,6 +13,7 @@ from django.urls import reverse
 
 from carecoord.audit.models import AccessEvent
 from carecoord.notifications.models import Notification
+from carecoord.records.sessions import end_all_sessions
 from carers import services
 from carers.models import AssessmentRequest, CarerRelationship
 from tests.conftest import client_for
@@ -178,3 +179,22 @@ def test_a_check_in_cannot_be_shared_through_someone_elses_relationship(world, l
             carer=linda).first().pk})
     assert response.status_code == 404
     assert not check_in.shared_with.exists()
+
+
+# --- Issue 13, point 14 (part): the carer's sessions end with the relationship ----------
+
+
+def test_ending_a_carer_relationship_signs_the_carer_out_everywhere(
+    world, django_capture_on_commit_callbacks
+):
+    phone, laptop = client_for(world.carer_account), client_for(world.carer_account)
+    bystander = client_for(world.service_user_account)
+    assert phone.get("/").status_code == laptop.get("/").status_code == 200
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client_for(world.coordinator).post(
+            f"/carers/{world.carer_relationship.pk}/end/")
+    assert response.status_code == 302
+    for client in (phone, laptop):
+        assert client.get("/").status_code == 302  # to the sign-in page
+    assert bystander.get("/").status_code == 200
+    assert end_all_sessions(world.carer_account) == 0
