@@ -17,6 +17,7 @@ queryset form and a single-object form built on the same predicate. Who sees wha
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
@@ -117,7 +118,8 @@ def shared_relationship_ids(
     return result
 
 
-def _shared_space_predicate(model) -> object:
+def _shared_space_predicate(model: type[CarerNeeds | WellbeingCheckIn | AssessmentRequest]
+                            ) -> Callable[[Viewer], Q]:
     """Needs, check-ins and assessment requests: the carer's own; or shared by the carer
     through a relationship with someone the viewer coordinates."""
     return lambda viewer: _own(viewer, "carer") | shared_with_coordinators(model, viewer)
@@ -129,7 +131,7 @@ def _insight_predicate(viewer: Viewer) -> Q:
     return (
         _own(viewer, "relationship__carer")
         | Q(
-            relationship__ended_on__isnull=True,
+            relationship__in=CarerRelationship.objects.active(),
             relationship__service_user_id__in=_coordinated_service_user_ids(viewer),
         )
         | Q(relationship__service_user__user_id=viewer.pk)
