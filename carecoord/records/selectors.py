@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
@@ -188,7 +189,7 @@ class DuplicateRow:
     teams by name, a record elsewhere only by its team."""
 
     pk: int
-    recorded_at: object
+    recorded_at: dt.datetime
     names: list[str]
 
 
