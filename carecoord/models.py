@@ -15,6 +15,7 @@ from carecoord.records.models import (
     Episode,
     Invitation,
     InvitationKind,
+    PossibleDuplicate,
     Role,
     ServiceUser,
     Team,
@@ -26,6 +27,6 @@ from carecoord.records.models import (
 __all__ = [
     "GENESIS_HASH", "AccessEvent", "Allocation", "AppendOnlyError", "AuditChainHead",
     "BreakGlassAccess", "CareTeamMember", "ContactMethod", "Episode", "Export", "Invitation",
-    "InvitationKind", "Notification",
+    "InvitationKind", "Notification", "PossibleDuplicate",
     "Role", "ServiceUser", "Team", "User", "UserManager", "UserRole",
 ]

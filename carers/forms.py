@@ -7,23 +7,38 @@ from django import forms
 
 from carecoord.web.forms_rendering import NHSUKBoundField, NHSUKFormMixin
 
-SHARE_LABEL = "Let the care coordinators of the people I care for see this"
-
+SHARE_LABEL = "Who else can see this"
 
 
 class _ChoiceBoundField(NHSUKBoundField):
-    """A single checkbox is a choice, not an optional answer: no "(optional)"."""
+    """Ticking boxes is a choice, not an optional answer: no "(optional)"."""
 
     @property
     def nhsuk_label(self) -> str:
         return str(self.label or "")
 
 
-class ShareField(forms.BooleanField):
+class RelationshipChoiceField(forms.ModelMultipleChoiceField):
+    """One box per person the carer cares for: sharing is through one relationship at a
+    time, so each person's care coordinator sees only what was shared with them."""
+
     bound_field_class = _ChoiceBoundField
 
     def __init__(self, **kwargs) -> None:
-        super().__init__(label=SHARE_LABEL, required=False, **kwargs)
+        kwargs.setdefault("label", SHARE_LABEL)
+        kwargs.setdefault("required", False)
+        super().__init__(queryset=None, widget=forms.CheckboxSelectMultiple, **kwargs)
+
+    def label_from_instance(self, obj) -> str:
+        return f"{obj.service_user.name}'s care coordinator ({obj.relationship})"
+
+
+class _SharingForm(forms.Form):
+    """A form with a `shared_with` field, offered the carer's own active relationships."""
+
+    def __init__(self, *args, relationships, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["shared_with"].queryset = relationships
 
 
 COPING_CHOICES = [
@@ -32,7 +47,7 @@ COPING_CHOICES = [
 ]
 
 
-class CarerNeedsForm(NHSUKFormMixin, forms.Form):
+class CarerNeedsForm(NHSUKFormMixin, _SharingForm):
     own_needs = forms.CharField(
         label="What you need as a carer",
         required=False,
@@ -48,12 +63,12 @@ class CarerNeedsForm(NHSUKFormMixin, forms.Form):
         widget=forms.Textarea(attrs={"rows": 5}),
         help_text="Anything that would make caring easier for you.",
     )
-    shared_with_coordinator = ShareField(
-        help_text="If you do not tick this, only you can see what you write here.",
+    shared_with = RelationshipChoiceField(
+        help_text="If you do not tick anyone, only you can see what you write here.",
     )
 
 
-class WellbeingCheckInForm(NHSUKFormMixin, forms.Form):
+class WellbeingCheckInForm(NHSUKFormMixin, _SharingForm):
     coping = forms.TypedChoiceField(
         label="How are you coping?",
         choices=COPING_CHOICES,
@@ -69,12 +84,33 @@ class WellbeingCheckInForm(NHSUKFormMixin, forms.Form):
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text="What has been on your mind, or what has helped.",
     )
-    shared_with_coordinator = ShareField(
-        help_text="If you do not tick this, only you can see this check-in.",
+    shared_with = RelationshipChoiceField(
+        help_text="If you do not tick anyone, only you can see this check-in.",
     )
 
 
-class AssessmentRequestForm(NHSUKFormMixin, forms.Form):
+class AssessmentRequestForm(NHSUKFormMixin, _SharingForm):
+    shared_with = RelationshipChoiceField(
+        label="Which care coordinator should we ask",
+        required=True,
+        help_text="Only the care coordinators you choose are told, and can see your request.",
+        error_messages={"required": "Choose whose care coordinator to ask"},
+    )
+    def __init__(self, *args, relationships, **kwargs) -> None:
+        super().__init__(*args, relationships=relationships, **kwargs)
+        only = list(relationships[:2])
+        self._only = only[0] if len(only) == 1 else None
+        if self._only is not None:
+            # Caring for one person, there is one care coordinator to ask: ask them.
+            self.fields["shared_with"].required = False
+            self.initial.setdefault("shared_with", [self._only.pk])
+
+    def clean_shared_with(self):
+        chosen = self.cleaned_data["shared_with"]
+        if not chosen and self._only is not None:
+            return [self._only]
+        return chosen
+
     note = forms.CharField(
         label="Anything you would like them to know",
         required=False,

@@ -49,12 +49,31 @@ class Carer(models.Model):
 
 class CarerRelationshipQuerySet(models.QuerySet):
     def active(self) -> "CarerRelationshipQuerySet":
+        """In force: accepted by the carer (or made with a new carer) and not ended."""
+        return self.filter(ended_on__isnull=True, status=CarerRelationship.Status.ACTIVE)
+
+    def offered(self) -> "CarerRelationshipQuerySet":
+        """Offered to a carer who already had a record, waiting for them to accept."""
+        return self.filter(ended_on__isnull=True, status=CarerRelationship.Status.OFFERED)
+
+    def open(self) -> "CarerRelationshipQuerySet":
+        """Active or offered: not ended (what one carer may have once per person)."""
         return self.filter(ended_on__isnull=True)
 
 
 class CarerRelationship(models.Model):
     """That a carer supports a service user. Its existence is all a carer sees until the
-    service user shares plan items with them."""
+    service user shares plan items with them.
+
+    A relationship with a carer who already has a record (someone another team already
+    knows) is only *offered*: it gives nobody anything until the carer accepts it (ADR
+    0009). A relationship made with a new carer is active at once: that carer has no
+    account and no private space yet, and the invitation link binds them to it."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        OFFERED = "offered", "Waiting for them to accept"
+        DECLINED = "declined", "Declined"
 
     carer = models.ForeignKey(Carer, on_delete=models.CASCADE, related_name="relationships")
     service_user = models.ForeignKey(
@@ -69,6 +88,8 @@ class CarerRelationship(models.Model):
     added_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    responded_at = models.DateTimeField(null=True, blank=True)
 
     objects = ScopedManager.from_queryset(CarerRelationshipQuerySet)()
 
@@ -86,12 +107,16 @@ class CarerRelationship(models.Model):
 
     @property
     def is_active(self) -> bool:
-        return self.ended_on is None
+        return self.ended_on is None and self.status == self.Status.ACTIVE
+
+    @property
+    def is_offered(self) -> bool:
+        return self.ended_on is None and self.status == self.Status.OFFERED
 
 
 # --- The carer's own space -------------------------------------------------------------
-# Private to the carer. Each record says whether the carer chose to let the care
-# coordinators of the people they care for see it.
+# Private to the carer. Each record says which of their relationships the carer chose to
+# share it through: the care coordinators of *that* person see it, nobody else's.
 
 
 class CarerNeeds(models.Model):
@@ -100,7 +125,7 @@ class CarerNeeds(models.Model):
     carer = models.OneToOneField(Carer, on_delete=models.CASCADE, related_name="needs")
     own_needs = models.TextField(blank=True)
     support_wanted = models.TextField(blank=True)
-    shared_with_coordinator = models.BooleanField(default=False)
+    shared_with = models.ManyToManyField(CarerRelationship, blank=True, related_name="+")
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = ScopedManager()
@@ -115,7 +140,7 @@ class WellbeingCheckIn(models.Model):
     carer = models.ForeignKey(Carer, on_delete=models.CASCADE, related_name="check_ins")
     coping = models.PositiveSmallIntegerField()
     words = models.TextField(blank=True)
-    shared_with_coordinator = models.BooleanField(default=False)
+    shared_with = models.ManyToManyField(CarerRelationship, blank=True, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
 
     objects = ScopedManager()
@@ -133,7 +158,7 @@ class WellbeingCheckIn(models.Model):
 
 class AssessmentRequest(models.Model):
     """A carer's assessment, from request to offer to completion. Visible to the care
-    coordinators of the people they care for: asking is the point."""
+    coordinators of the people the carer chose to ask through: asking is the point."""
 
     class Status(models.TextChoices):
         REQUESTED = "requested", "Requested"
@@ -147,6 +172,8 @@ class AssessmentRequest(models.Model):
     offered_on = models.DateField(null=True, blank=True)
     completed_on = models.DateField(null=True, blank=True)
     note = models.TextField(blank=True)
+    # Whose care coordinators the carer asked: never everyone's by default.
+    shared_with = models.ManyToManyField(CarerRelationship, blank=True, related_name="+")
 
     objects = ScopedManager()
 

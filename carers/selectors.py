@@ -184,18 +184,47 @@ class CarerSpace:
         return list(reversed(self.check_ins))
 
 
+def _shares() -> Prefetch:
+    """The relationships a needs record, check-in or request was shared through, as
+    `shared_through` (a list: templates read it without starting a query)."""
+    return Prefetch("shared_with", to_attr="shared_through",
+                    queryset=CarerRelationship.objects.select_related("service_user"))
+
+
+@dataclass
+class ShareChoice:
+    relationship: CarerRelationship
+    shared: bool
+
+
+def _share_choices(row, relationships: list[CarerRelationship]) -> list[ShareChoice]:
+    through = {r.pk for r in row.shared_through}
+    return [ShareChoice(relationship=r, shared=r.pk in through) for r in relationships]
+
+
+def own_relationships(*, viewer: User) -> QuerySet[CarerRelationship]:
+    """The viewer's own active relationships as a carer: whom they may share through."""
+    return (
+        policy.carer_relationships_visible_to(
+            viewer, CarerRelationship.objects.active().filter(carer__user_id=viewer.pk))
+        .select_related("service_user").order_by("started_on", "pk")
+    )
+
+
 def carer_space_open(*, viewer: User) -> CarerSpace:
     """The viewer's own space as a carer. Anyone who is not a carer: 404."""
     carer = policy.own_carer_space(viewer)
-    needs = policy.carer_needs_visible_to(viewer, CarerNeeds.objects.filter(carer=carer)).first()
+    needs = policy.carer_needs_visible_to(
+        viewer, CarerNeeds.objects.filter(carer=carer).prefetch_related(_shares())).first()
     check_ins = list(
         policy.check_ins_visible_to(viewer, WellbeingCheckIn.objects.filter(carer=carer))
+        .prefetch_related(_shares())
         .order_by("created_at", "pk")
     )
     requests = list(
         policy.assessment_requests_visible_to(
             viewer, AssessmentRequest.objects.filter(carer=carer)
-        )
+        ).prefetch_related(_shares())
     )
     relationships = list(
         policy.carer_relationships_visible_to(
@@ -209,6 +238,8 @@ def carer_space_open(*, viewer: User) -> CarerSpace:
         ))
         .order_by("started_on", "pk")
     )
+    for check_in in check_ins:
+        check_in.share_choices = _share_choices(check_in, relationships)
     return CarerSpace(
         carer=carer,
         needs=needs,
@@ -224,9 +255,11 @@ def carer_space_open(*, viewer: User) -> CarerSpace:
 
 
 def own_needs(*, viewer: User) -> tuple[Carer, CarerNeeds | None]:
-    """The viewer's own needs (to change them). Anyone who is not a carer: 404."""
+    """The viewer's own needs (to change them), with `shared_through`. Anyone who is not
+    a carer: 404."""
     carer = policy.own_carer_space(viewer)
-    needs = policy.carer_needs_visible_to(viewer, CarerNeeds.objects.filter(carer=carer)).first()
+    needs = policy.carer_needs_visible_to(
+        viewer, CarerNeeds.objects.filter(carer=carer).prefetch_related(_shares())).first()
     return carer, needs
 
 
@@ -257,21 +290,23 @@ def carer_panels_for_record(*, viewer: User, service_user: ServiceUser) -> list[
             viewer, CarerRelationship.objects.active().filter(service_user=service_user)
         ).select_related("carer")
     )
-    carer_ids = [r.carer_id for r in relationships]
+    # What each carer shared through THIS relationship (with this person's coordinators):
+    # not what they shared through another, even with the same coordinator.
+    relationship_ids = [r.pk for r in relationships]
     needs = {
         n.carer_id: n
         for n in policy.carer_needs_visible_to(
-            viewer, CarerNeeds.objects.filter(carer_id__in=carer_ids)
+            viewer, CarerNeeds.objects.filter(shared_with__in=relationship_ids).distinct()
         )
     }
     check_ins: dict[int, list[WellbeingCheckIn]] = {}
     for check_in in policy.check_ins_visible_to(
-        viewer, WellbeingCheckIn.objects.filter(carer_id__in=carer_ids)
+        viewer, WellbeingCheckIn.objects.filter(shared_with__in=relationship_ids).distinct()
     ).order_by("-created_at", "-pk"):
         check_ins.setdefault(check_in.carer_id, []).append(check_in)
     requests: dict[int, list[AssessmentRequest]] = {}
     for request in policy.assessment_requests_visible_to(
-        viewer, AssessmentRequest.objects.filter(carer_id__in=carer_ids)
+        viewer, AssessmentRequest.objects.filter(shared_with__in=relationship_ids).distinct()
     ):
         requests.setdefault(request.carer_id, []).append(request)
     insights: dict[int, list[CarerInsight]] = {}

@@ -40,45 +40,73 @@ def carer_space(request: HttpRequest) -> HttpResponse:
     return render(request, "carers/space.html", {"space": space})
 
 
+def _sharing_words(relationships) -> str:
+    names = [f"{r.service_user.name}'s care coordinator" for r in relationships]
+    if not names:
+        return "Only you can see it."
+    return "It is shared with " + " and ".join(names) + "."
+
+
 def carer_needs_edit(request: HttpRequest) -> HttpResponse:
     carer, needs = selectors.own_needs(viewer=request.user)
+    relationships = selectors.own_relationships(viewer=request.user)
     initial = {}
     if needs is not None:
         initial = {"own_needs": needs.own_needs, "support_wanted": needs.support_wanted,
-                   "shared_with_coordinator": needs.shared_with_coordinator}
-    form = CarerNeedsForm(request.POST or None, initial=initial)
+                   "shared_with": [r.pk for r in needs.shared_through]}
+    form = CarerNeedsForm(request.POST or None, initial=initial, relationships=relationships)
     if request.method == "POST" and form.is_valid():
-        needs = services.carer_needs_save(carer=carer, **form.cleaned_data)
+        services.carer_needs_save(carer=carer, **form.cleaned_data)
         messages.success(request, "Your needs and the support you would like are saved. "
-                         + ("The care coordinators of the people you care for can see them."
-                            if needs.shared_with_coordinator else "Only you can see them."))
+                         + _sharing_words(form.cleaned_data["shared_with"]))
         return redirect("carer_space")
     return render(request, "carers/needs_form.html", {"form": form})
 
 
 def wellbeing_check_in(request: HttpRequest) -> HttpResponse:
     carer = policy.own_carer_space(request.user)
-    form = WellbeingCheckInForm(request.POST or None)
+    form = WellbeingCheckInForm(request.POST or None,
+                                relationships=selectors.own_relationships(viewer=request.user))
     if request.method == "POST" and form.is_valid():
         services.wellbeing_check_in_record(carer=carer, **form.cleaned_data)
-        messages.success(request, "Thank you for checking in.")
+        messages.success(request, "Thank you for checking in. "
+                         + _sharing_words(form.cleaned_data["shared_with"]))
         return redirect("carer_space")
     return render(request, "carers/check_in_form.html", {"form": form})
 
 
 @require_POST
 def wellbeing_check_in_share(request: HttpRequest, check_in_id: int) -> HttpResponse:
+    """Share one check-in through one relationship, or stop sharing it (through one, or
+    all when none is named). With one relationship only, it need not be named."""
     check_in = policy.own_check_in(request.user, check_in_id)
     shared = request.POST.get("shared") == "yes"
-    services.wellbeing_check_in_share(check_in=check_in, shared=shared)
-    messages.success(request, "The care coordinators can now see that check-in." if shared
-                     else "That check-in is now private to you.")
+    relationship_id = request.POST.get("relationship", "")
+    if relationship_id.isdigit():
+        relationship = policy.relationship_of_carer(request.user, int(relationship_id))
+    else:
+        own = list(selectors.own_relationships(viewer=request.user)[:2])
+        relationship = own[0] if shared and len(own) == 1 else None
+    if shared and relationship is None:
+        messages.error(request, "Choose whose care coordinator to share it with.")
+        return redirect("carer_space")
+    services.wellbeing_check_in_share(check_in=check_in, shared=shared,
+                                      relationship=relationship)
+    if shared:
+        messages.success(request, f"{relationship.service_user.name}'s care coordinator can "
+                                  "now see that check-in.")
+    elif relationship is not None:
+        messages.success(request, f"{relationship.service_user.name}'s care coordinator can "
+                                  "no longer see that check-in.")
+    else:
+        messages.success(request, "That check-in is now private to you.")
     return redirect("carer_space")
 
 
 def assessment_request_create(request: HttpRequest) -> HttpResponse:
     carer = policy.own_carer_space(request.user)
-    form = AssessmentRequestForm(request.POST or None)
+    form = AssessmentRequestForm(request.POST or None,
+                                 relationships=selectors.own_relationships(viewer=request.user))
     if request.method == "POST" and form.is_valid():
         try:
             services.assessment_request_create(carer=carer, **form.cleaned_data)

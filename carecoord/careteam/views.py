@@ -94,11 +94,16 @@ def break_glass(request: HttpRequest) -> HttpResponse:
         raise Http404
     form = BreakGlassForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        service_user = selectors.service_user_by_nhs_number(
+        found = selectors.service_users_by_nhs_number(
             viewer=request.user, nhs_number=form.cleaned_data["nhs_number"])
-        refusal = (policy.break_glass_refusal(request.user, service_user)
-                   if service_user is not None else
-                   "There is no record with that NHS number. Check it and try again.")
+        service_user = found[0] if len(found) == 1 else None
+        if len(found) > 1:
+            refusal = ("More than one record holds that NHS number. Ask the team's manager "
+                       "which is the right one; emergency access will not guess.")
+        elif service_user is None:
+            refusal = "There is no record with that NHS number. Check it and try again."
+        else:
+            refusal = policy.break_glass_refusal(request.user, service_user)
         if refusal:
             form.add_error("nhs_number", refusal)
         else:

@@ -108,10 +108,11 @@ def _assessment_waiting(carer_name: str, service_user_name: str, today: dt.date)
         return
     oldest = open_requests.order_by("requested_on", "pk").first()
     if oldest is None:
-        AssessmentRequest.objects.create(
+        request = AssessmentRequest.objects.create(
             carer=carer, requested_on=long_ago,
             note="Asked by phone: caring for Alex has been a lot since the spring.",
         )
+        request.shared_with.add(relationship)
     else:
         # Simulates time passing: the carer asked 40 days ago.
         AssessmentRequest.objects.filter(pk=oldest.pk).update(requested_on=long_ago)
@@ -126,7 +127,8 @@ def _falling_check_ins(carer_name: str, service_user_name: str) -> None:
     carer: Carer = relationship.carer
     latest = list(carer.check_ins.order_by("-created_at", "-pk")[: len(FALLING_CHECK_INS)])
     scores = [c.coping for c in reversed(latest)]
-    if (len(latest) == len(FALLING_CHECK_INS) and all(c.shared_with_coordinator for c in latest)
+    shared_through = {c.pk for c in carer.check_ins.filter(shared_with=relationship)}
+    if (len(latest) == len(FALLING_CHECK_INS) and all(c.pk in shared_through for c in latest)
             and all(a > b for a, b in pairwise(scores))):
         return
     now = timezone.now()
@@ -136,7 +138,7 @@ def _falling_check_ins(carer_name: str, service_user_name: str) -> None:
         start = newest + (now - newest) / 4
     step = (now - start) / len(FALLING_CHECK_INS)
     for index, (coping, words) in enumerate(FALLING_CHECK_INS):
-        WellbeingCheckIn.objects.create(
-            carer=carer, coping=coping, words=words, shared_with_coordinator=True,
-            created_at=start + step * index,
+        check_in = WellbeingCheckIn.objects.create(
+            carer=carer, coping=coping, words=words, created_at=start + step * index,
         )
+        check_in.shared_with.add(relationship)

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from carecoord.notifications.models import Notification
-from carecoord.records.models import User
+
+if TYPE_CHECKING:  # records sits above notifications' services and tells people things
+    from carecoord.records.models import User
 
 
 def notifications_for(*, viewer: User, limit: int = 100) -> list[Notification]:

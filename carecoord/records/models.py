@@ -193,11 +193,10 @@ class ServiceUser(models.Model):
 
     class Meta:
         ordering = ["full_name"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["nhs_number"], condition=~Q(nhs_number=""), name="unique_nhs_number"
-            )
-        ]
+        # Not unique: a form that refused a number another record holds would tell any
+        # coordinator that this person is a patient. A clash is saved and recorded as a
+        # PossibleDuplicate for the team manager to resolve (ADR 0009).
+        indexes = [models.Index(fields=["nhs_number"], name="service_user_nhs_number")]
 
     def __str__(self) -> str:
         return self.name
@@ -210,6 +209,30 @@ class ServiceUser(models.Model):
     def clean(self) -> None:
         super().clean()
         date_bounds.check_dates(date_of_birth=date_bounds.past_date_problem(self.date_of_birth))
+
+
+class PossibleDuplicate(models.Model):
+    """Two records hold the same NHS number. Recorded silently when a record is saved, so
+    the coordinator's form answers the same whether or not another record has it; the
+    managers of the records' teams are told and resolve it."""
+
+    service_user = models.ForeignKey(ServiceUser, on_delete=models.CASCADE,
+                                     related_name="duplicates_found")
+    other = models.ForeignKey(ServiceUser, on_delete=models.CASCADE, related_name="+")
+    nhs_number = models.CharField(max_length=10)
+    recorded_by = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="+")
+    recorded_at = models.DateTimeField(default=timezone.now)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="+")
+
+    objects = ScopedManager()
+
+    class Meta:
+        ordering = ["-recorded_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"Possible duplicate: records {self.service_user_id} and {self.other_id}"
 
 
 class Episode(models.Model):

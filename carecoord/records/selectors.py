@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
@@ -116,11 +117,21 @@ def own_record(*, viewer: User) -> ServiceUser | None:
 
 
 def cared_for(*, viewer: User) -> QuerySet[CarerRelationship]:
-    """The people this carer cares for: only that the relationship exists."""
+    """The people this carer cares for (accepted relationships): only that the
+    relationship exists."""
     return (
-        policy.carer_relationships_visible_to(viewer)
-        .filter(carer__user=viewer, ended_on__isnull=True)
+        policy.carer_relationships_visible_to(viewer, CarerRelationship.objects.active())
+        .filter(carer__user=viewer)
         .select_related("service_user")
+    )
+
+
+def carer_offers(*, viewer: User) -> list[CarerRelationship]:
+    """Relationships offered to this carer, waiting for them to accept or decline."""
+    return list(
+        policy.carer_relationships_visible_to(viewer, CarerRelationship.objects.offered())
+        .filter(carer__user=viewer)
+        .select_related("service_user", "added_by")
     )
 
 
@@ -182,6 +193,34 @@ def team_service_users(*, viewer: User, team: Team) -> QuerySet[ServiceUser]:
     )
 
 
+@dataclass(frozen=True)
+class DuplicateRow:
+    """A possible duplicate as a manager of `team` sees it: the records in their own
+    teams by name, a record elsewhere only by its team."""
+
+    pk: int
+    recorded_at: dt.datetime
+    names: list[str]
+
+
+def possible_duplicates_for_team(*, viewer: User, team: Team) -> list[DuplicateRow]:
+    team = policy.team_for_manager(viewer, team.pk)
+    managed = set(policy.teams_managed_by(viewer).values_list("pk", flat=True))
+    rows = []
+    for duplicate in (
+        policy.possible_duplicates_visible_to(viewer)
+        .filter(Q(service_user__team=team) | Q(other__team=team), resolved_at__isnull=True)
+        .select_related("service_user__team", "other__team")
+    ):
+        names = [
+            record.name if record.team_id in managed else f"a record in {record.team.name}"
+            for record in (duplicate.service_user, duplicate.other)
+        ]
+        rows.append(DuplicateRow(pk=duplicate.pk, recorded_at=duplicate.recorded_at,
+                                 names=names))
+    return rows
+
+
 def team_coordinators(*, team: Team) -> QuerySet[User]:
     return team.coordinators.filter(role_grants__role=Role.COORDINATOR, is_active=True)
 
@@ -204,11 +243,15 @@ def allocation_for_change(*, viewer: User, allocation_id: int) -> Allocation:
 
 
 def record_views(*, viewer: User, record: OpenedRecord) -> QuerySet[AccessEvent]:
-    """Who has opened this record: shown to the service user themselves."""
+    """Who has opened this record, and who was given access to it (an allocation): shown
+    to the service user themselves."""
     if record.basis is not Basis.SELF:
         return AccessEvent.objects.none()
     return (
-        AccessEvent.objects.filter(service_user=record.service_user, action__endswith=".view")
+        AccessEvent.objects.filter(
+            Q(action__endswith=".view") | Q(action="record_access.grant"),
+            service_user=record.service_user,
+        )
         .select_related("actor")
         .order_by("-seq")
     )
@@ -265,13 +308,14 @@ def break_glass_active(*, viewer: User) -> list[BreakGlassAccess]:
                 .select_related("service_user").order_by("expires_at"))
 
 
-def service_user_by_nhs_number(*, viewer: User, nhs_number: str) -> ServiceUser | None:
-    """Emergency access finds one person by their exact NHS number, for a professional:
-    no lists, no partial matches."""
+def service_users_by_nhs_number(*, viewer: User, nhs_number: str) -> list[ServiceUser]:
+    """Emergency access finds a person by their exact NHS number, for a professional: no
+    lists, no partial matches. At most two come back: more than one means the number is
+    held twice (a possible duplicate a manager checks), and nobody should guess which."""
     if not policy.can_use_break_glass(viewer) or not nhs_number:
-        return None
-    return ServiceUser.objects.select_related("team", "user").filter(
-        nhs_number=nhs_number).first()
+        return []
+    return list(ServiceUser.objects.select_related("team", "user").filter(
+        nhs_number=nhs_number).order_by("pk")[:2])
 
 
 def crisis_plan_for(*, viewer: User, service_user: ServiceUser) -> Plan | None:

@@ -8,8 +8,10 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.contrib.auth.forms import PasswordResetForm
 from django.contrib.auth.password_validation import validate_password
 from django.core.mail import send_mail
 from django.db import transaction
@@ -18,12 +20,14 @@ from django.urls import reverse
 from django.utils import timezone
 
 from carecoord.audit.services import access_event_record
+from carecoord.notifications.services import notification_send
 from carecoord.records import signals
 from carecoord.records.models import (
     Allocation,
     Episode,
     Invitation,
     InvitationKind,
+    PossibleDuplicate,
     Role,
     ServiceUser,
     Team,
@@ -45,9 +49,103 @@ class InvitationUnusableError(Exception):
         self.status = status  # "expired", "accepted", "withdrawn" or "unknown"
 
 
-def role_grant(*, user: User, role: str) -> None:
-    UserRole.objects.get_or_create(user=user, role=role)
+# A professional's account: it can never become a service user's or a carer's (they use
+# a personal account for that), so a professional cannot tie themselves to a record.
+STAFF_ROLES = frozenset({Role.COORDINATOR, Role.MANAGER, Role.ADMIN})
+
+
+def is_staff_account(user: User) -> bool:
+    return bool(user.is_staff or user.is_superuser or user.roles & STAFF_ROLES)
+
+
+class SelfAccessError(Exception):
+    """Nobody gives themselves a role or a place in a team: another administrator must."""
+
+
+def role_grant(*, user: User, role: str, granted_by: User | None = None) -> None:
+    """Give a role (an invitation taken up gives its own; `granted_by` then is None).
+    Audited whoever does it."""
+    _, created = UserRole.objects.get_or_create(user=user, role=role)
     user.__dict__.pop("roles", None)
+    if created:
+        access_event_record(
+            actor=granted_by or user, action="role.grant", target=f"user:{user.pk}",
+            basis=f"{Role(role).label}" + ("" if granted_by else ": invitation taken up"),
+        )
+
+
+@transaction.atomic
+def user_role_grant(*, user: User, role: str, granted_by: User) -> None:
+    """An administrator gives someone a role. Never themselves."""
+    if granted_by.pk == user.pk:
+        raise SelfAccessError("You cannot give yourself a role. Ask another administrator.")
+    role_grant(user=user, role=role, granted_by=granted_by)
+
+
+@transaction.atomic
+def user_role_revoke(*, user: User, role: str, revoked_by: User) -> None:
+    deleted, _ = UserRole.objects.filter(user=user, role=role).delete()
+    user.__dict__.pop("roles", None)
+    if deleted:
+        access_event_record(actor=revoked_by, action="role.revoke", target=f"user:{user.pk}",
+                            basis=f"{Role(role).label}")
+
+
+TEAM_PLACES = {"manager": ("managers", Role.MANAGER), "coordinator": ("coordinators",
+                                                                    Role.COORDINATOR)}
+
+
+@transaction.atomic
+def team_member_add(*, team: Team, user: User, place: str, added_by: User) -> None:
+    """Add a manager or a care coordinator to a team: only someone who holds that role,
+    and never oneself."""
+    field, role = TEAM_PLACES[place]
+    if added_by.pk == user.pk:
+        raise SelfAccessError("You cannot add yourself to a team. Ask another administrator.")
+    if not user.has_role(role):
+        raise ValueError(f"{user.display_name} is not a {Role(role).label.lower()}.")
+    getattr(team, field).add(user)
+    access_event_record(actor=added_by, action=f"team.{place}_add", target=f"team:{team.pk}",
+                        basis=f"user:{user.pk} {user.display_name}")
+
+
+@transaction.atomic
+def team_member_remove(*, team: Team, user: User, place: str, removed_by: User) -> None:
+    field, _ = TEAM_PLACES[place]
+    getattr(team, field).remove(user)
+    access_event_record(actor=removed_by, action=f"team.{place}_remove",
+                        target=f"team:{team.pk}", basis=f"user:{user.pk} {user.display_name}")
+
+
+def user_account_change_record(*, user: User, changed_by: User, change: str) -> None:
+    """An account created, or its access flags (active, staff, superuser) changed."""
+    access_event_record(actor=changed_by, action="user.account_change",
+                        target=f"user:{user.pk}", basis=change)
+
+
+class _AnyAccountResetForm(PasswordResetForm):
+    """Django's reset form, also for accounts that never had a password (an
+    administrator creates accounts without one)."""
+
+    def get_users(self, email: str):
+        return User.objects.filter(email__iexact=email, is_active=True)
+
+
+@transaction.atomic
+def password_reset_link_send(*, user: User, sent_by: User) -> None:
+    """An administrator never sets a password: they send the person a reset link, to the
+    person's own address."""
+    site = urlsplit(settings.SITE_URL)
+    form = _AnyAccountResetForm(data={"email": user.email})
+    if not form.is_valid():
+        raise ValueError("This account has no usable email address.")
+    access_event_record(actor=sent_by, action="user.password_reset_link",
+                        target=f"user:{user.pk}", basis="administrator")
+    transaction.on_commit(lambda: form.save(
+        domain_override=site.netloc, use_https=site.scheme == "https",
+        subject_template_name="registration/password_reset_subject.txt",
+        email_template_name="registration/password_reset_email.html",
+    ))
 
 
 @transaction.atomic
@@ -69,6 +167,7 @@ def service_user_create(
         actor=created_by, service_user=service_user, action="service_user.create",
         target=f"service_user:{service_user.pk}", basis="care coordinator in the team",
     )
+    _possible_duplicates_record(service_user=service_user, recorded_by=created_by)
     return service_user
 
 
@@ -83,6 +182,7 @@ def service_user_update(
     current = ServiceUser.objects.select_for_update(no_key=True).get(pk=service_user.pk)
     if current.version != expected_version:
         raise EditConflictError
+    old_email, old_nhs_number = current.email, current.nhs_number
     for field, value in changes.items():
         setattr(current, field, value)
     current.version += 1
@@ -92,7 +192,92 @@ def service_user_update(
         actor=changed_by, service_user=current, action="service_user.update",
         target=f"service_user:{current.pk}", basis=basis,
     )
+    if current.nhs_number != old_nhs_number:
+        _possible_duplicates_record(service_user=current, recorded_by=changed_by)
+    if current.email.strip().lower() != old_email.strip().lower():
+        _record_email_changed(service_user=current, changed_by=changed_by,
+                              old_email=old_email, basis=basis)
     return current
+
+
+def _possible_duplicates_record(*, service_user: ServiceUser, recorded_by: User) -> None:
+    """Another record holds this NHS number: record it for the managers of both records'
+    teams, and tell them. The person saving is told nothing different (their form saves
+    the same either way), so no coordinator can learn from a form who is a patient."""
+    if not service_user.nhs_number:
+        return
+    others = list(
+        ServiceUser.objects.filter(nhs_number=service_user.nhs_number)
+        .exclude(pk=service_user.pk).select_related("team")
+    )
+    for other in others:
+        duplicate = PossibleDuplicate.objects.create(
+            service_user=service_user, other=other, nhs_number=service_user.nhs_number,
+            recorded_by=recorded_by,
+        )
+        access_event_record(
+            actor=recorded_by, service_user=service_user, action="service_user.possible_duplicate",
+            target=f"possible_duplicate:{duplicate.pk}", basis="NHS number held by another record",
+        )
+        teams = {service_user.team_id: service_user.team, other.team_id: other.team}
+        managers = User.objects.filter(
+            managed_teams__in=list(teams), role_grants__role=Role.MANAGER, is_active=True
+        ).distinct()
+        for manager in managers:
+            team_id = (service_user.team_id if manager.managed_teams.filter(
+                pk=service_user.team_id).exists() else other.team_id)
+            notification_send(
+                user=manager,
+                text="Two records may be the same person: they have the same NHS number. "
+                     "Check them on your team's page.",
+                url_name="team_detail", url_args=[team_id],
+            )
+
+
+@transaction.atomic
+def possible_duplicate_resolve(*, duplicate: PossibleDuplicate, resolved_by: User) -> None:
+    """A manager has checked the two records and dealt with it."""
+    duplicate.resolved_at = timezone.now()
+    duplicate.resolved_by = resolved_by
+    duplicate.save(update_fields=["resolved_at", "resolved_by"])
+    access_event_record(
+        actor=resolved_by, service_user=duplicate.service_user,
+        action="service_user.possible_duplicate_resolve",
+        target=f"possible_duplicate:{duplicate.pk}", basis="team manager",
+    )
+
+
+def _record_email_changed(
+    *, service_user: ServiceUser, changed_by: User, old_email: str, basis: str
+) -> None:
+    """The address invitations go to has changed: audited on its own, links sent to the
+    old address stop working, and the person hears of it (when staff changed it) on their
+    account and at the old address. The email names no clinical content."""
+    now = timezone.now()
+    Invitation.objects.filter(
+        service_user=service_user, kind=InvitationKind.SERVICE_USER,
+        accepted_at__isnull=True, withdrawn_at__isnull=True,
+    ).update(withdrawn_at=now)
+    access_event_record(
+        actor=changed_by, service_user=service_user, action="service_user.email_change",
+        target=f"service_user:{service_user.pk}", basis=basis,
+    )
+    if changed_by.pk is not None and changed_by.pk == service_user.user_id:
+        return  # they changed it themselves
+    if service_user.user_id is not None:
+        notification_send(
+            user=service_user.user,
+            text=f"{changed_by.display_name} changed the email address on your record. If "
+                 "you did not expect this, tell your care team.",
+            url_name="service_user_detail", url_args=[service_user.pk],
+        )
+    if old_email:
+        body = render_to_string("carecoord/emails/email_changed.txt",
+                                {"site": settings.SITE_URL.rstrip("/")})
+        transaction.on_commit(lambda: send_mail(
+            "The email address for your care coordination has changed", body, None,
+            [old_email],
+        ))
 
 
 @transaction.atomic
@@ -116,10 +301,22 @@ def _episode_open(
     )
     episode.full_clean()
     episode.save()
-    Allocation.objects.create(
+    allocation = Allocation.objects.create(
         episode=episode, coordinator=coordinator, started_on=started_on, allocated_by=allocated_by
     )
+    _record_access_granted(allocation=allocation, granted_by=allocated_by)
     return episode
+
+
+def _record_access_granted(*, allocation: Allocation, granted_by: User) -> None:
+    """An allocation opens the record to the coordinator: said on the record's own trail,
+    so the person sees it under "who has looked at your record" and the team's managers
+    in the access report."""
+    access_event_record(
+        actor=granted_by, service_user=allocation.episode.service_user,
+        action="record_access.grant", target=f"allocation:{allocation.pk}",
+        basis=f"{allocation.coordinator.display_name} given access as care coordinator",
+    )
 
 
 @transaction.atomic
@@ -173,10 +370,12 @@ def episode_start(
 def allocation_create(
     *, episode: Episode, coordinator: User, allocated_by: User, basis: str
 ) -> Allocation:
-    allocation, _ = Allocation.objects.get_or_create(
+    allocation, created = Allocation.objects.get_or_create(
         episode=episode, coordinator=coordinator, ended_on=None,
         defaults={"allocated_by": allocated_by},
     )
+    if created:
+        _record_access_granted(allocation=allocation, granted_by=allocated_by)
     access_event_record(
         actor=allocated_by, service_user=episode.service_user, action="allocation.create",
         target=f"allocation:{allocation.pk}", basis=basis,
@@ -271,6 +470,10 @@ def invitation_accept(
     if user is not None and user.email.lower() != invitation.email.lower():
         # The link was sent to someone else's address: never tie it to this account.
         raise InvitationUnusableError("wrong_account")
+    if user is not None and is_staff_account(user):
+        # A professional never becomes the service user of a record, nor a carer: else a
+        # coordinator could put their own address on a record and take it over.
+        raise InvitationUnusableError("staff_account")
     if user is None:
         if User.objects.filter(email__iexact=invitation.email).exists():
             raise InvitationUnusableError("account_exists")

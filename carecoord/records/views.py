@@ -52,6 +52,7 @@ def home(request: HttpRequest) -> HttpResponse:
         context["own_episode"] = selectors.open_episode(service_user=record) if record else None
     if viewer.has_role(Role.CARER):
         context["cared_for"] = selectors.cared_for(viewer=viewer)
+        context["carer_offers"] = selectors.carer_offers(viewer=viewer)
     if viewer.has_role(Role.MANAGER):
         context["team_caseloads"] = selectors.team_caseloads(viewer=viewer)
     return render(request, "carecoord/home.html", context)
@@ -245,7 +246,11 @@ def carer_add(request: HttpRequest, service_user_id: int) -> HttpResponse:
         relationship = carer_services.carer_add(
             service_user=record.service_user, added_by=request.user, **form.cleaned_data
         )
-        messages.success(request, f"{relationship.carer.name} has been added as a carer.")
+        if relationship.is_offered:
+            messages.success(request, f"{relationship.carer.name} has been asked to be a "
+                                      "carer. It is waiting for them to accept.")
+        else:
+            messages.success(request, f"{relationship.carer.name} has been added as a carer.")
         return redirect("service_user_detail", record.service_user.pk)
     return render(request, "carecoord/carer_add.html",
                   {"form": form, "service_user": record.service_user})
@@ -257,6 +262,27 @@ def carer_end(request: HttpRequest, relationship_id: int) -> HttpResponse:
     carer_services.carer_relationship_end(relationship=relationship, ended_by=request.user)
     messages.success(request, f"{relationship.carer.name} is no longer linked as a carer.")
     return redirect("service_user_detail", relationship.service_user_id)
+
+
+@require_POST
+def carer_offer_answer(request: HttpRequest, relationship_id: int) -> HttpResponse:
+    """The carer accepts or declines being added as a carer of someone."""
+    relationship = policy.carer_offer_for_carer(request.user, relationship_id)
+    accept = request.POST.get("answer") == "accept"
+    try:
+        if accept:
+            carer_services.carer_offer_accept(relationship=relationship,
+                                              accepted_by=request.user)
+        else:
+            carer_services.carer_offer_decline(relationship=relationship,
+                                               declined_by=request.user)
+    except carer_services.CarerOfferError as error:
+        messages.info(request, str(error))
+    else:
+        name = relationship.service_user.name
+        messages.success(request, f"You are now linked as a carer of {name}." if accept
+                         else f"You have declined being a carer of {name}.")
+    return redirect("home")
 
 
 @require_POST
@@ -300,6 +326,9 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
     if signed_in is not None and signed_in.email.lower() != invitation.email.lower():
         return render(request, "carecoord/invitation_unusable.html",
                       {"status": "wrong_account"}, status=410)
+    if signed_in is not None and services.is_staff_account(signed_in):
+        return render(request, "carecoord/invitation_unusable.html",
+                      {"status": "staff_account"}, status=410)
     existing_account = signed_in is None and selectors.account_exists(email=invitation.email)
     form = InvitationAcceptForm(request.POST or None, email=invitation.email)
     if request.method == "POST" and (signed_in or (not existing_account and form.is_valid())):
@@ -338,8 +367,20 @@ def team_detail(request: HttpRequest, team_id: int) -> HttpResponse:
             "team": team,
             "caseloads": caseloads,
             "service_users": selectors.team_service_users(viewer=request.user, team=team),
+            "possible_duplicates": selectors.possible_duplicates_for_team(
+                viewer=request.user, team=team),
         },
     )
+
+
+@require_POST
+def possible_duplicate_resolve(request: HttpRequest, team_id: int,
+                               duplicate_id: int) -> HttpResponse:
+    team = policy.team_for_manager(request.user, team_id)
+    duplicate = policy.possible_duplicate_for_manager(request.user, duplicate_id)
+    services.possible_duplicate_resolve(duplicate=duplicate, resolved_by=request.user)
+    messages.success(request, "The possible duplicate is marked as checked.")
+    return redirect("team_detail", team.pk)
 
 
 def team_settings(request: HttpRequest, team_id: int) -> HttpResponse:

@@ -40,7 +40,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from itertools import pairwise
 
-from django.db.models import BooleanField, Exists, ExpressionWrapper, F, Max, OuterRef, Window
+from django.db.models import Exists, F, Max, OuterRef, Window
 from django.db.models.functions import RowNumber
 from django.utils import dateformat, timezone
 
@@ -206,7 +206,7 @@ def assessment_waiting(requested: list[dt.date], team: Team, today: dt.date) -> 
 
 
 def wellbeing_falling(newest_first: list[tuple[int, bool]], team: Team) -> Prompt | None:
-    """`newest_first`: (coping, shared with the coordinator) of one carer's latest
+    """`newest_first`: (coping, shared through this relationship) of one carer's latest
     check-ins, newest first."""
     k = falling_check_ins(team)
     last = newest_first[:k]
@@ -269,25 +269,30 @@ def prompts_for(service_users: Iterable[ServiceUser],
     ):
         waiting[service_user_id].append((kind, timezone.localdate(proposed_at)))
 
-    carers: dict[int, list[int]] = defaultdict(list)
-    for service_user_id, carer_id in (
+    # Each service user's carers, by relationship: what a carer shares through one
+    # relationship (a check-in, an assessment request) counts only for that person.
+    carers: dict[int, list[tuple[int, int]]] = defaultdict(list)
+    for service_user_id, carer_id, relationship_id in (
         CarerRelationship.objects.active().filter(service_user_id__in=ids)
-        .order_by().values_list("service_user_id", "carer_id")
+        .order_by().values_list("service_user_id", "carer_id", "pk")
     ):
-        carers[service_user_id].append(carer_id)
-    carer_ids = {carer_id for values in carers.values() for carer_id in values}
+        carers[service_user_id].append((carer_id, relationship_id))
+    carer_ids = {carer_id for values in carers.values() for carer_id, _ in values}
 
-    requested: dict[int, list[dt.date]] = defaultdict(list)
-    for carer_id, requested_on in (
-        AssessmentRequest.objects.filter(carer_id__in=carer_ids, completed_on__isnull=True)
-        .exclude(status=AssessmentRequest.Status.COMPLETED)
-        .order_by().values_list("carer_id", "requested_on")
+    requested: dict[int, list[dt.date]] = defaultdict(list)  # by relationship asked through
+    for relationship_id, requested_on in (
+        AssessmentRequest.shared_with.through.objects.filter(
+            assessmentrequest__carer_id__in=carer_ids,
+            assessmentrequest__completed_on__isnull=True,
+        )
+        .exclude(assessmentrequest__status=AssessmentRequest.Status.COMPLETED)
+        .order_by().values_list("carerrelationship_id", "assessmentrequest__requested_on")
     ):
-        requested[carer_id].append(requested_on)
+        requested[relationship_id].append(requested_on)
 
     # Each carer's latest check-ins, newest first: as many as the largest K involved.
     most = max(falling_check_ins(teams[team_ids[pk]]) for pk in ids)
-    check_ins: dict[int, list[tuple[int, bool]]] = defaultdict(list)
+    check_ins: dict[int, list[tuple[int, int]]] = defaultdict(list)  # (pk, coping)
     if carer_ids:
         rows = (
             WellbeingCheckIn.objects.filter(carer_id__in=carer_ids)
@@ -295,12 +300,16 @@ def prompts_for(service_users: Iterable[ServiceUser],
                                       order_by=[F("created_at").desc(), F("pk").desc()]))
             .filter(position__lte=most)
             .order_by("carer_id", "position")
-            .annotate(shared=ExpressionWrapper(policy.shared_with_coordinators(),
-                                               output_field=BooleanField()))
-            .values_list("carer_id", "coping", "shared")
+            .values_list("carer_id", "pk", "coping")
         )
-        for carer_id, coping, shared in rows:
-            check_ins[carer_id].append((coping, shared))
+        for carer_id, pk, coping in rows:
+            check_ins[carer_id].append((pk, coping))
+    check_in_shares = policy.shared_relationship_ids(
+        WellbeingCheckIn, [pk for values in check_ins.values() for pk, _ in values])
+
+    def shared_through(carer_id: int, relationship_id: int) -> list[tuple[int, bool]]:
+        return [(coping, relationship_id in check_in_shares[pk])
+                for pk, coping in check_ins[carer_id]]
 
     for pk in ids:
         team = teams[team_ids[pk]]
@@ -310,11 +319,13 @@ def prompts_for(service_users: Iterable[ServiceUser],
             past_planned_end(planned_end[pk], today),
             awaiting_signature(waiting[pk], team, today),
             assessment_waiting(
-                [day for carer_id in carers[pk] for day in requested[carer_id]], team, today
+                [day for _, relationship_id in carers[pk] for day in requested[relationship_id]],
+                team, today,
             ),
             next(
-                (prompt for carer_id in carers[pk]
-                 if (prompt := wellbeing_falling(check_ins[carer_id], team))),
+                (prompt for carer_id, relationship_id in carers[pk]
+                 if (prompt := wellbeing_falling(shared_through(carer_id, relationship_id),
+                                                 team))),
                 None,
             ),
         ]

@@ -61,6 +61,7 @@ from consent.policy.carer_space import (
     insights_visible_to,
     own_carer_space,
     own_check_in,
+    shared_relationship_ids,
     shared_with_coordinators,
 )
 from consent.policy.exports import (
@@ -131,6 +132,8 @@ from consent.policy.records import (
     carer_relationship_for_care_manager,
     carer_relationships_visible_to,
     may_allocate_coordinator,
+    possible_duplicate_for_manager,
+    possible_duplicates_visible_to,
     reads_in_full,
     record_basis,
     record_for_care_manager,
@@ -147,6 +150,7 @@ from consent.policy.sharing import (
     can_decide_consent,
     carer_for_viewer,
     carer_of_record,
+    carer_offer_for_carer,
     relationship_of_carer,
 )
 
@@ -200,6 +204,7 @@ __all__ = [
     "carer_for_viewer",
     "carer_needs_visible_to",
     "carer_of_record",
+    "carer_offer_for_carer",
     "carer_relationship_for_care_manager",
     "carer_relationships_visible_to",
     "carer_space_basis",
@@ -232,6 +237,8 @@ __all__ = [
     "plan_basis",
     "plan_for_viewer",
     "plans_visible_to",
+    "possible_duplicate_for_manager",
+    "possible_duplicates_visible_to",
     "reads_in_full",
     "record_basis",
     "record_for_care_manager",
@@ -242,6 +249,7 @@ __all__ = [
     "service_user_for_allocation",
     "service_user_for_care_team",
     "service_users_in_managed_teams",
+    "shared_relationship_ids",
     "shared_with_coordinators",
     "sharing_decision_id",
     "signer_role",

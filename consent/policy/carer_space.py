@@ -5,9 +5,11 @@ Part of the one access policy (re-exported by `consent.policy`). Each rule has a
 queryset form and a single-object form built on the same predicate. Who sees what:
 
 - the carer: everything in their own space, and nobody else's;
-- an allocated care coordinator of ANY person the carer actively cares for: the needs
-  and check-ins the carer chose to share (nothing about the others, not even that they
-  exist), every assessment request, and the insights about the people they coordinate;
+- an allocated care coordinator of a person the carer actively cares for: the needs,
+  check-ins and assessment requests the carer shared through THAT relationship (nothing
+  shared through another relationship, not even that it exists), and the insights
+  about the people they coordinate. A relationship only offered to the carer (not yet
+  accepted) gives nothing;
 - the service user: the insights about themselves (they are told a carer contributed);
 - anyone else (other carers, other coordinators, managers, administrators): nothing,
   answered as 404.
@@ -15,6 +17,7 @@ queryset form and a single-object form built on the same predicate. Who sees wha
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
@@ -54,6 +57,7 @@ __all__ = [
     "insights_visible_to",
     "own_carer_space",
     "own_check_in",
+    "shared_relationship_ids",
     "shared_with_coordinators",
 ]
 
@@ -75,25 +79,50 @@ def _own(viewer: Viewer, carer_path: str) -> Q:
     return Q(**{f"{carer_path}__user_id": viewer.pk})
 
 
-def shared_with_coordinators() -> Q:
-    """Needs and check-ins the carer chose to share with the care coordinators of the
-    people they care for. The one form of that choice: the coordinators' view of a
-    carer's space and the "carer may be struggling" prompt both read it."""
-    return Q(shared_with_coordinator=True)
+def _relationships_coordinated_by(viewer: Viewer, service_user_id: int | None = None
+                                  ) -> QuerySet[CarerRelationship]:
+    """Active relationships with the people this viewer is allocated to."""
+    service_users = _coordinated_service_user_ids(viewer)
+    if service_user_id is not None:
+        service_users = service_users.filter(episode__service_user_id=service_user_id)
+    return CarerRelationship.objects.active().filter(service_user_id__in=service_users)
 
 
-def _shared_space_predicate(viewer: Viewer) -> Q:
-    """Needs and check-ins: the carer's own; or shared by the carer with the
-    coordinators of the people they care for, and the viewer is one of them."""
-    return _own(viewer, "carer") | (
-        shared_with_coordinators() & Q(_cares_for_someone_coordinated(viewer, "carer"))
-    )
+def shared_with_coordinators(
+    model: type[CarerNeeds | WellbeingCheckIn | AssessmentRequest], viewer: Viewer,
+    service_user_id: int | None = None,
+) -> Q:
+    """For a queryset of `model`: what the carer shared through a relationship with
+    someone this viewer coordinates (with that person, when `service_user_id` is given).
+    The one form of that choice: the coordinators' view of a carer's space and the
+    "carer may be struggling" prompt both read it."""
+    through = model.shared_with.through
+    return Q(Exists(through.objects.filter(
+        **{f"{model._meta.model_name}_id": OuterRef("pk")},
+        carerrelationship_id__in=_relationships_coordinated_by(
+            viewer, service_user_id).values("pk"),
+    )))
 
 
-def _assessment_predicate(viewer: Viewer) -> Q:
-    """Asking for an assessment is the point: the coordinators of anyone the carer cares
-    for see every request, shared or not."""
-    return _own(viewer, "carer") | Q(_cares_for_someone_coordinated(viewer, "carer"))
+def shared_relationship_ids(
+    model: type[CarerNeeds | WellbeingCheckIn | AssessmentRequest], ids: list[int]
+) -> dict[int, set[int]]:
+    """For each of these rows (by id), the relationships it was shared through."""
+    through = model.shared_with.through
+    field = f"{model._meta.model_name}_id"
+    result: dict[int, set[int]] = {pk: set() for pk in ids}
+    for pk, relationship_id in through.objects.filter(**{f"{field}__in": ids}).values_list(
+        field, "carerrelationship_id"
+    ):
+        result[pk].add(relationship_id)
+    return result
+
+
+def _shared_space_predicate(model: type[CarerNeeds | WellbeingCheckIn | AssessmentRequest]
+                            ) -> Callable[[Viewer], Q]:
+    """Needs, check-ins and assessment requests: the carer's own; or shared by the carer
+    through a relationship with someone the viewer coordinates."""
+    return lambda viewer: _own(viewer, "carer") | shared_with_coordinators(model, viewer)
 
 
 def _insight_predicate(viewer: Viewer) -> Q:
@@ -102,7 +131,7 @@ def _insight_predicate(viewer: Viewer) -> Q:
     return (
         _own(viewer, "relationship__carer")
         | Q(
-            relationship__ended_on__isnull=True,
+            relationship__in=CarerRelationship.objects.active(),
             relationship__service_user_id__in=_coordinated_service_user_ids(viewer),
         )
         | Q(relationship__service_user__user_id=viewer.pk)
@@ -129,8 +158,8 @@ def own_carer_space(viewer: Viewer) -> Carer:
 def carers_with_space_visible_to(
     viewer: Viewer, queryset: QuerySet[Carer] | None = None
 ) -> QuerySet[Carer]:
-    """Carers some of whose space the viewer may see: themselves, or the carers of the
-    people they coordinate."""
+    """Carers some of whose space the viewer may see: themselves, or the carers (by an
+    active, accepted relationship) of the people they coordinate."""
     queryset = Carer.objects.all() if queryset is None else queryset
     return _filtered(
         viewer, queryset,
@@ -160,7 +189,7 @@ def carer_needs_visible_to(
     viewer: Viewer, queryset: QuerySet[CarerNeeds] | None = None
 ) -> QuerySet[CarerNeeds]:
     queryset = CarerNeeds.objects.all() if queryset is None else queryset
-    return _filtered(viewer, queryset, _shared_space_predicate)
+    return _filtered(viewer, queryset, _shared_space_predicate(CarerNeeds))
 
 
 def can_view_carer_needs(viewer: Viewer, needs: CarerNeeds) -> bool:
@@ -174,7 +203,7 @@ def check_ins_visible_to(
     viewer: Viewer, queryset: QuerySet[WellbeingCheckIn] | None = None
 ) -> QuerySet[WellbeingCheckIn]:
     queryset = WellbeingCheckIn.objects.all() if queryset is None else queryset
-    return _filtered(viewer, queryset, _shared_space_predicate)
+    return _filtered(viewer, queryset, _shared_space_predicate(WellbeingCheckIn))
 
 
 def can_view_check_in(viewer: Viewer, check_in: WellbeingCheckIn) -> bool:
@@ -201,7 +230,7 @@ def assessment_requests_visible_to(
     viewer: Viewer, queryset: QuerySet[AssessmentRequest] | None = None
 ) -> QuerySet[AssessmentRequest]:
     queryset = AssessmentRequest.objects.all() if queryset is None else queryset
-    return _filtered(viewer, queryset, _assessment_predicate)
+    return _filtered(viewer, queryset, _shared_space_predicate(AssessmentRequest))
 
 
 def can_view_assessment_request(viewer: Viewer, request: AssessmentRequest) -> bool:
@@ -212,15 +241,9 @@ def can_view_assessment_request(viewer: Viewer, request: AssessmentRequest) -> b
 
 def _managed_assessment_predicate(viewer: Viewer, service_user_id: int | None = None) -> Q:
     """Moving a request on (offered, completed): a coordinator of someone the carer
-    cares for — through this service user's record, when one is given. Not the carer."""
-    service_users = _coordinated_service_user_ids(viewer)
-    if service_user_id is not None:
-        service_users = service_users.filter(episode__service_user_id=service_user_id)
-    return Q(Exists(
-        CarerRelationship.objects.active().filter(
-            carer_id=OuterRef("carer"), service_user_id__in=service_users
-        )
-    ))
+    asked through — through this service user's record, when one is given. Not the
+    carer."""
+    return shared_with_coordinators(AssessmentRequest, viewer, service_user_id)
 
 
 def assessment_requests_managed_by(

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet
 from django.http import Http404
 
-from carecoord.records.models import Role, ServiceUser, Team
+from carecoord.records.models import PossibleDuplicate, Role, ServiceUser, Team
 from carers.models import CarerRelationship
 from consent.policy.base import (
     FULL_BASES,
@@ -173,6 +173,28 @@ def can_add_service_user(viewer: Viewer, team: Team) -> bool:
         and viewer.has_role(Role.COORDINATOR)
         and team.coordinators.filter(pk=viewer.pk).exists()
     )
+
+
+# --- Possible duplicates (an NHS number on two records) ------------------------------
+
+
+def possible_duplicates_visible_to(
+    viewer: Viewer, queryset: QuerySet[PossibleDuplicate] | None = None
+) -> QuerySet[PossibleDuplicate]:
+    """The managers of either record's team: they resolve it. Nobody else, not even the
+    coordinator whose save found it (that is what keeps the form from telling)."""
+    queryset = PossibleDuplicate.objects.all() if queryset is None else queryset
+    teams = teams_managed_by(viewer)
+    return queryset.filter(Q(service_user__team__in=teams) | Q(other__team__in=teams))
+
+
+def possible_duplicate_for_manager(viewer: Viewer, duplicate_id: int) -> PossibleDuplicate:
+    duplicate = possible_duplicates_visible_to(
+        viewer, PossibleDuplicate.objects.select_related("service_user", "other")
+    ).filter(pk=duplicate_id).first()
+    if duplicate is None:
+        raise Http404("No such record.")
+    return duplicate
 
 
 # --- Carers ---------------------------------------------------------------------------

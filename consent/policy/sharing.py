@@ -55,5 +55,18 @@ def relationship_of_carer(viewer: Viewer, relationship_id: int) -> CarerRelation
     return relationship
 
 
+def carer_offer_for_carer(viewer: Viewer, relationship_id: int) -> CarerRelationship:
+    """A relationship offered to the viewer as a carer, for them to accept or decline.
+    Only the carer it was offered to: everyone else gets 404."""
+    relationship = (
+        CarerRelationship.objects.offered().select_related("service_user", "carer")
+        .filter(pk=relationship_id, carer__user_id=viewer.pk).first()
+        if _signed_in(viewer) else None
+    )
+    if relationship is None:
+        raise Http404("No such offer.")
+    return relationship
+
+
 def carer_for_viewer(viewer: Viewer) -> Carer | None:
     return Carer.objects.filter(user_id=viewer.pk).first() if _signed_in(viewer) else None

@@ -228,3 +228,16 @@ def test_the_pdf_holds_the_crisis_plan_only_and_stops_downloading_at_expiry(
     access = BreakGlassAccess.objects.get()
     with clock.travel_to(access.expires_at + dt.timedelta(minutes=1)):
         assert client_for(outsider).get(download).status_code == 404
+
+
+def test_a_number_two_records_hold_opens_neither(world, record, outsider):  # noqa: F811
+    """NHS numbers are no longer unique (a clash is a possible duplicate a manager checks,
+    ADR 0009): in an emergency nobody's crisis plan is opened on a guess."""
+    from tests.factories import ServiceUserFactory
+
+    ServiceUserFactory(team=world.other_team, nhs_number=NHS_NUMBER)
+    response = open_glass(client_for(outsider))
+    assert response.status_code == 200
+    assert "More than one record holds that NHS number" in response.content.decode()
+    assert not BreakGlassAccess.objects.exists()
+    assert client_for(outsider).get(plan_url(record.care_plan)).status_code == 404

@@ -295,29 +295,24 @@ def test_existing_account_is_asked_to_sign_in_first(world, professional_carer, s
     assert carer.user is None
 
 
-def test_signed_in_account_with_that_email_links_the_invitation(world, professional_carer,
-                                                                send):
+def test_a_staff_account_is_never_linked_as_a_carer(world, professional_carer, send):
+    """Security issue 13, point 2: a professional account never becomes a carer's (nor a
+    service user's), even with the matching email: they use a personal account."""
     professional, carer, relationship = professional_carer
     _, token = send(world.coordinator, f"/carers/{relationship.pk}/invite/")
 
     client = client_for(professional)
-    page = text(client.get(f"/invitation/{token}/"))
-    assert "You are signed in as jo.bell@example.test" in page
-    assert "Link to my account" in page
+    response = client.get(f"/invitation/{token}/")
+    assert response.status_code == 410
+    assert "A staff account cannot take up this invitation" in text(response)
     response = client.post(f"/invitation/{token}/")
-    assert response.status_code == 302
-    assert response.url == "/"
+    assert response.status_code == 410
 
     carer.refresh_from_db()
-    assert carer.user == professional
+    assert carer.user is None
     professional = User.objects.get(pk=professional.pk)
-    assert professional.has_role(Role.CARER)
-    assert professional.has_role(Role.COORDINATOR)
-    home = text(client.get("/"))
-    assert "Your caseload" in home
-    assert "People you care for" in home
-    assert world.service_user.name in home
-    assert Invitation.objects.get(carer_relationship=relationship).status == "accepted"
+    assert not professional.has_role(Role.CARER)
+    assert Invitation.objects.get(carer_relationship=relationship).status == "pending"
 
 
 def test_signed_in_as_someone_else_links_nothing(world, professional_carer, send):

@@ -89,11 +89,20 @@ def check_ins(carer: Carer, scores: list[int], *, shared: bool | list[bool] = Tr
     """Check-ins oldest first, a week apart, ending yesterday."""
     flags = shared if isinstance(shared, list) else [shared] * len(scores)
     for index, (score, flag) in enumerate(zip(scores, flags, strict=True)):
-        WellbeingCheckIn.objects.create(
-            carer=carer, coping=score, shared_with_coordinator=flag,
+        check_in = WellbeingCheckIn.objects.create(
+            carer=carer, coping=score,
             words=words or f"Check-in number {index}", created_at=noon(1 + 7 * (len(scores)
                                                                               - 1 - index)),
         )
+        if flag:  # shared through each relationship the carer has
+            check_in.shared_with.set(CarerRelationship.objects.active().filter(carer=carer))
+
+
+def asked(*, carer: Carer, **fields) -> AssessmentRequest:
+    """A carer's assessment request, asked through each relationship the carer has."""
+    request = AssessmentRequest.objects.create(carer=carer, **fields)
+    request.shared_with.set(CarerRelationship.objects.active().filter(carer=carer))
+    return request
 
 
 def set_episode_end(world, planned_end_on: dt.date) -> None:
@@ -271,7 +280,7 @@ def test_awaiting_signature_ignores_agreed_declined_and_replaced_versions(world)
     (N_ASSESSMENT - 1, False), (N_ASSESSMENT, False), (N_ASSESSMENT + 1, True),
 ])
 def test_assessment_waiting_fires_after_more_than_n_days(world, days_ago, fires):
-    AssessmentRequest.objects.create(carer=world.carer_relationship.carer,
+    asked(carer=world.carer_relationship.carer,
                                      requested_on=today() - dt.timedelta(days=days_ago))
     found = prompt(world.service_user, Rule.ASSESSMENT_WAITING)
     assert (found is not None) is fires
@@ -284,7 +293,7 @@ def test_assessment_waiting_fires_after_more_than_n_days(world, days_ago, fires)
 
 
 def test_assessment_waiting_stops_when_completed_or_no_longer_a_carer(world):
-    request = AssessmentRequest.objects.create(
+    request = asked(
         carer=world.carer_relationship.carer, requested_on=today() - dt.timedelta(days=60),
         status=AssessmentRequest.Status.OFFERED, offered_on=today() - dt.timedelta(days=10))
     assert Rule.ASSESSMENT_WAITING in rules(world.service_user)  # offered is not done
@@ -350,7 +359,7 @@ def test_wellbeing_falling_never_fires_unless_the_carer_shared_every_one(world, 
 def test_team_thresholds_change_results(world):
     goal = goal_set(world, 300)
     progress(goal, 40)
-    AssessmentRequest.objects.create(carer=world.carer_relationship.carer,
+    asked(carer=world.carer_relationship.carer,
                                      requested_on=today() - dt.timedelta(days=15))
     backdate(propose(plan_with_content(world, PlanKind.WRAP), world.service_user_account), 20)
     check_ins(world.carer_relationship.carer, [9, 7, 5, 3])
@@ -553,7 +562,7 @@ def stuck_service_user(team: Team, coordinator: User) -> ServiceUser:
     backdate(plan_services.version_propose(plan=plan, proposed_by=coordinator), 45)
     carer = CarerFactory()
     CarerRelationshipFactory(carer=carer, service_user=service_user)
-    AssessmentRequest.objects.create(carer=carer, requested_on=today() - dt.timedelta(days=50))
+    asked(carer=carer, requested_on=today() - dt.timedelta(days=50))
     check_ins(carer, [8, 6, 4, 2])
     return service_user
 

@@ -16,7 +16,13 @@ from django.utils import timezone
 from carecoord.audit.models import AccessEvent
 from carecoord.notifications.models import Notification
 from carers import selectors, services
-from carers.models import AssessmentRequest, CarerInsight, CarerNeeds, WellbeingCheckIn
+from carers.models import (
+    AssessmentRequest,
+    CarerInsight,
+    CarerNeeds,
+    CarerRelationship,
+    WellbeingCheckIn,
+)
 from consent import policy
 from tests import clock
 from tests.conftest import client_for
@@ -46,17 +52,22 @@ def _record_url(world) -> str:
     return reverse("service_user_detail", args=[world.service_user.pk])
 
 
+def _active(carer) -> list[CarerRelationship]:
+    """Every person the carer actively cares for (sharing through each of them)."""
+    return list(CarerRelationship.objects.active().filter(carer=carer))
+
+
 def _needs(carer, *, shared: bool) -> CarerNeeds:
     return services.carer_needs_save(
         carer=carer, own_needs=NEEDS_TEXT, support_wanted=SUPPORT_TEXT,
-        shared_with_coordinator=shared,
+        shared_with=_active(carer) if shared else [],
     )
 
 
 def _check_in(carer, coping: int, *, shared: bool = False, words: str = CHECK_IN_WORDS,
               days_ago: int = 0) -> WellbeingCheckIn:
     check_in = services.wellbeing_check_in_record(
-        carer=carer, coping=coping, words=words, shared_with_coordinator=shared
+        carer=carer, coping=coping, words=words, shared_with=_active(carer) if shared else []
     )
     if days_ago:
         check_in.created_at = timezone.now() - dt.timedelta(days=days_ago)
@@ -123,7 +134,7 @@ def test_another_carer_sees_only_their_own_space(world, carer, other_carer):
     check_in = _check_in(carer, 2, shared=True)
     relationship = world.carer_relationship
     insight = services.carer_insight_add(relationship=relationship, text=INSIGHT_TEXT)
-    request = services.assessment_request_create(carer=carer)
+    request = services.assessment_request_create(carer=carer, shared_with=_active(carer))
     client = client_for(world.other_carer_account)
 
     page = client.get(reverse("carer_space")).content.decode()
@@ -137,7 +148,7 @@ def test_another_carer_sees_only_their_own_space(world, carer, other_carer):
                            {"shared": "no"})
     assert response.status_code == 404
     check_in.refresh_from_db()
-    assert check_in.shared_with_coordinator
+    assert check_in.shared_with.exists()
     assert client.post(
         reverse("assessment_request_offer", args=[world.service_user.pk, request.pk])
     ).status_code == 404
@@ -147,7 +158,7 @@ def test_service_user_never_sees_the_carers_needs_or_check_ins(world, carer,
                                                                service_user_client):
     _needs(carer, shared=True)
     _check_in(carer, 2, shared=True)
-    services.assessment_request_create(carer=carer)
+    services.assessment_request_create(carer=carer, shared_with=_active(carer))
     page = service_user_client.get(_record_url(world)).content.decode()
     for text in (NEEDS_TEXT, SUPPORT_TEXT, CHECK_IN_WORDS, "How they are coping",
                  "Carer's assessment"):
@@ -198,21 +209,22 @@ def test_carer_can_share_and_unshare_a_check_in(world, carer, carer_client,
 def test_needs_form_saves_the_sharing_choice(world, carer, carer_client, coordinator_client):
     response = carer_client.post(reverse("carer_needs_edit"), {
         "own_needs": NEEDS_TEXT, "support_wanted": SUPPORT_TEXT,
-        "shared_with_coordinator": "on",
+        "shared_with": [world.carer_relationship.pk],
     })
     assert response.status_code == 302
-    assert CarerNeeds.objects.get(carer=carer).shared_with_coordinator
+    assert CarerNeeds.objects.get(carer=carer).shared_with.exists()
     assert NEEDS_TEXT in coordinator_client.get(_record_url(world)).content.decode()
 
     carer_client.post(reverse("carer_needs_edit"), {
         "own_needs": NEEDS_TEXT, "support_wanted": SUPPORT_TEXT,
     })
-    assert not CarerNeeds.objects.get(carer=carer).shared_with_coordinator
+    assert not CarerNeeds.objects.get(carer=carer).shared_with.exists()
     assert NEEDS_TEXT not in coordinator_client.get(_record_url(world)).content.decode()
     # The form shows what is saved.
     page = carer_client.get(reverse("carer_needs_edit")).content.decode()
     assert NEEDS_TEXT in page
-    assert "Let the care coordinators of the people I care for see this" in page
+    assert "Who else can see this" in page
+    assert f"{world.service_user.name}'s care coordinator (Mum)" in page.replace("&#x27;", "'")
 
 
 def test_coordinator_of_any_person_the_carer_cares_for_sees_shared_space(world, carer):
@@ -259,7 +271,7 @@ def test_ended_relationship_closes_the_space_to_the_coordinator(world, carer,
 def test_outsiders_get_404_for_everything(world, carer, who):
     _needs(carer, shared=True)
     _check_in(carer, 2, shared=True)
-    request = services.assessment_request_create(carer=carer)
+    request = services.assessment_request_create(carer=carer, shared_with=_active(carer))
     insight = services.carer_insight_add(relationship=world.carer_relationship,
                                          text=INSIGHT_TEXT)
     client = client_for(_outsiders(world)[who])
@@ -279,7 +291,7 @@ def test_outsiders_get_404_for_everything(world, carer, who):
 
 
 def test_other_coordinator_cannot_use_their_own_record_to_reach_this_carer(world, carer):
-    request = services.assessment_request_create(carer=carer)
+    request = services.assessment_request_create(carer=carer, shared_with=_active(carer))
     client = client_for(world.other_coordinator)
     url = reverse("assessment_request_offer", args=[world.other_service_user.pk, request.pk])
     assert client.post(url).status_code == 404
@@ -320,7 +332,8 @@ def test_policy_matrix(world, carer, other_carer):
                    policy.check_ins_visible_to, policy.can_view_check_in)
     _assert_matrix(world, "private check-in", _check_in(carer, 5, shared=False),
                    policy.check_ins_visible_to, policy.can_view_check_in)
-    _assert_matrix(world, "assessment request", services.assessment_request_create(carer=carer),
+    _assert_matrix(world, "assessment request",
+                   services.assessment_request_create(carer=carer, shared_with=_active(carer)),
                    policy.assessment_requests_visible_to, policy.can_view_assessment_request)
     _assert_matrix(world, "insight",
                    services.carer_insight_add(relationship=world.carer_relationship,
@@ -336,7 +349,7 @@ def test_policy_matrix(world, carer, other_carer):
 
 
 def test_only_the_coordinator_may_move_an_assessment_on(world, carer):
-    request = services.assessment_request_create(carer=carer)
+    request = services.assessment_request_create(carer=carer, shared_with=_active(carer))
     for who, viewer in _viewers(world).items():
         allowed = who == "coordinator"
         assert policy.can_manage_assessment_request(viewer, request) is allowed, who
@@ -400,18 +413,18 @@ def test_assessment_request_lifecycle(world, carer, carer_client, coordinator_cl
 
 
 def test_assessment_cannot_skip_or_repeat_a_step(world, carer, coordinator_client):
-    request = services.assessment_request_create(carer=carer)
+    request = services.assessment_request_create(carer=carer, shared_with=_active(carer))
     complete = reverse("assessment_request_complete", args=[world.service_user.pk, request.pk])
     response = coordinator_client.post(complete, follow=True)
     request.refresh_from_db()
     assert request.status == "requested"
     assert "cannot be marked as completed" in response.content.decode()
     with pytest.raises(services.AssessmentRequestError):
-        services.assessment_request_create(carer=carer)
+        services.assessment_request_create(carer=carer, shared_with=_active(carer))
 
 
 def test_the_carer_cannot_mark_their_own_assessment_offered(world, carer, carer_client):
-    request = services.assessment_request_create(carer=carer)
+    request = services.assessment_request_create(carer=carer, shared_with=_active(carer))
     url = reverse("assessment_request_offer", args=[world.service_user.pk, request.pk])
     assert carer_client.post(url).status_code == 404
 
@@ -449,7 +462,7 @@ def test_a_low_check_in_shows_the_support_on_offer(carer, carer_client):
         assert words in page.replace("&#x27;", "'")
     assert f'href="{reverse("assessment_request_create")}"' in page
     check_in = WellbeingCheckIn.objects.get(carer=carer)
-    assert (check_in.coping, check_in.words, check_in.shared_with_coordinator) == (
+    assert (check_in.coping, check_in.words, check_in.shared_with.exists()) == (
         2, CHECK_IN_WORDS, False)
 
 
@@ -468,27 +481,29 @@ def test_a_good_check_in_does_not(carer, carer_client):
     assert "Thank you for checking in." in page
 
 
-def test_check_in_form_errors_keep_what_was_typed(carer_client):
+def test_check_in_form_errors_keep_what_was_typed(world, carer_client):
     response = carer_client.post(reverse("wellbeing_check_in"),
-                                 {"words": CHECK_IN_WORDS, "shared_with_coordinator": "on"})
+                                 {"words": CHECK_IN_WORDS,
+                                  "shared_with": [world.carer_relationship.pk]})
     assert response.status_code == 200
     page = response.content.decode()
     assert "There is a problem" in page
     assert "Choose how you are coping, from 0 to 10" in page
     assert 'href="#id_coping_0"' in page
     assert CHECK_IN_WORDS in page
-    assert re.search(r'<input[^>]*name="shared_with_coordinator"[^>]*checked', page)
+    assert re.search(r'<input[^>]*name="shared_with"[^>]*checked', page)
     assert "<title>Error: " in page
     assert not WellbeingCheckIn.objects.exists()
 
 
-def test_check_in_form_has_plain_labels_at_the_ends(carer_client):
+def test_check_in_form_has_plain_labels_at_the_ends(world, carer_client):
     page = carer_client.get(reverse("wellbeing_check_in")).content.decode()
     assert "How are you coping?" in page
     assert "0 – not coping at all" in page
     assert "10 – coping well" in page
     assert "In your own words (optional)" in page
-    assert "Let the care coordinators of the people I care for see this" in page
+    assert "Who else can see this" in page
+    assert f"{world.service_user.name}'s care coordinator (Mum)" in page.replace("&#x27;", "'")
     assert page.count('type="radio"') == 11
 
 

@@ -22,7 +22,7 @@ from carecoord.audit.services import audit_chain_verify
 from carecoord.notifications.models import Notification
 from carecoord.records.services import invitation_accept, invitation_create
 from carers.models import CarerRelationship
-from carers.services import carer_add, carer_relationship_end
+from carers.services import carer_add, carer_offer_accept, carer_relationship_end
 from consent import policy, selectors
 from consent.models import (
     ConsentDecision,
@@ -442,6 +442,9 @@ def test_a_carer_linked_again_sees_exactly_what_the_consent_page_says(world, car
                       full_name=carer.full_name, relationship="Mum", email=carer.email)
     assert again.carer_id == carer.pk
     assert again.pk != world.carer_relationship.pk
+    # A known carer is only offered the relationship (issue 13): she accepts it.
+    assert again.is_offered
+    again = carer_offer_accept(relationship=again, accepted_by=world.carer_account)
     add_item(care_plan, "needs_support", world.service_user_account, "Added after")
 
     blocks = selectors.consent_matrix(viewer=world.service_user_account,
