@@ -4,6 +4,7 @@ and removals are made against the ETag the client read (plans.api.etags)."""
 from __future__ import annotations
 
 from django.urls import reverse
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
@@ -90,6 +91,17 @@ def _check_holder(details: dict | None, plan: Plan) -> None:
         )
 
 
+IF_MATCH = OpenApiParameter(
+    "If-Match", str, OpenApiParameter.HEADER, required=True,
+    description="The item's ETag as you read it: a change made by someone else since "
+                "then is not overwritten (412).",
+)
+STALE = OpenApiResponse(ItemOutput, description="Stale: someone changed it since you read "
+                        "it. Nothing was saved; the body is the error, with `current`.")
+NO_ETAG = OpenApiResponse(description="If-Match is missing.")
+
+
+@extend_schema(tags=["plans"])
 class PlanItemCreateApi(APIView):
     class Input(serializers.Serializer):
         section = serializers.CharField(max_length=40)
@@ -116,6 +128,9 @@ class PlanItemCreateApi(APIView):
             _check_holder(data.get("details"), self.context["plan"])
             return data
 
+    @extend_schema(summary="Add an item to a plan",
+                   description="Adds an item to an open-ended section you may edit.",
+                   request=Input, responses={201: ItemOutput})
     def post(self, request: Request, plan_id: int) -> Response:
         opened = selectors.plan_open(viewer=request.user, plan_id=plan_id, surface="api.plan")
         plan = opened.plan
@@ -138,6 +153,7 @@ class PlanItemCreateApi(APIView):
                              location=True)
 
 
+@extend_schema(tags=["plans"])
 class ItemApi(APIView):
     class Input(serializers.Serializer):
         title = serializers.CharField(max_length=200, required=False)
@@ -156,11 +172,20 @@ class ItemApi(APIView):
             raise PermissionDenied("You can read this item but not change it.")
         return item
 
+    @extend_schema(summary="One plan item",
+                   description="The item as you may see it, with the ETag a change must send "
+                               "back in If-Match.",
+                   responses={200: ItemOutput})
     def get(self, request: Request, item_id: int) -> Response:
         item, _ = selectors.item_open(viewer=request.user, item_id=item_id,
                                       surface="api.plan_item")
         return item_response(request.user, item)
 
+    @extend_schema(summary="Change a plan item",
+                   description="Changes the item you read: send its ETag in If-Match. A "
+                               "stale ETag is 412 with the item as saved now.",
+                   parameters=[IF_MATCH], request=Input,
+                   responses={200: ItemOutput, 412: STALE, 428: NO_ETAG})
     def patch(self, request: Request, item_id: int) -> Response:
         item = self._open_for_change(request, item_id)
         expected = expected_revision(request, item)
@@ -183,6 +208,10 @@ class ItemApi(APIView):
             raise serializers.ValidationError({"details": [str(error)]}) from error
         return item_response(request.user, item)
 
+    @extend_schema(summary="Remove a plan item",
+                   description="Removes the item you read: send its ETag in If-Match.",
+                   parameters=[IF_MATCH],
+                   responses={204: None, 412: STALE, 428: NO_ETAG})
     def delete(self, request: Request, item_id: int) -> Response:
         item = self._open_for_change(request, item_id)
         expected = expected_revision(request, item)

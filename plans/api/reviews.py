@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.utils import timezone
+from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
@@ -18,6 +19,12 @@ from plans.api.errors import Conflict
 from plans.models import Review
 
 
+class ReviewCarerOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+@extend_schema(tags=["plans"])
 class PlanReviewsApi(APIView):
     class Output(serializers.Serializer):
         id = serializers.IntegerField()
@@ -26,11 +33,13 @@ class PlanReviewsApi(APIView):
         carers_attended = serializers.SerializerMethodField()
         what_changed = serializers.CharField()
         next_review_on = serializers.DateField()
-        listened_score = serializers.IntegerField()
+        listened_score = serializers.IntegerField(allow_null=True)
         listened_comment = serializers.CharField()
-        recorded_by = serializers.CharField(source="recorded_by.display_name", default=None)
+        recorded_by = serializers.CharField(source="recorded_by.display_name", default=None,
+                                            allow_null=True)
         created_at = serializers.DateTimeField()
 
+        @extend_schema_field(ReviewCarerOutput(many=True))
         def get_carers_attended(self, review: Review) -> list[dict]:
             return [{"id": carer.pk, "name": carer.full_name}
                     for carer in review.carers_attended.all()]
@@ -63,11 +72,18 @@ class PlanReviewsApi(APIView):
                 )
             return data
 
+    @extend_schema(summary="A care plan's reviews",
+                   responses={200: inline_serializer("ReviewList", {"results": Output(many=True)})},
+                   description="Reviews held: who came, what changed, the next date and "
+                               "whether the service user felt listened to.")
     def get(self, request: Request, plan_id: int) -> Response:
         opened = selectors.plan_open(viewer=request.user, plan_id=plan_id, surface="api.plan")
         reviews = selectors.reviews_for_plan(plan=opened.plan)
         return Response({"results": self.Output(reviews, many=True).data})
 
+    @extend_schema(summary="Record a review", request=Input, responses={201: Output},
+                   description="The allocated care coordinator records a review that has "
+                               "been held.")
     def post(self, request: Request, plan_id: int) -> Response:
         opened = selectors.plan_open(viewer=request.user, plan_id=plan_id, surface="api.plan")
         if not opened.can_record_review:

@@ -17,7 +17,8 @@ class ProgressOutput(serializers.Serializer):
     recorded_on = serializers.DateField()
     rating = serializers.IntegerField()
     note = serializers.CharField()
-    recorded_by = serializers.CharField(source="recorded_by.display_name", default=None)
+    recorded_by = serializers.CharField(source="recorded_by.display_name", default=None,
+                                        allow_null=True)
     created_at = serializers.DateTimeField()
 
 
@@ -41,14 +42,15 @@ class ItemOutput(serializers.Serializer):
     updated_at = serializers.DateTimeField(source="item.updated_at")
     etag = serializers.SerializerMethodField()
     can_edit = serializers.BooleanField()
-    agreed = serializers.BooleanField()
-    agreed_by = serializers.SerializerMethodField()
-    progress = ProgressOutput(many=True)
+    # Goals only:
+    agreed = serializers.BooleanField(required=False)
+    agreed_by = serializers.SerializerMethodField(required=False)
+    progress = ProgressOutput(many=True, required=False)
 
     def get_etag(self, view: ItemView) -> str:
         return item_etag(view.item)
 
-    def get_agreed_by(self, view: ItemView) -> list[str]:
+    def get_agreed_by(self, view: ItemView) -> list[str]:  # a list of parties
         return sorted(view.agreed_by)
 
     def to_representation(self, view: ItemView) -> dict:
