@@ -24,6 +24,8 @@ def navigation(request: HttpRequest) -> dict:
         for team in user.managed_teams.all():
             items.append((f"Team: {team.name}", reverse("team_detail", args=[team.pk])))
     items.append(("Peer support and stories", reverse("peersupport_directory")))
+    # The API tokens part of the person's profile (ADR 0013).
+    items.append(("API tokens", reverse("api_tokens")))
     if user.is_staff:
         items.append(("Administration", reverse("admin:index")))
     path = request.path
