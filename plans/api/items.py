@@ -13,6 +13,7 @@ from rest_framework.views import APIView
 
 from carecoord.records.models import User
 from carecoord.web.api_errors import validated_input
+from carecoord.web.api_schema import ErrorOutput
 from consent import policy
 from plans import selectors, services
 from plans.api.errors import Conflict
@@ -96,9 +97,10 @@ IF_MATCH = OpenApiParameter(
     description="The item's ETag as you read it: a change made by someone else since "
                 "then is not overwritten (412).",
 )
-STALE = OpenApiResponse(ItemOutput, description="Stale: someone changed it since you read "
-                        "it. Nothing was saved; the body is the error, with `current`.")
-NO_ETAG = OpenApiResponse(description="If-Match is missing.")
+STALE = OpenApiResponse(ErrorOutput, description="Stale: someone changed the item since "
+                        "you read it. Nothing was saved; `current` is the item as saved "
+                        "now (null if it was removed), and the ETag header is its new ETag.")
+NO_ETAG = OpenApiResponse(ErrorOutput, description="If-Match is missing (or is \"*\").")
 
 
 @extend_schema(tags=["plans"])
