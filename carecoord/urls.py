@@ -9,7 +9,9 @@ from carecoord.notifications import views as notifications_views
 from carecoord.records import api, views
 from carecoord.records.forms import EmailAuthenticationForm, EmailPasswordResetForm, NewPasswordForm
 from carecoord.reporting import views as reporting_views
-from carecoord.web import api_docs
+from carecoord.web import api_docs, api_errors
+
+handler404 = api_errors.not_found
 
 urlpatterns = [
     path("", views.home, name="home"),

@@ -24,6 +24,7 @@ from carecoord.records import selectors as record_selectors
 from carecoord.records.api import api_view
 from carecoord.records.selectors import OpenedRecord
 from carecoord.web.api_errors import validated_input
+from carecoord.web.api_lists import PAGE_PARAMETERS, page_of, paginated
 from carers.models import CarerRelationship
 from consent import policy, selectors, services
 from consent.models import ConsentDecision
@@ -143,16 +144,16 @@ class ConsentDecisionsApi(ConsentApi):
                    description="Every decision about what each carer may see of this "
                                "person's plans, newest first: for the service user and their "
                                "allocated care coordinator.",
-                   responses={200: inline_serializer("DecisionList",
-                                                     {"results": DecisionOutput(many=True)})})
+                   parameters=PAGE_PARAMETERS,
+                   responses={200: page_of(DecisionOutput(many=True), "DecisionPage")})
     def get(self, request: Request, service_user_id: int) -> Response:
         record = self.record(request, service_user_id, "api.consent_decisions")
         relationships = selectors.carers_of(viewer=request.user,
                                             service_user=record.service_user)
         history = selectors.consent_history(viewer=request.user,
                                             service_user=record.service_user)
-        return Response({"results": DecisionOutput(history, many=True, context={
-            "relationship_ids": _relationship_ids(relationships)}).data})
+        return paginated(request, history, DecisionOutput, view=self,
+                         context={"relationship_ids": _relationship_ids(relationships)})
 
     @extend_schema(summary="Share an item with a carer, or stop sharing it",
                    description="The service user decides, item by item, what a carer sees. "

@@ -24,14 +24,17 @@ class ApiTokenAuthentication(TokenAuthentication):
         return user, token
 
 
+class ReadOnlyToken(PermissionDenied):
+    default_detail = "This API token is read only: make a read and write token to change things."
+    default_code = "read_only_token"
+
+
 class TokenScopePermission(BasePermission):
     """A read-only token refuses every unsafe method with 403 (JSON, like every API
     error). Session sign-ins are not affected."""
 
-    message = "This API token is read only: make a read and write token to change things."
-
     def has_permission(self, request, view) -> bool:
         token = request.auth
         if isinstance(token, ApiToken) and token.read_only and request.method not in SAFE_METHODS:
-            raise PermissionDenied(self.message, code="read_only_token")
+            raise ReadOnlyToken()
         return True

@@ -14,16 +14,13 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from carecoord.web.api_errors import validated_input
+from carecoord.web.api_lists import PAGE_PARAMETERS, page_of, paginated
 from consent import policy
 from plans import selectors, services
 from plans.api.errors import Conflict
 from plans.api.etags import expected_revision
 from plans.api.items import IF_MATCH, NO_ETAG, STALE, item_response, stale_response
 from plans.api.serializers import ItemOutput, ProgressOutput
-
-
-class ProgressListOutput(serializers.Serializer):
-    results = ProgressOutput(many=True)
 
 
 @extend_schema(tags=["plans"])
@@ -69,13 +66,14 @@ class GoalProgressApi(APIView):
                 raise serializers.ValidationError("Progress is recorded for today or earlier.")
             return value
 
-    @extend_schema(summary="Progress on a goal", responses={200: ProgressListOutput},
+    @extend_schema(summary="Progress on a goal", parameters=PAGE_PARAMETERS,
+                   responses={200: page_of(ProgressOutput(many=True), "ProgressPage")},
                    description="Progress recorded on the goal over time, 0 to 10.")
     def get(self, request: Request, item_id: int) -> Response:
         item, _ = selectors.goal_open(viewer=request.user, item_id=item_id,
                                       surface="api.plan_item")
-        return Response({"results": ProgressOutput(selectors.goal_progress(item=item),
-                                                   many=True).data})
+        return paginated(request, selectors.goal_progress(item=item), ProgressOutput,
+                         view=self)
 
     @extend_schema(summary="Record progress on a goal", request=Input,
                    responses={201: ProgressOutput},

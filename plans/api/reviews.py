@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.utils import timezone
-from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
@@ -13,6 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from carecoord.web.api_errors import validated_input
+from carecoord.web.api_lists import PAGE_PARAMETERS, page_of, paginated
 from carers.models import Carer
 from plans import selectors, services
 from plans.api.errors import Conflict
@@ -73,13 +74,14 @@ class PlanReviewsApi(APIView):
             return data
 
     @extend_schema(summary="A care plan's reviews",
-                   responses={200: inline_serializer("ReviewList", {"results": Output(many=True)})},
+                   parameters=PAGE_PARAMETERS,
+                   responses={200: page_of(Output(many=True), "ReviewPage")},
                    description="Reviews held: who came, what changed, the next date and "
                                "whether the service user felt listened to.")
     def get(self, request: Request, plan_id: int) -> Response:
         opened = selectors.plan_open(viewer=request.user, plan_id=plan_id, surface="api.plan")
         reviews = selectors.reviews_for_plan(plan=opened.plan)
-        return Response({"results": self.Output(reviews, many=True).data})
+        return paginated(request, reviews, self.Output, view=self)
 
     @extend_schema(summary="Record a review", request=Input, responses={201: Output},
                    description="The allocated care coordinator records a review that has "

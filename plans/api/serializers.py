@@ -25,6 +25,11 @@ class ProgressOutput(serializers.Serializer):
 GOAL_FIELDS = ("agreed", "agreed_by", "progress")
 
 
+class SortedListField(serializers.ListField):
+    def to_representation(self, data) -> list:
+        return sorted(super().to_representation(data))
+
+
 class ItemOutput(serializers.Serializer):
     """An ItemView. Goals add whether both sides agreed, who has, and progress."""
 
@@ -44,14 +49,12 @@ class ItemOutput(serializers.Serializer):
     can_edit = serializers.BooleanField()
     # Goals only:
     agreed = serializers.BooleanField(required=False)
-    agreed_by = serializers.SerializerMethodField(required=False)
+    agreed_by = SortedListField(child=serializers.CharField(), required=False,
+                                help_text="Who has agreed to the goal's words.")
     progress = ProgressOutput(many=True, required=False)
 
     def get_etag(self, view: ItemView) -> str:
         return item_etag(view.item)
-
-    def get_agreed_by(self, view: ItemView) -> list[str]:  # a list of parties
-        return sorted(view.agreed_by)
 
     def to_representation(self, view: ItemView) -> dict:
         data = super().to_representation(view)

@@ -13,6 +13,7 @@ from rest_framework.views import APIView
 
 from carecoord.records.models import User
 from carecoord.web.api_errors import validated_input
+from carecoord.web.api_lists import PAGE_PARAMETERS, page_of, paginated
 from plans import selectors, services
 from plans.api.errors import Conflict
 from plans.models import Signature
@@ -85,19 +86,16 @@ def _version_response(opened: OpenedVersion, *, viewer: User,
                     headers=headers)
 
 
-class VersionListOutput(serializers.Serializer):
-    results = VersionSummaryOutput(many=True)
-
-
 @extend_schema(tags=["plans"])
 class PlanVersionsApi(APIView):
-    @extend_schema(summary="A plan's versions", responses={200: VersionListOutput},
+    @extend_schema(summary="A plan's versions", parameters=PAGE_PARAMETERS,
+                   responses={200: page_of(VersionSummaryOutput(many=True), "VersionPage")},
                    description="The frozen versions of the plan, newest first, and whether "
                                "each is agreed.")
     def get(self, request: Request, plan_id: int) -> Response:
         opened = selectors.plan_open(viewer=request.user, plan_id=plan_id, surface="api.plan")
         rows = selectors.versions_for_plan(viewer=request.user, plan=opened.plan)
-        return Response({"results": VersionSummaryOutput(rows, many=True).data})
+        return paginated(request, rows, VersionSummaryOutput, view=self)
 
     @extend_schema(summary="Propose the plan for signature", request=None,
                    responses={201: VersionOutput},

@@ -108,3 +108,14 @@ def test_the_docs_page_works_under_the_csp_from_local_files():
     assert any(source.endswith("swagger-ui-bundle.js") for source in sources)
     for source in sources:
         assert finders.find(source), f"{source} is not a local static file"
+
+
+def test_an_api_url_that_matches_no_route_is_a_json_404(world):
+    from tests.conftest import client_for
+
+    client = client_for(world.coordinator)
+    for path in ("/api/v1/allocations/-1/", "/api/v1/no-such-thing/"):
+        response = client.get(path)
+        assert response.status_code == 404
+        assert response.json() == {"error": "not_found", "detail": "Not found."}
+    assert "<html" in client.get("/no-such-page/").content.decode()
