@@ -13,6 +13,7 @@ from rest_framework.views import APIView
 
 from carecoord.records.models import User
 from carecoord.web.api_errors import validated_input
+from carecoord.web.api_lists import PAGE_PARAMETERS, page_of, paginated
 from carecoord.web.api_schema import ErrorOutput
 from consent import policy
 from plans import selectors, services
@@ -129,6 +130,21 @@ class PlanItemCreateApi(APIView):
         def validate(self, data: dict) -> dict:
             _check_holder(data.get("details"), self.context["plan"])
             return data
+
+    @extend_schema(summary="A plan's items",
+                   description="The plan's items you may see, section by section, in order; "
+                               "`section` narrows them to one section.",
+                   parameters=[*PAGE_PARAMETERS, OpenApiParameter(
+                       "section", str, description="A section code, e.g. goals.")],
+                   responses={200: page_of(ItemOutput(many=True), "ItemPage")})
+    def get(self, request: Request, plan_id: int) -> Response:
+        opened = selectors.plan_open(viewer=request.user, plan_id=plan_id, surface="api.plan")
+        section = request.query_params.get("section", "")
+        views = [view for section_view in selectors.plan_sections(viewer=request.user,
+                                                                   opened=opened)
+                 if not section or section_view.section.code == section
+                 for view in section_view.items]
+        return paginated(request, views, ItemOutput, view=self)
 
     @extend_schema(summary="Add an item to a plan",
                    description="Adds an item to an open-ended section you may edit.",

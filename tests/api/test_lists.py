@@ -89,3 +89,18 @@ def test_episodes_allocations_and_carers_of_a_record(world):
     assert client.get(f"/api/v1/episodes/{episodes[0]['id']}/").status_code == 200
     people = client_for(world.carer_account).get("/api/v1/carer/people/").json()["results"]
     assert [row["relationship_id"] for row in people] == [world.carer_relationship.pk]
+
+
+def test_a_plans_items_by_section(world):
+    from tests.plans.factories import add_goal, make_plan
+
+    plan = make_plan(world)
+    goal = add_goal(plan, world.coordinator)
+    client = client_for(world.service_user_account)
+    everything = client.get(f"/api/v1/plans/{plan.pk}/items/?page_size=100").json()
+    assert goal.pk in {row["id"] for row in everything["results"]}
+    goals = client.get(f"/api/v1/plans/{plan.pk}/items/?section=goals").json()["results"]
+    assert [row["id"] for row in goals] == [goal.pk]
+    assert goals[0]["agreed"] is False
+    assert client_for(world.other_coordinator).get(
+        f"/api/v1/plans/{plan.pk}/items/").status_code == 404
