@@ -47,6 +47,15 @@ INPUT_ERRORS = {
 class ApiSchema(AutoSchema):
     """drf-spectacular's schema, adding the error answers every operation can give."""
 
+    def get_summary(self) -> str | None:
+        # A list view's docstring is its description: its first sentence is the summary.
+        summary = super().get_summary()
+        if summary:
+            return summary
+        description = (self.get_description() or "").strip()
+        first = description.split(". ")[0].split(":")[0].rstrip(".")
+        return first[:80] or None
+
     def get_serializer_name(self, serializer, direction: str) -> str:
         # Views nest their Input and Output serializers: name the components after the
         # view too (PlanItemCreateApiInput), so that no two share a name.

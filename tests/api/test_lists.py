@@ -43,9 +43,10 @@ def test_notifications_filter_by_unread_and_invalid_filters_name_the_field(world
     rows = client.get("/api/v1/notifications/?unread=true").json()["results"]
     assert [row["text"] for row in rows] == ["Your plan changed."]
     assert client.get("/api/v1/notifications/?unread=false").json()["count"] == 0
-    response = client.get("/api/v1/notifications/?unread=perhaps")
+    response = client.get("/api/v1/exports/?status=lost")
     assert response.status_code == 400
-    assert "unread" in response.json()["fields"]
+    assert response.json()["error"] == "invalid"
+    assert "status" in response.json()["fields"]
 
 
 def test_who_opened_my_record_pages_by_cursor(world):
