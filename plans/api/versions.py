@@ -144,6 +144,17 @@ class VersionSignatureApi(APIView):
                 raise serializers.ValidationError({"reason": ["Say why, in your own words."]})
             return data
 
+    @extend_schema(summary="Who has signed or declined a version",
+                   description="The answers given to this version so far (a reason for "
+                               "declining only where you may read it).",
+                   parameters=PAGE_PARAMETERS,
+                   responses={200: page_of(SignatureOutput(many=True), "SignaturePage")})
+    def get(self, request: Request, version_id: int) -> Response:
+        opened = selectors.version_open(viewer=request.user, version_id=version_id,
+                                        surface="api.plan_version")
+        signatures = selectors.version_signatures(viewer=request.user, version=opened.version)
+        return paginated(request, signatures, SignatureOutput, view=self)
+
     @extend_schema(summary="Sign or decline a version", request=Input,
                    responses={201: VersionOutput},
                    description="Sign (with your password) or decline (saying why, in your own "
