@@ -30,6 +30,8 @@ def navigation(request: HttpRequest) -> dict:
     if user.has_role(Role.COORDINATOR) or user.has_role(Role.PROFESSIONAL):
         items.append(("Emergency access", reverse("break_glass")))
     items.append(("Peer support and stories", reverse("peersupport_directory")))
+    # The API tokens part of the person's profile (ADR 0013).
+    items.append(("API tokens", reverse("api_tokens")))
     if user.is_staff:
         items.append(("Administration", reverse("admin:index")))
     path = request.path

@@ -4,6 +4,7 @@ notifications, exports) and gathered here because Django loads an app's models f
 (an import-linter contract); one app label keeps the tables, the migrations and
 `AUTH_USER_MODEL = "carecoord.User"` as they were (ADR 0007)."""
 
+from carecoord.apitokens.models import ApiToken, TokenScope
 from carecoord.audit.models import GENESIS_HASH, AccessEvent, AppendOnlyError, AuditChainHead
 from carecoord.exports.models import Export
 from carecoord.notifications.models import Notification
@@ -25,8 +26,8 @@ from carecoord.records.models import (
 )
 
 __all__ = [
-    "GENESIS_HASH", "AccessEvent", "Allocation", "AppendOnlyError", "AuditChainHead",
-    "BreakGlassAccess", "CareTeamMember", "ContactMethod", "Episode", "Export", "Invitation",
-    "InvitationKind", "Notification", "PossibleDuplicate",
-    "Role", "ServiceUser", "Team", "User", "UserManager", "UserRole",
+    "GENESIS_HASH", "AccessEvent", "Allocation", "ApiToken", "AppendOnlyError",
+    "AuditChainHead", "BreakGlassAccess", "CareTeamMember", "ContactMethod", "Episode",
+    "Export", "Invitation", "InvitationKind", "Notification", "PossibleDuplicate",
+    "Role", "ServiceUser", "Team", "TokenScope", "User", "UserManager", "UserRole",
 ]

@@ -55,6 +55,10 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
+    "knox",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "guardian",
     "axes",
     "csp",
@@ -260,14 +264,63 @@ CELERY_BEAT_SCHEDULE = {
 EXPORT_KEEP_DAYS = env_int("EXPORT_KEEP_DAYS", default=7)
 
 REST_FRAMEWORK = {
+    # A personal API token first: a request with neither answers 401 with
+    # `WWW-Authenticate: Token` (ADR 0013).
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "carecoord.apitokens.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PERMISSION_CLASSES": [
+        "rest_framework.permissions.IsAuthenticated",
+        "carecoord.apitokens.authentication.TokenScopePermission",
+    ],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["carecoord.web.api_errors.JSONParser"],
     "EXCEPTION_HANDLER": "carecoord.web.api_errors.json_exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    "DEFAULT_SCHEMA_CLASS": "carecoord.web.api_schema.ApiSchema",
+    "DEFAULT_PAGINATION_CLASS": "carecoord.web.api_pagination.PageNumberPages",
+    "PAGE_SIZE": 25,
+}
+
+# Personal API tokens (django-rest-knox, carecoord/apitokens): hashed at rest, always
+# with an expiry (at most 90 days, chosen by the person), a name and a scope.
+KNOX_TOKEN_MODEL = "carecoord.ApiToken"
+# knox's own migration would still create its (swapped-out) table, with a foreign key to
+# the users that nothing in the project knows about: it has no migrations here.
+MIGRATION_MODULES = {"knox": None}
+REST_KNOX = {
+    "TOKEN_PREFIX": "cc_",
+    "AUTH_HEADER_PREFIX": "Token",
+    "TOKEN_TTL": timedelta(days=30),
+    "AUTO_REFRESH": False,
+}
+
+# The OpenAPI description at /api/schema/, its pages at /api/docs/ (Swagger UI from
+# local static files: drf-spectacular-sidecar; no CDN, nothing inline under the CSP).
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Care coordination API",
+    "DESCRIPTION": (
+        "The JSON API of the care coordination platform. It answers exactly what the "
+        "caller may see (the same access policy as the pages): anything else is 404. "
+        "Sign in with a session, or send a personal API token made on your profile page "
+        "as `Authorization: Token <token>`. Errors are JSON: `{error, detail, fields?}`."
+    ),
+    "VERSION": "1.0.0",
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "ExportKindEnum": "carecoord.exports.models.Export.Kind",
+        "ExportStatusEnum": "carecoord.exports.models.Export.Status",
+        "OfferKindEnum": "peersupport.models.OfferKind",
+        "StoryStatusEnum": "peersupport.models.StoryStatus",
+    },
+    "DISABLE_ERRORS_AND_WARNINGS": False,
 }
 
 # Content-Security-Policy: no inline scripts or styles anywhere, no third-party hosts.

@@ -3,12 +3,17 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from carecoord.careteam import views as care_team_views
+from carecoord.exports import api as exports_api
 from carecoord.exports import views as exports_views
+from carecoord.notifications import api as notifications_api
 from carecoord.notifications import views as notifications_views
 from carecoord.records import api, views
 from carecoord.records.forms import EmailAuthenticationForm, EmailPasswordResetForm, NewPasswordForm
 from carecoord.reporting import views as reporting_views
 from carecoord.todo import api as todo_api
+from carecoord.web import api_docs, api_errors
+
+handler404 = api_errors.not_found
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -74,8 +79,14 @@ urlpatterns = [
     path("carers/", include("carers.urls")),
     path("consent/", include("consent.urls")),
     path("support/", include("peersupport.urls")),
+    path("profile/api-tokens/", include("carecoord.apitokens.urls")),
+    path("api/schema/", api_docs.schema_view, name="api_schema"),
+    path("api/docs/", api_docs.docs_view, name="api_docs"),
     path("api/v1/", include(api.urlpatterns)),
     path("api/v1/", include(todo_api.urlpatterns)),
+    path("api/v1/", include(notifications_api.urlpatterns)),
+    path("api/v1/", include(exports_api.urlpatterns)),
+    path("api/v1/", include("peersupport.api")),
     path("api/v1/", include("plans.api.urls")),
     path("api/v1/", include("consent.api")),
     path("api/v1/", include("carers.api")),

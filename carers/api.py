@@ -9,26 +9,70 @@ theirs: 404.
 from __future__ import annotations
 
 from django.urls import path
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from carecoord.records import selectors as record_selectors
 from carecoord.records.api import api_view
+from carecoord.web.api_lists import ListApi
 from carers import selectors
 
 
-class CarerSharedItemsApi(APIView):
-    class Output(serializers.Serializer):
-        id = serializers.IntegerField(source="item.pk")
-        plan_kind = serializers.CharField(source="item.plan.kind")
-        plan_kind_label = serializers.CharField(source="plan.kind_label")
-        section = serializers.CharField(source="item.section")
-        section_title = serializers.CharField(source="section.title")
-        title = serializers.CharField(source="item.title")
-        body = serializers.CharField(source="item.body")
-        shared_at = serializers.DateTimeField(source="item.shared_at")
+class CaredForOutput(serializers.Serializer):
+    relationship_id = serializers.IntegerField(source="pk")
+    name = serializers.CharField(source="service_user.name",
+                                 help_text="The name they asked to be called.")
+    relationship = serializers.CharField()
+    shared_items_url = serializers.SerializerMethodField()
 
+    def get_shared_items_url(self, relationship) -> str:
+        return f"/api/v1/carer/people/{relationship.pk}/shared-items/"
+
+
+@extend_schema(tags=["carers"])
+class CaredForListApi(ListApi):
+    """As a carer: the people you care for. Only that you do; what each shared with you
+    is under shared-items."""
+
+    serializer_class = CaredForOutput
+
+    def get_queryset(self):
+        return record_selectors.cared_for(viewer=self.request.user).order_by("pk")
+
+
+class SharedItemOutput(serializers.Serializer):
+    id = serializers.IntegerField(source="item.pk")
+    plan_kind = serializers.CharField(source="item.plan.kind")
+    plan_kind_label = serializers.CharField(source="plan.kind_label")
+    section = serializers.CharField(source="item.section")
+    section_title = serializers.CharField(source="section.title")
+    title = serializers.CharField(source="item.title")
+    body = serializers.CharField(source="item.body")
+    shared_at = serializers.DateTimeField(source="item.shared_at", allow_null=True)
+
+
+class SharedPersonOutput(serializers.Serializer):
+    relationship_id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class SharedItemsOutput(serializers.Serializer):
+    person = SharedPersonOutput()
+    results = SharedItemOutput(many=True)
+
+
+@extend_schema(tags=["carers"])
+class CarerSharedItemsApi(APIView):
+    Output = SharedItemOutput
+
+    @extend_schema(summary="What one person shared with you",
+                   description="As a carer: the plan items this person chose to share with "
+                               "you, and nothing else. Each read is audited with the consent "
+                               "decision that allowed it.",
+                   responses={200: SharedItemsOutput})
     def get(self, request: Request, relationship_id: int) -> Response:
         relationship, shared = selectors.carer_person_open(
             viewer=request.user, relationship_id=relationship_id
@@ -45,6 +89,7 @@ class CarerSharedItemsApi(APIView):
 
 
 urlpatterns = [
+    path("carer/people/", api_view(CaredForListApi), name="api_cared_for"),
     path("carer/people/<int:relationship_id>/shared-items/", api_view(CarerSharedItemsApi),
          name="api_carer_shared_items"),
 ]

@@ -13,6 +13,7 @@ from django.db.models import prefetch_related_objects
 from django.http import Http404
 from django.urls import path
 from django.utils import timezone
+from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.request import Request
@@ -24,6 +25,7 @@ from carecoord.records.api import api_view
 from carecoord.records.selectors import OpenedRecord
 from carecoord.web import date_bounds
 from carecoord.web.api_errors import validated_input
+from carecoord.web.api_lists import PAGE_PARAMETERS, page_of, paginated
 from carers.models import CarerRelationship
 from consent import policy, selectors, services
 from consent.models import ConsentDecision
@@ -76,7 +78,7 @@ class DecisionOutput(serializers.Serializer):
     item = serializers.SerializerMethodField()
     whole_section = serializers.BooleanField(source="is_section_rule")
     shared = serializers.BooleanField()
-    expires_on = serializers.DateField()
+    expires_on = serializers.DateField(allow_null=True)
     include_progress_notes = serializers.BooleanField()
     note = serializers.CharField()
     decided_at = serializers.DateTimeField()
@@ -84,6 +86,8 @@ class DecisionOutput(serializers.Serializer):
     decided_as = serializers.CharField()
     basis = serializers.CharField()
 
+    @extend_schema_field(inline_serializer("DecisionCarer", {
+        "id": serializers.IntegerField(), "name": serializers.CharField()}))
     def get_carer(self, decision: ConsentDecision) -> dict:
         return {"id": decision.carer_id, "name": decision.carer.name}
 
@@ -91,6 +95,8 @@ class DecisionOutput(serializers.Serializer):
         """The carer's current relationship, or null once they are no longer linked."""
         return self.context["relationship_ids"].get(decision.carer_id)
 
+    @extend_schema_field(inline_serializer("DecisionItem", {
+        "id": serializers.IntegerField(), "title": serializers.CharField()}, allow_null=True))
     def get_item(self, decision: ConsentDecision) -> dict | None:
         if decision.item_id is None:
             return None
@@ -124,6 +130,7 @@ class DecisionInput(serializers.Serializer):
 # --- Decisions ------------------------------------------------------------------------
 
 
+@extend_schema(tags=["consent"])
 class ConsentDecisionsApi(ConsentApi):
     class Input(DecisionInput):
         item = serializers.IntegerField(min_value=1, max_value=MAX_ID)
@@ -137,15 +144,25 @@ class ConsentDecisionsApi(ConsentApi):
                 raise serializers.ValidationError("No such item in this person's plans.")
             return item
 
+    @extend_schema(summary="Consent decisions (history)",
+                   description="Every decision about what each carer may see of this "
+                               "person's plans, newest first: for the service user and their "
+                               "allocated care coordinator.",
+                   parameters=PAGE_PARAMETERS,
+                   responses={200: page_of(DecisionOutput(many=True), "DecisionPage")})
     def get(self, request: Request, service_user_id: int) -> Response:
         record = self.record(request, service_user_id, "api.consent_decisions")
         relationships = selectors.carers_of(viewer=request.user,
                                             service_user=record.service_user)
         history = selectors.consent_history(viewer=request.user,
                                             service_user=record.service_user)
-        return Response({"results": DecisionOutput(history, many=True, context={
-            "relationship_ids": _relationship_ids(relationships)}).data})
+        return paginated(request, history, DecisionOutput, view=self,
+                         context={"relationship_ids": _relationship_ids(relationships)})
 
+    @extend_schema(summary="Share an item with a carer, or stop sharing it",
+                   description="The service user decides, item by item, what a carer sees. "
+                               "Withdrawal takes effect at once.",
+                   request=Input, responses={201: DecisionOutput})
     def post(self, request: Request, service_user_id: int) -> Response:
         record = self.writable_record(request, service_user_id, "api.consent_decisions")
         data = validated_input(self.Input, request, viewer=request.user,
@@ -193,9 +210,11 @@ class SectionRuleOutput(serializers.Serializer):
     section_title = serializers.CharField()
     shared = serializers.BooleanField(source="decision.shared")
     in_effect = serializers.BooleanField()
-    expires_on = serializers.DateField(source="decision.expires_on")
+    expires_on = serializers.DateField(source="decision.expires_on", allow_null=True)
     decision = RuleDecisionOutput()
 
+    @extend_schema_field(inline_serializer("RuleCarer", {
+        "id": serializers.IntegerField(), "name": serializers.CharField()}))
     def get_carer(self, rule) -> dict:
         return {"id": rule.relationship.carer_id, "name": rule.relationship.carer.name}
 
@@ -212,6 +231,7 @@ class _Rule:
                                               or decision.expires_on >= today)
 
 
+@extend_schema(tags=["consent"])
 class ConsentSectionRulesApi(ConsentApi):
     class Input(DecisionInput):
         plan = serializers.IntegerField(min_value=1, max_value=MAX_ID)
@@ -235,6 +255,11 @@ class ConsentSectionRulesApi(ConsentApi):
                 )
             return data
 
+    @extend_schema(summary="Section rules",
+                   description="Current section rules (\"share my crisis plan with Mum\"): "
+                               "they cover the section's items now and any added later.",
+                   responses={200: inline_serializer("SectionRuleList",
+                                                     {"results": SectionRuleOutput(many=True)})})
     def get(self, request: Request, service_user_id: int) -> Response:
         record = self.record(request, service_user_id, "api.consent_section_rules")
         relationships = selectors.carers_of(viewer=request.user,
@@ -252,6 +277,9 @@ class ConsentSectionRulesApi(ConsentApi):
         prefetch_related_objects([rule.decision for rule in rules], "decided_by")
         return Response({"results": SectionRuleOutput(rules, many=True).data})
 
+    @extend_schema(summary="Set a section rule",
+                   description="Share (or stop sharing) a whole section with a carer.",
+                   request=Input, responses={201: SectionRuleOutput})
     def post(self, request: Request, service_user_id: int) -> Response:
         record = self.writable_record(request, service_user_id, "api.consent_section_rules")
         data = validated_input(self.Input, request, viewer=request.user,

@@ -221,3 +221,17 @@ def story_for_author(*, viewer: User, story_id: int) -> RecoveryStory:
 
 def story_for_moderation(*, viewer: User, story_id: int) -> RecoveryStory:
     return policy.story_for_moderator(viewer, story_id)
+
+
+def offer_open(*, viewer: User, offer_id: int) -> Offer:
+    """One directory entry the viewer may see (Http404 otherwise)."""
+    return policy.offer_for_viewer(viewer, offer_id)
+
+
+def stories_for_api(*, viewer: User) -> QuerySet[RecoveryStory]:
+    """Published stories and the viewer's own, in any state, newest first."""
+    return policy.stories_visible_to(
+        viewer, RecoveryStory.objects.filter(
+            Q(status=StoryStatus.PUBLISHED) | Q(author_id=viewer.pk)
+        ).select_related("author"),
+    ).order_by("-published_at", "-pk")

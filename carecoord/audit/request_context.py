@@ -11,6 +11,9 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
 current_ip_address: ContextVar[str | None] = ContextVar("current_ip_address", default=None)
+# The personal API token this request was authenticated with (its audit label), set by
+# the token authentication: every access event of the request names it.
+current_api_token: ContextVar[str | None] = ContextVar("current_api_token", default=None)
 
 
 def _valid_ip(value: str | None) -> str | None:
@@ -47,7 +50,9 @@ class RequestContextMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         token = current_ip_address.set(client_ip(request))
+        api_token = current_api_token.set(None)
         try:
             return self.get_response(request)
         finally:
+            current_api_token.reset(api_token)
             current_ip_address.reset(token)

@@ -9,7 +9,7 @@ from django.db import models, transaction
 from django.utils import timezone
 
 from carecoord.audit.models import GENESIS_HASH, AccessEvent, AuditChainHead
-from carecoord.audit.request_context import current_ip_address
+from carecoord.audit.request_context import current_api_token, current_ip_address
 
 if TYPE_CHECKING:
     from carecoord.records.models import ServiceUser, User
@@ -52,8 +52,13 @@ def access_events_record(
     occurred_at = timezone.now()
     ip_address = ip_address if ip_address is not None else current_ip_address.get()
     events, seq, prev_hash = [], head.last_seq, head.last_hash
+    # A read made with a personal API token says so, with the token's name.
+    via_token = current_api_token.get()
     for target, basis in targets:
         seq += 1
+        basis = str(basis)
+        if via_token and via_token not in basis:
+            basis = f"{basis}; via {via_token}"[:200]
         event = AccessEvent(
             seq=seq, occurred_at=occurred_at, actor=actor, service_user=service_user,
             action=action, target=target, basis=str(basis), ip_address=ip_address,

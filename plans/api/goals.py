@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.utils import timezone
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
@@ -14,15 +15,22 @@ from rest_framework.views import APIView
 
 from carecoord.web import date_bounds
 from carecoord.web.api_errors import validated_input
+from carecoord.web.api_lists import PAGE_PARAMETERS, page_of, paginated
 from consent import policy
 from plans import selectors, services
 from plans.api.errors import Conflict
 from plans.api.etags import expected_revision
-from plans.api.items import item_response, stale_response
-from plans.api.serializers import ProgressOutput
+from plans.api.items import IF_MATCH, NO_ETAG, STALE, item_response, stale_response
+from plans.api.serializers import ItemOutput, ProgressOutput
 
 
+@extend_schema(tags=["plans"])
 class GoalAgreementApi(APIView):
+    @extend_schema(summary="Agree to a goal",
+                   description="The service user or their care coordinator agrees to the "
+                               "goal's words as they read them (If-Match).",
+                   parameters=[IF_MATCH], request=None,
+                   responses={201: ItemOutput, 412: STALE, 428: NO_ETAG})
     def post(self, request: Request, item_id: int) -> Response:
         item, _ = selectors.goal_open(viewer=request.user, item_id=item_id,
                                       surface="api.plan_item")
@@ -47,6 +55,7 @@ class GoalAgreementApi(APIView):
         return item_response(request.user, item, status_code=status.HTTP_201_CREATED)
 
 
+@extend_schema(tags=["plans"])
 class GoalProgressApi(APIView):
     class Input(serializers.Serializer):
         recorded_on = serializers.DateField(validators=[date_bounds.validate_any_date])
@@ -58,12 +67,18 @@ class GoalProgressApi(APIView):
                 raise serializers.ValidationError("Progress is recorded for today or earlier.")
             return value
 
+    @extend_schema(summary="Progress on a goal", parameters=PAGE_PARAMETERS,
+                   responses={200: page_of(ProgressOutput(many=True), "ProgressPage")},
+                   description="Progress recorded on the goal over time, 0 to 10.")
     def get(self, request: Request, item_id: int) -> Response:
         item = selectors.goal_progress_open(viewer=request.user, item_id=item_id,
                                             surface="api.plan_item")
-        return Response({"results": ProgressOutput(
-            selectors.goal_progress(viewer=request.user, item=item), many=True).data})
+        return paginated(request, selectors.goal_progress(viewer=request.user, item=item),
+                         ProgressOutput, view=self)
 
+    @extend_schema(summary="Record progress on a goal", request=Input,
+                   responses={201: ProgressOutput},
+                   description="Records progress (0 to 10) for today or a day before.")
     def post(self, request: Request, item_id: int) -> Response:
         item, _ = selectors.goal_open(viewer=request.user, item_id=item_id,
                                       surface="api.plan_item")

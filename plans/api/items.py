@@ -4,6 +4,7 @@ and removals are made against the ETag the client read (plans.api.etags)."""
 from __future__ import annotations
 
 from django.urls import reverse
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
@@ -12,6 +13,8 @@ from rest_framework.views import APIView
 
 from carecoord.records.models import User
 from carecoord.web.api_errors import validated_input
+from carecoord.web.api_lists import PAGE_PARAMETERS, page_of, paginated
+from carecoord.web.api_schema import ErrorOutput
 from consent import policy
 from plans import selectors, services
 from plans.api.errors import Conflict
@@ -90,6 +93,18 @@ def _check_holder(details: dict | None, plan: Plan) -> None:
         )
 
 
+IF_MATCH = OpenApiParameter(
+    "If-Match", str, OpenApiParameter.HEADER, required=True,
+    description="The item's ETag as you read it: a change made by someone else since "
+                "then is not overwritten (412).",
+)
+STALE = OpenApiResponse(ErrorOutput, description="Stale: someone changed the item since "
+                        "you read it. Nothing was saved; `current` is the item as saved "
+                        "now (null if it was removed), and the ETag header is its new ETag.")
+NO_ETAG = OpenApiResponse(ErrorOutput, description="If-Match is missing (or is \"*\").")
+
+
+@extend_schema(tags=["plans"])
 class PlanItemCreateApi(APIView):
     class Input(serializers.Serializer):
         section = serializers.CharField(max_length=40)
@@ -116,6 +131,24 @@ class PlanItemCreateApi(APIView):
             _check_holder(data.get("details"), self.context["plan"])
             return data
 
+    @extend_schema(summary="A plan's items",
+                   description="The plan's items you may see, section by section, in order; "
+                               "`section` narrows them to one section.",
+                   parameters=[*PAGE_PARAMETERS, OpenApiParameter(
+                       "section", str, description="A section code, e.g. goals.")],
+                   responses={200: page_of(ItemOutput(many=True), "ItemPage")})
+    def get(self, request: Request, plan_id: int) -> Response:
+        opened = selectors.plan_open(viewer=request.user, plan_id=plan_id, surface="api.plan")
+        section = request.query_params.get("section", "")
+        views = [view for section_view in selectors.plan_sections(viewer=request.user,
+                                                                   opened=opened)
+                 if not section or section_view.section.code == section
+                 for view in section_view.items]
+        return paginated(request, views, ItemOutput, view=self)
+
+    @extend_schema(summary="Add an item to a plan",
+                   description="Adds an item to an open-ended section you may edit.",
+                   request=Input, responses={201: ItemOutput})
     def post(self, request: Request, plan_id: int) -> Response:
         opened = selectors.plan_open(viewer=request.user, plan_id=plan_id, surface="api.plan")
         plan = opened.plan
@@ -138,6 +171,7 @@ class PlanItemCreateApi(APIView):
                              location=True)
 
 
+@extend_schema(tags=["plans"])
 class ItemApi(APIView):
     class Input(serializers.Serializer):
         title = serializers.CharField(max_length=200, required=False)
@@ -156,11 +190,20 @@ class ItemApi(APIView):
             raise PermissionDenied("You can read this item but not change it.")
         return item
 
+    @extend_schema(summary="One plan item",
+                   description="The item as you may see it, with the ETag a change must send "
+                               "back in If-Match.",
+                   responses={200: ItemOutput})
     def get(self, request: Request, item_id: int) -> Response:
         item, _ = selectors.item_open(viewer=request.user, item_id=item_id,
                                       surface="api.plan_item")
         return item_response(request.user, item)
 
+    @extend_schema(summary="Change a plan item",
+                   description="Changes the item you read: send its ETag in If-Match. A "
+                               "stale ETag is 412 with the item as saved now.",
+                   parameters=[IF_MATCH], request=Input,
+                   responses={200: ItemOutput, 412: STALE, 428: NO_ETAG})
     def patch(self, request: Request, item_id: int) -> Response:
         item = self._open_for_change(request, item_id)
         expected = expected_revision(request, item)
@@ -183,6 +226,10 @@ class ItemApi(APIView):
             raise serializers.ValidationError({"details": [str(error)]}) from error
         return item_response(request.user, item)
 
+    @extend_schema(summary="Remove a plan item",
+                   description="Removes the item you read: send its ETag in If-Match.",
+                   parameters=[IF_MATCH],
+                   responses={204: None, 412: STALE, 428: NO_ETAG})
     def delete(self, request: Request, item_id: int) -> Response:
         item = self._open_for_change(request, item_id)
         expected = expected_revision(request, item)

@@ -6,6 +6,7 @@ import datetime as dt
 
 from django.http import Http404
 from django.utils import timezone
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
@@ -14,12 +15,19 @@ from rest_framework.views import APIView
 
 from carecoord.web import date_bounds
 from carecoord.web.api_errors import validated_input
+from carecoord.web.api_lists import PAGE_PARAMETERS, page_of, paginated
 from carers.models import Carer
 from plans import selectors, services
 from plans.api.errors import Conflict
 from plans.models import Review
 
 
+class ReviewCarerOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+@extend_schema(tags=["plans"])
 class PlanReviewsApi(APIView):
     class Output(serializers.Serializer):
         id = serializers.IntegerField()
@@ -28,11 +36,13 @@ class PlanReviewsApi(APIView):
         carers_attended = serializers.SerializerMethodField()
         what_changed = serializers.CharField()
         next_review_on = serializers.DateField()
-        listened_score = serializers.IntegerField()
+        listened_score = serializers.IntegerField(allow_null=True)
         listened_comment = serializers.CharField()
-        recorded_by = serializers.CharField(source="recorded_by.display_name", default=None)
+        recorded_by = serializers.CharField(source="recorded_by.display_name", default=None,
+                                            allow_null=True)
         created_at = serializers.DateTimeField()
 
+        @extend_schema_field(ReviewCarerOutput(many=True))
         def get_carers_attended(self, review: Review) -> list[dict]:
             return [{"id": carer.pk, "name": carer.full_name}
                     for carer in review.carers_attended.all()]
@@ -65,13 +75,21 @@ class PlanReviewsApi(APIView):
                 )
             return data
 
+    @extend_schema(summary="A care plan's reviews",
+                   parameters=PAGE_PARAMETERS,
+                   responses={200: page_of(Output(many=True), "ReviewPage")},
+                   description="Reviews held: who came, what changed, the next date and "
+                               "whether the service user felt listened to.")
     def get(self, request: Request, plan_id: int) -> Response:
         opened = selectors.plan_open(viewer=request.user, plan_id=plan_id, surface="api.plan")
         if not opened.whole:
             raise Http404  # reviews are outside every care-team area
         reviews = selectors.reviews_for_plan(plan=opened.plan)
-        return Response({"results": self.Output(reviews, many=True).data})
+        return paginated(request, reviews, self.Output, view=self)
 
+    @extend_schema(summary="Record a review", request=Input, responses={201: Output},
+                   description="The allocated care coordinator records a review that has "
+                               "been held.")
     def post(self, request: Request, plan_id: int) -> Response:
         opened = selectors.plan_open(viewer=request.user, plan_id=plan_id, surface="api.plan")
         if not opened.whole:

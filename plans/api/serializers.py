@@ -17,11 +17,17 @@ class ProgressOutput(serializers.Serializer):
     recorded_on = serializers.DateField()
     rating = serializers.IntegerField()
     note = serializers.CharField()
-    recorded_by = serializers.CharField(source="recorded_by.display_name", default=None)
+    recorded_by = serializers.CharField(source="recorded_by.display_name", default=None,
+                                        allow_null=True)
     created_at = serializers.DateTimeField()
 
 
 GOAL_FIELDS = ("agreed", "agreed_by", "progress")
+
+
+class SortedListField(serializers.ListField):
+    def to_representation(self, data) -> list:
+        return sorted(super().to_representation(data))
 
 
 class ItemOutput(serializers.Serializer):
@@ -41,15 +47,14 @@ class ItemOutput(serializers.Serializer):
     updated_at = serializers.DateTimeField(source="item.updated_at")
     etag = serializers.SerializerMethodField()
     can_edit = serializers.BooleanField()
-    agreed = serializers.BooleanField()
-    agreed_by = serializers.SerializerMethodField()
-    progress = ProgressOutput(many=True)
+    # Goals only:
+    agreed = serializers.BooleanField(required=False)
+    agreed_by = SortedListField(child=serializers.CharField(), required=False,
+                                help_text="Who has agreed to the goal's words.")
+    progress = ProgressOutput(many=True, required=False)
 
     def get_etag(self, view: ItemView) -> str:
         return item_etag(view.item)
-
-    def get_agreed_by(self, view: ItemView) -> list[str]:
-        return sorted(view.agreed_by)
 
     def to_representation(self, view: ItemView) -> dict:
         data = super().to_representation(view)

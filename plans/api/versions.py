@@ -4,6 +4,7 @@ frozen snapshot, who must sign, who has answered), and sign or decline it."""
 from __future__ import annotations
 
 from django.urls import reverse
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.exceptions import PermissionDenied, Throttled
 from rest_framework.request import Request
@@ -12,6 +13,7 @@ from rest_framework.views import APIView
 
 from carecoord.records.models import User
 from carecoord.web.api_errors import validated_input
+from carecoord.web.api_lists import PAGE_PARAMETERS, page_of, paginated
 from plans import selectors, services
 from plans.api.errors import Conflict
 from plans.models import Signature
@@ -24,9 +26,9 @@ class VersionSummaryOutput(serializers.Serializer):
     status = serializers.CharField()
     content_hash = serializers.CharField(source="version.content_hash")
     proposed_by = serializers.CharField(source="version.proposed_by.display_name",
-                                        default=None)
+                                        default=None, allow_null=True)
     proposed_at = serializers.DateTimeField(source="version.proposed_at")
-    agreed_at = serializers.DateTimeField(source="version.agreed_at")
+    agreed_at = serializers.DateTimeField(source="version.agreed_at", allow_null=True)
     url = serializers.SerializerMethodField()
 
     def get_url(self, row: VersionRow | OpenedVersion) -> str:
@@ -35,7 +37,7 @@ class VersionSummaryOutput(serializers.Serializer):
 
 class RequiredSignerOutput(serializers.Serializer):
     role = serializers.CharField()
-    carer = serializers.CharField(source="carer.full_name", default=None)
+    carer = serializers.CharField(source="carer.full_name", default=None, allow_null=True)
 
 
 class SignatureOutput(serializers.Serializer):
@@ -55,15 +57,17 @@ class VersionOutput(VersionSummaryOutput):
     snapshot = serializers.JSONField(source="entries")
     required_signers = serializers.SerializerMethodField()
     signatures = serializers.SerializerMethodField()
-    signer_role = serializers.CharField()
+    signer_role = serializers.CharField(allow_null=True)
     already_answered = serializers.BooleanField()
     can_sign = serializers.SerializerMethodField()
 
+    @extend_schema_field(RequiredSignerOutput(many=True))
     def get_required_signers(self, opened: OpenedVersion) -> list:
         return RequiredSignerOutput(
             selectors.version_required_signers(version=opened.version), many=True
         ).data
 
+    @extend_schema_field(SignatureOutput(many=True))
     def get_signatures(self, opened: OpenedVersion) -> list:
         viewer = self.context["viewer"]
         return SignatureOutput(
@@ -82,12 +86,21 @@ def _version_response(opened: OpenedVersion, *, viewer: User,
                     headers=headers)
 
 
+@extend_schema(tags=["plans"])
 class PlanVersionsApi(APIView):
+    @extend_schema(summary="A plan's versions", parameters=PAGE_PARAMETERS,
+                   responses={200: page_of(VersionSummaryOutput(many=True), "VersionPage")},
+                   description="The frozen versions of the plan, newest first, and whether "
+                               "each is agreed.")
     def get(self, request: Request, plan_id: int) -> Response:
         opened = selectors.plan_open(viewer=request.user, plan_id=plan_id, surface="api.plan")
         rows = selectors.versions_for_plan(viewer=request.user, plan=opened.plan)
-        return Response({"results": VersionSummaryOutput(rows, many=True).data})
+        return paginated(request, rows, VersionSummaryOutput, view=self)
 
+    @extend_schema(summary="Propose the plan for signature", request=None,
+                   responses={201: VersionOutput},
+                   description="Freezes the draft as a new version (with its SHA-256 content "
+                               "hash) for everyone who must sign it.")
     def post(self, request: Request, plan_id: int) -> Response:
         opened = selectors.plan_open(viewer=request.user, plan_id=plan_id, surface="api.plan")
         if not opened.can_propose:
@@ -102,13 +115,18 @@ class PlanVersionsApi(APIView):
         )
 
 
+@extend_schema(tags=["plans"])
 class VersionDetailApi(APIView):
+    @extend_schema(summary="One plan version", responses={200: VersionOutput},
+                   description="Its frozen snapshot (what you may see of it), who must sign "
+                               "and who has answered.")
     def get(self, request: Request, version_id: int) -> Response:
         opened = selectors.version_open(viewer=request.user, version_id=version_id,
                                         surface="api.plan_version")
         return _version_response(opened, viewer=request.user)
 
 
+@extend_schema(tags=["plans"])
 class VersionSignatureApi(APIView):
     class Input(serializers.Serializer):
         decision = serializers.ChoiceField(choices=Signature.Decision.choices)
@@ -126,6 +144,21 @@ class VersionSignatureApi(APIView):
                 raise serializers.ValidationError({"reason": ["Say why, in your own words."]})
             return data
 
+    @extend_schema(summary="Who has signed or declined a version",
+                   description="The answers given to this version so far (a reason for "
+                               "declining only where you may read it).",
+                   parameters=PAGE_PARAMETERS,
+                   responses={200: page_of(SignatureOutput(many=True), "SignaturePage")})
+    def get(self, request: Request, version_id: int) -> Response:
+        opened = selectors.version_open(viewer=request.user, version_id=version_id,
+                                        surface="api.plan_version")
+        signatures = selectors.version_signatures(viewer=request.user, version=opened.version)
+        return paginated(request, signatures, SignatureOutput, view=self)
+
+    @extend_schema(summary="Sign or decline a version", request=Input,
+                   responses={201: VersionOutput},
+                   description="Sign (with your password) or decline (saying why, in your own "
+                               "words) the version you were asked to sign.")
     def post(self, request: Request, version_id: int) -> Response:
         opened = selectors.version_open(viewer=request.user, version_id=version_id,
                                         surface="api.plan_version")
