@@ -11,8 +11,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from carecoord.notifications import selectors
-from carecoord.records.api import api_view
 from carecoord.web.api_lists import ListApi
+from carecoord.web.api_views import api_view
 
 
 class NotificationOutput(serializers.Serializer):

@@ -5,7 +5,6 @@ not allowed is 404, and every read of someone else's record is audited."""
 from __future__ import annotations
 
 import django_filters
-from django.contrib.auth.decorators import login_not_required
 from django.db.models import Q
 from django.urls import path, reverse
 from drf_spectacular.utils import extend_schema
@@ -18,12 +17,7 @@ from carecoord.records import selectors
 from carecoord.records.models import ContactMethod
 from carecoord.web.api_lists import ListApi
 from carecoord.web.api_pagination import CursorPages
-
-
-def api_view(view_class: type[APIView]):
-    # The API authenticates itself and answers JSON: the page sign-in redirect from
-    # LoginRequiredMiddleware would turn a 403 into an HTML 302.
-    return login_not_required(view_class.as_view())
+from carecoord.web.api_views import api_view
 
 
 class EpisodeOutput(serializers.Serializer):
