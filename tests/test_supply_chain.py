@@ -38,7 +38,7 @@ def test_the_test_command_runs_bandit_and_pip_audit():
     lint_at = script.index("lint-imports --no-cache")
     pytest_at = script.index("-m pytest")
     bandit_at = script.index("bandit -c pyproject.toml -r . -ll")
-    audit_at = script.index("pip-audit")
+    audit_at = script.index(".venv/bin/pip-audit")
     assert lint_at < bandit_at < pytest_at
     assert lint_at < audit_at < pytest_at
     assert "pip-audit: SKIPPED" in script

@@ -53,7 +53,9 @@ def test_the_idle_limit_still_ends_a_session_sooner(world):
 def test_sign_out_everywhere_ends_every_session_of_that_person_only(world):
     laptop, phone = client_for(world.coordinator), client_for(world.coordinator)
     someone_else = client_for(world.manager)
-    assert signed_in(laptop) and signed_in(phone) and signed_in(someone_else)
+    assert signed_in(laptop)
+    assert signed_in(phone)
+    assert signed_in(someone_else)
 
     assert "Sign out everywhere" in laptop.get("/account/").content.decode()
     response = laptop.post("/account/sign-out-everywhere/")
