@@ -173,6 +173,13 @@ def totp_device_for(user: User):
     return device
 
 
+def totp_step(device) -> int:
+    """The 30-second step the device's codes are at now."""
+    from django_otp.oath import TOTP
+
+    return TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift).t()
+
+
 def totp_code(device, *, step_offset: int = 0) -> str:
     """The code `device` shows now (or `step_offset` 30-second steps away)."""
     from django_otp.oath import TOTP

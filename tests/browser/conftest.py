@@ -105,7 +105,7 @@ def sign_in(page, live_server, email: str, password: str):
     last form's submission."""
     from carecoord.records.models import User
     from carecoord.twofa.selectors import has_second_factor, second_factor_required
-    from tests.conftest import totp_code, totp_device_for
+    from tests.conftest import totp_code, totp_device_for, totp_step
 
     user = User.objects.filter(email=email.strip().lower()).first()
     device = None
@@ -121,7 +121,7 @@ def sign_in(page, live_server, email: str, password: str):
     device.refresh_from_db()
     # A code is accepted once: if this device was just used in this 30-second step,
     # the next step's code (within django-otp's tolerance of one step) is the one.
-    offset = max(0, (device.last_t or -1) - device.t() + 1)
+    offset = max(0, device.last_t - totp_step(device) + 1)
     page.get_by_label("Security code").fill(totp_code(device, step_offset=offset))
     with page.expect_navigation() as navigation:
         page.get_by_role("button", name="Continue").click()
