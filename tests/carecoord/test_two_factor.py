@@ -195,6 +195,10 @@ def test_staff_with_no_authenticator_are_sent_to_set_one_up(sam):
     assert page.status_code == 200
     body = page.content.decode()
     assert "<svg" in body  # the QR code, inline
+    # Half signed in: no navigation to pages they cannot reach yet, only signing out.
+    assert "Add a service user" not in body
+    assert 'href="/notifications/"' not in body
+    assert "Sign out" in body
     assert_no_inline_code(page)
     device = TOTPDevice.objects.get(user=sam, confirmed=False)
     secret = re.search(r'<code id="twofa-secret">([A-Z2-7 ]+)</code>', body).group(1)
