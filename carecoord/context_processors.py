@@ -7,17 +7,13 @@ from django.urls import reverse
 
 from carecoord.notifications.selectors import unread_notification_count
 from carecoord.records.models import Role
-from carecoord.twofa.selectors import has_second_factor, second_factor_required
 
 
 def navigation(request: HttpRequest) -> dict:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {"nav_items": [], "unread_notifications": 0}
-    is_verified = getattr(user, "is_verified", None)  # set by django-otp's middleware
-    if is_verified is not None and not is_verified() and (
-        second_factor_required(user=user) or has_second_factor(user=user)
-    ):
+    if getattr(request, "second_factor_pending", False):  # carecoord/twofa/middleware.py
         # Half signed in (the code or the authenticator set-up still to come): nothing
         # to navigate to but signing out.
         return {"nav_items": [], "unread_notifications": 0, "second_factor_pending": True}

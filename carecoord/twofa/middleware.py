@@ -32,13 +32,17 @@ class SecondFactorMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         user = request.user
+        # Read by the header's navigation: a half-signed-in session has nowhere to go.
+        request.second_factor_pending = False
         if user.is_authenticated and not user.is_verified():
             has_device = selectors.has_second_factor(user=user)
-            if (has_device or selectors.second_factor_required(user=user)) and not (
-                request.path_info.startswith(f"/{settings.STATIC_URL.lstrip('/')}")
-                or _url_name(request) in (WITH_DEVICE if has_device else WITHOUT_DEVICE)
-            ):
-                return self._refuse(request, has_device=has_device)
+            if has_device or selectors.second_factor_required(user=user):
+                request.second_factor_pending = True
+                if not (
+                    request.path_info.startswith(f"/{settings.STATIC_URL.lstrip('/')}")
+                    or _url_name(request) in (WITH_DEVICE if has_device else WITHOUT_DEVICE)
+                ):
+                    return self._refuse(request, has_device=has_device)
         return self.get_response(request)
 
     def _refuse(self, request: HttpRequest, *, has_device: bool) -> HttpResponse:
