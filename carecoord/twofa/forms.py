@@ -22,7 +22,3 @@ class CodeForm(NHSUKFormMixin, forms.Form):
 
     def wrong(self, message: str) -> None:
         self.add_error("code", message)
-
-
-class ConfirmForm(NHSUKFormMixin, forms.Form):
-    """A button only: the POST is the decision."""
