@@ -25,6 +25,7 @@ from django.utils import timezone
 from carecoord.audit.models import AccessEvent
 from carecoord.audit.services import access_events_record
 from carecoord.records.models import Role
+from tests.conftest import pass_second_factor
 from tests.factories import (
     AllocationFactory,
     EpisodeFactory,
@@ -89,6 +90,7 @@ def test_bench_access_events_csv_100k():
         service_users.append(service_user)
     client = Client()
     client.force_login(manager)
+    pass_second_factor(client, manager)
     today = timezone.localdate()
     url = f"/teams/{team.pk}/reports/access-events/csv/?start={today}&end={today}"
 

@@ -17,6 +17,11 @@ def navigation(request: HttpRequest) -> dict:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {"nav_items": [], "unread_notifications": 0, "things_to_do": []}
+    if getattr(request, "second_factor_pending", False):  # carecoord/twofa/middleware.py
+        # Half signed in (the code or the authenticator set-up still to come): nothing
+        # to navigate to but signing out.
+        return {"nav_items": [], "unread_notifications": 0, "things_to_do": [],
+                "second_factor_pending": True}
     items = [("Home", reverse("home"))]
     if user.has_role(Role.SERVICE_USER):
         record = getattr(user, "service_user_record", None)

@@ -8,20 +8,25 @@ from carecoord.exports import views as exports_views
 from carecoord.notifications import api as notifications_api
 from carecoord.notifications import views as notifications_views
 from carecoord.records import api, views
-from carecoord.records.forms import EmailAuthenticationForm, EmailPasswordResetForm, NewPasswordForm
+from carecoord.records.forms import EmailPasswordResetForm, NewPasswordForm
 from carecoord.reporting import views as reporting_views
 from carecoord.todo import api as todo_api
+from carecoord.twofa import views as twofa_views
 from carecoord.web import api_docs, api_errors
 
 handler404 = api_errors.not_found
 
 urlpatterns = [
     path("", views.home, name="home"),
-    path(
-        "sign-in/",
-        auth_views.LoginView.as_view(authentication_form=EmailAuthenticationForm),
-        name="login",
-    ),
+    path("sign-in/", twofa_views.SignInView.as_view(), name="login"),
+    path("sign-in/code/", twofa_views.verify, name="twofa_verify"),
+    path("account/", twofa_views.account, name="account"),
+    path("account/two-factor/set-up/", twofa_views.setup, name="twofa_setup"),
+    path("account/two-factor/recovery-codes/", twofa_views.recovery_codes,
+         name="twofa_recovery_codes"),
+    path("account/two-factor/remove/", twofa_views.remove, name="twofa_remove"),
+    path("account/sign-out-everywhere/", twofa_views.sign_out_everywhere,
+         name="sign_out_everywhere"),
     path("sign-out/", auth_views.LogoutView.as_view(), name="logout"),
     path(
         "password-reset/",

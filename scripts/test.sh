@@ -2,7 +2,8 @@
 # The test command (also what CI runs through .ci/run):
 #   1. installs missing Debian packages (PostgreSQL, Redis, Chromium, poppler, Pango, fonts);
 #   2. sets up the virtualenv (scripts/_venv.sh);
-#   3. lints (ruff with its banned-API rule, import-linter's architecture contracts);
+#   3. lints (ruff with its banned-API rule, import-linter's architecture contracts), then
+#      the supply-chain checks (bandit; pip-audit when PyPI's advisory data answers);
 #   4. starts a throwaway PostgreSQL cluster and Redis server on free ports under a temp dir;
 #   5. runs pytest against them (arguments are passed through to pytest);
 #   6. always stops both servers and removes the temp dir (trap on EXIT, also on Ctrl-C).
@@ -100,6 +101,39 @@ log "ruff check"
 .venv/bin/ruff check .
 log "lint-imports (architecture contracts in pyproject.toml)"
 .venv/bin/lint-imports --no-cache
+
+# --- 3b. supply chain ---------------------------------------------------------------------
+# bandit: fails on any finding of medium severity or higher (-ll). What it skips (tests,
+# migrations) is [tool.bandit] in pyproject.toml; a reviewed exception is `# nosec <id>`
+# on its line, with the reason beside it.
+log "bandit -c pyproject.toml -r . -ll (security lint)"
+.venv/bin/bandit -c pyproject.toml -r . -ll -q
+# pip-audit: known vulnerabilities in the installed packages, from PyPI's advisory data.
+# Without a network (or where the registry serves no advisory data) it cannot run: say so
+# and go on. SKIP_PIP_AUDIT=1 skips it on purpose.
+audit_reachable() {
+    .venv/bin/python - <<'PY'
+import json
+import sys
+import urllib.request
+from importlib.metadata import version
+
+url = f"https://pypi.org/pypi/django/{version('django')}/json"
+try:
+    with urllib.request.urlopen(url, timeout=5) as response:  # nosec B310: fixed https URL
+        sys.exit(0 if "vulnerabilities" in json.load(response) else 1)
+except Exception:
+    sys.exit(1)
+PY
+}
+if [[ "${SKIP_PIP_AUDIT:-0}" == 1 ]]; then
+    log "pip-audit: SKIPPED (SKIP_PIP_AUDIT=1)"
+elif audit_reachable; then
+    log "pip-audit (known vulnerabilities in the installed packages)"
+    .venv/bin/pip-audit --progress-spinner off --skip-editable
+else
+    log "pip-audit: SKIPPED - PyPI's advisory data could not be reached (no network?)"
+fi
 
 # --- 4. throwaway PostgreSQL and Redis ----------------------------------------------------
 TMP_DIR="$(mktemp -d /tmp/carecoord-test.XXXXXX)"

@@ -159,10 +159,56 @@ def world(db) -> World:
     )
 
 
+TEST_TOTP_KEY = "0123456789abcdef0123456789abcdef01234567"
+
+
+def totp_device_for(user: User):
+    """The user's confirmed authenticator (made with a known key if they have none)."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name="Test authenticator",
+                                           key=TEST_TOTP_KEY, confirmed=True)
+    return device
+
+
+def totp_step(device) -> int:
+    """The 30-second step the device's codes are at now."""
+    from django_otp.oath import TOTP
+
+    return TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift).t()
+
+
+def totp_code(device, *, step_offset: int = 0) -> str:
+    """The code `device` shows now (or `step_offset` 30-second steps away)."""
+    from django_otp.oath import TOTP
+
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    totp.time = totp.time + step_offset * device.step
+    return f"{totp.token():0{device.digits}d}"
+
+
+def pass_second_factor(client: Client, user: User) -> Client:
+    """Mark the client's signed-in session as having passed the second factor, as
+    django-otp's own login() does after a right code (its session key names the device).
+    Staff need it for every page (carecoord/twofa); others only if they have a device."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+
+    from carecoord.twofa.selectors import has_second_factor, second_factor_required
+
+    if second_factor_required(user=user) or has_second_factor(user=user):
+        session = client.session
+        session[DEVICE_ID_SESSION_KEY] = totp_device_for(user).persistent_id
+        session.save()
+    return client
+
+
 def client_for(user: User) -> Client:
+    """A client signed in as `user`, past the second factor where they need one."""
     client = Client()
     client.force_login(user)
-    return client
+    return pass_second_factor(client, user)
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from carecoord.records.models import Allocation, Episode, Role, ServiceUser, Team, User
 from carecoord.records.services import role_grant
+from carecoord.twofa.services import demo_totp_enrol
 from carers.models import Carer, CarerRelationship
 
 DEMO_PASSWORD = "recovery-demo-2026"
@@ -77,6 +78,9 @@ def seed_people() -> dict[str, ServiceUser]:
             team.coordinators.add(user)
         if Role.ADMIN in roles:
             User.objects.filter(pk=user.pk).update(is_staff=True, is_superuser=True)
+        # Staff sign in with a second factor: the demo's published secret, accepted only
+        # while DEBUG is on (`python manage.py demo_otp_code <email>` prints a code).
+        demo_totp_enrol(user=user)
 
     records = {}
     for (email, full_name, preferred, pronouns, born, nhs, coordinator_email,

@@ -1,36 +1,70 @@
-"""Ending every session of one person: each browser they are signed in on is signed out
-at its next request. Used when a carer relationship ends (the carer), and meant for
-"sign out everywhere" and disabling an account."""
+"""Ending sessions: every session of one person (signing out everywhere, an account
+disabled, a role removed), and the absolute lifetime of any session (12 hours from
+signing in, however active it stays)."""
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import TYPE_CHECKING
+from collections.abc import Callable
 
 from django.conf import settings
-from django.contrib.auth import SESSION_KEY
-from django.core.cache import caches
+from django.contrib.auth import SESSION_KEY, logout, user_logged_in
+from django.contrib.sessions.models import Session
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
+from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
-if TYPE_CHECKING:
-    from carecoord.records.models import User
+from carecoord.records.models import User, UserRole
+
+SIGNED_IN_AT = "signed_in_at"
 
 
 def end_all_sessions(user: User) -> int:
-    """Delete every live session that belongs to `user`; returns how many. Needs a
-    database-backed session engine (Django's default, and ours): sessions kept only in a
-    cache or a cookie cannot be listed, so that is refused rather than silently skipped."""
-    store = import_module(settings.SESSION_ENGINE).SessionStore
-    if not hasattr(store, "get_model_class"):
-        raise RuntimeError(f"{settings.SESSION_ENGINE} cannot list sessions to end them.")
-    model = store.get_model_class()
+    """End every session of `user` (in every browser, this one included); how many.
+    Sessions are in the database (Django's default engine); a session names its user
+    only inside its encoded data, so each live one is decoded."""
+    user_pk = str(user.pk)
     ended = [
         session.pk
-        for session in model.objects.filter(expire_date__gt=timezone.now()).iterator()
-        if str(session.get_decoded().get(SESSION_KEY)) == str(user.pk)
+        for session in Session.objects.filter(expire_date__gt=timezone.now()).iterator()
+        if session.get_decoded().get(SESSION_KEY) == user_pk
     ]
-    model.objects.filter(pk__in=ended).delete()
-    if settings.SESSION_ENGINE.endswith("cached_db"):  # its cache holds a copy too
-        for key in ended:
-            caches[settings.SESSION_CACHE_ALIAS].delete(store.cache_key_prefix + key)
+    Session.objects.filter(pk__in=ended).delete()
     return len(ended)
+
+
+@receiver(user_logged_in, dispatch_uid="session_signed_in_at")
+def _remember_sign_in_time(sender, request: HttpRequest, user: User, **kwargs) -> None:
+    if request is not None and hasattr(request, "session"):
+        request.session[SIGNED_IN_AT] = timezone.now().timestamp()
+
+
+@receiver(post_save, sender=User, dispatch_uid="sessions_end_when_disabled")
+def _end_sessions_when_disabled(sender, instance: User, **kwargs) -> None:
+    if not instance.is_active:
+        end_all_sessions(instance)
+
+
+@receiver(post_delete, sender=UserRole, dispatch_uid="sessions_end_when_role_removed")
+def _end_sessions_when_role_removed(sender, instance: UserRole, **kwargs) -> None:
+    # What the person may see has changed under them: they sign in again.
+    end_all_sessions(User(pk=instance.user_id))
+
+
+class SessionLifetimeMiddleware:
+    """Ends a session SESSION_ABSOLUTE_HOURS after signing in, beside the idle timeout
+    (SESSION_IDLE_MINUTES). A session signed in before this middleware existed is given
+    the full lifetime from its next request."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.user.is_authenticated:
+            now = timezone.now().timestamp()
+            signed_in_at = request.session.get(SIGNED_IN_AT)
+            if signed_in_at is None:
+                request.session[SIGNED_IN_AT] = now
+            elif now - float(signed_in_at) > settings.SESSION_ABSOLUTE_HOURS * 3600:
+                logout(request)
+        return self.get_response(request)

@@ -7,7 +7,7 @@ from django.test import Client
 
 from carecoord.records.models import Role
 from tests import clock
-from tests.conftest import client_for
+from tests.conftest import client_for, pass_second_factor
 from tests.factories import AllocationFactory, EpisodeFactory, ServiceUserFactory, UserFactory
 
 LIST = "/api/v1/service-users/"
@@ -182,6 +182,7 @@ def test_writing_to_a_read_only_endpoint_is_a_json_405(world, endpoint, method):
 def test_a_post_without_a_csrf_token_is_a_json_403(world, endpoint):
     client = Client(enforce_csrf_checks=True)
     client.force_login(world.coordinator)
+    pass_second_factor(client, world.coordinator)
     response = client.post(endpoint(world), data={}, content_type="application/json")
     body = _assert_json_error(response, 403, "permission_denied")
     assert "CSRF" in body["detail"]
@@ -190,6 +191,7 @@ def test_a_post_without_a_csrf_token_is_a_json_403(world, endpoint):
 def test_a_post_with_a_csrf_token_reaches_the_method_check(world):
     client = Client(enforce_csrf_checks=True)
     client.force_login(world.coordinator)
+    pass_second_factor(client, world.coordinator)
     client.get("/")  # sets the CSRF cookie
     token = client.cookies["csrftoken"].value
     response = client.post("/api/v1/me/", data={}, content_type="application/json",

@@ -24,8 +24,10 @@ NEW_PASSWORD = "a-brand-new-walk-by-the-river"
 
 @pytest.fixture
 def sam(db) -> User:
+    # A carer: the password alone signs them in (staff need a second factor too, which
+    # tests/carecoord/test_two_factor.py covers).
     return UserFactory(email="sam@example.test", full_name="Sam Person",
-                       roles=[Role.COORDINATOR])
+                       roles=[Role.CARER])
 
 
 def sign_in(client: Client, email: str, password: str):

@@ -43,6 +43,7 @@ from plans import services as plan_services
 from plans.models import PlanItem
 from plans.sections import PlanKind, section
 from tests import clock
+from tests.conftest import pass_second_factor
 from tests.factories import CarerFactory, CarerRelationshipFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -291,6 +292,7 @@ def _operate(data, model: Model, people: list[Person], carers: list[CarerOf],
 def _client(user) -> Client:
     client = Client()
     client.force_login(user)
+    pass_second_factor(client, user)
     return client
 
 

@@ -10,6 +10,7 @@ from django.test.utils import override_settings
 from carecoord.demo import seed_all
 from carecoord.demo.care_team import CARE_TEAM_LOGINS
 from carecoord.demo.people import DEMO_LOGINS, DEMO_PASSWORD
+from carecoord.twofa.services import DEMO_TOTP_SECRET
 
 
 class Command(BaseCommand):
@@ -34,4 +35,11 @@ class Command(BaseCommand):
         self.stdout.write(f"  password for every demo account: {DEMO_PASSWORD}")
         for email, who in DEMO_LOGINS + CARE_TEAM_LOGINS:
             self.stdout.write(f"  {email:<36} {who}")
+        self.stdout.write("")
+        self.stdout.write(
+            "Staff accounts (manager, coordinators, admin) also ask for a 6-digit code."
+        )
+        self.stdout.write("  Get the current one with:  python manage.py demo_otp_code <email>")
+        self.stdout.write(f"  or add the demo key to an authenticator app: {DEMO_TOTP_SECRET}")
+        self.stdout.write("  (the demo key works only while DEBUG is on)")
         self.stdout.write("")
