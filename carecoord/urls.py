@@ -96,5 +96,6 @@ urlpatterns = [
     path("api/v1/", include("consent.api")),
     path("api/v1/", include("carers.api")),
     path("api/v1/", include("carecoord.fhir.api")),
+    path("api/v1/", include("carecoord.careteam.api")),
     path("admin/", admin.site.urls),
 ]

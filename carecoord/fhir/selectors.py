@@ -68,13 +68,8 @@ class CarerConsent:
 class CareTeamParticipant:
     """Someone else on the person's care team (not a coordinator, not a carer).
 
-    The hook for care-team members (being added by another change): fill
-    `FhirExport.care_team_participants` in `_record_export` from that room's selector,
-    e.g. from `care_team_for_record(viewer=..., service_user=...)`, one
-    `CareTeamParticipant(key=f"member-{place.pk}", name=place.member.display_name,
-    role=place.get_care_team_role_display(), user=place.member, start=place.started_on,
-    end=place.ended_on)` per place; the builder lists them as CareTeam participants
-    (a Practitioner each). Nothing else needs to change."""
+    One per care-team place (`care_team_for_record`), filled in `_record_export`; the
+    builder lists them as CareTeam participants (a Practitioner each)."""
 
     key: str  # stable and unique within the record, e.g. "member-12"
     name: str
@@ -169,8 +164,14 @@ def _record_export(*, viewer: User, record: record_selectors.OpenedRecord) -> Fh
         episode=_episode(service_user),
         coordinators=list(policy.coordinators_of(service_user).order_by("full_name", "pk")),
         relationships=relationships,
-        # The hook for care-team members (CareTeamParticipant): none are recorded yet.
-        care_team_participants=[],
+        care_team_participants=[
+            CareTeamParticipant(
+                key=f"member-{place.pk}", name=place.member.display_name,
+                role=place.get_care_team_role_display(), user=place.member,
+                start=place.started_on, end=place.ended_on)
+            for place in record_selectors.care_team_for_record(
+                viewer=viewer, service_user=service_user)
+        ],
     )
 
 

@@ -323,3 +323,86 @@ def crisis_plan_for(*, viewer: User, service_user: ServiceUser) -> Plan | None:
     return policy.plans_visible_to(
         viewer, Plan.objects.filter(service_user=service_user, kind=PlanKind.CARE_PLAN)
     ).first()
+
+
+# --- The API's reads (carecoord/records/api.py) -----------------------------------------
+
+
+def service_users_for_api(*, viewer: User) -> QuerySet[ServiceUser]:
+    """The records the viewer may open: their caseload, or their own record."""
+    return policy.records_visible_to(viewer).order_by("full_name", "pk")
+
+
+def episodes_of_record(*, record: OpenedRecord | None) -> QuerySet[Episode]:
+    """A record's episodes; with no record (the schema generator's stand-in view), none."""
+    if record is None:
+        return Episode.objects.none()
+    return Episode.objects.filter(service_user=record.service_user).order_by("-started_on", "-pk")
+
+
+def episode_open(*, viewer: User, episode_id: int, surface: str) -> Episode:
+    """One episode of a record the viewer may open (Http404 otherwise), audited."""
+    episode = (
+        Episode.objects.filter(pk=episode_id,
+                               service_user__in=policy.records_visible_to(viewer).values("pk"))
+        .select_related("service_user").first()
+    )
+    if episode is None:
+        raise Http404("No such episode.")
+    service_user_open(viewer=viewer, service_user_id=episode.service_user_id, surface=surface)
+    return episode
+
+
+def allocations_of_record(*, record: OpenedRecord | None) -> QuerySet[Allocation]:
+    if record is None:
+        return Allocation.objects.none()
+    return (
+        Allocation.objects.filter(episode__service_user=record.service_user)
+        .select_related("coordinator", "episode").order_by("-started_on", "-pk")
+    )
+
+
+def allocation_open(*, viewer: User, allocation_id: int, surface: str) -> Allocation:
+    """One allocation on a record the viewer may open (Http404 otherwise), audited."""
+    allocation = (
+        Allocation.objects.filter(
+            pk=allocation_id,
+            episode__service_user__in=policy.records_visible_to(viewer).values("pk"),
+        ).select_related("coordinator", "episode").first()
+    )
+    if allocation is None:
+        raise Http404("No such allocation.")
+    service_user_open(viewer=viewer, service_user_id=allocation.episode.service_user_id,
+                      surface=surface)
+    return allocation
+
+
+def carer_relationships_for_api(*, viewer: User, record: OpenedRecord | None
+                                ) -> QuerySet[CarerRelationship]:
+    if record is None:
+        return CarerRelationship.objects.none()
+    return carers_for_record(viewer=viewer, record=record).order_by("started_on", "pk")
+
+
+def carer_relationship_open(*, viewer: User, relationship_id: int) -> CarerRelationship:
+    """A carer relationship the viewer may see: their own as a carer, or one of a record
+    they may open (Http404 otherwise). Reading one of a record is audited."""
+    relationship = (
+        policy.carer_relationships_visible_to(viewer)
+        .filter(pk=relationship_id).select_related("carer", "service_user").first()
+    )
+    if relationship is None:
+        raise Http404("No such carer.")
+    basis = policy.record_basis(viewer, relationship.service_user)
+    if basis is not None:
+        audit_read(viewer=viewer, service_user=relationship.service_user, basis=basis,
+                   surface="api.carer_relationship", target=f"carer_relationship:{relationship.pk}")
+    return relationship
+
+
+def access_events_of_record(*, viewer: User, record: OpenedRecord | None
+                            ) -> QuerySet[AccessEvent]:
+    """Who has opened this record (for the service user themselves; nobody else)."""
+    if record is None:
+        return AccessEvent.objects.none()
+    return record_views(viewer=viewer, record=record)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_not_required
 from django.urls import path
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -22,6 +23,19 @@ class ThingsToDoApi(APIView):
         count = serializers.IntegerField()
         url = serializers.CharField()
 
+    @extend_schema(
+        tags=["things to do"], summary="Your things to do",
+        description=(
+            "What is waiting for the signed-in person, worked out from the records through "
+            "the access policy, exactly as their home page lists it: each entry says what, "
+            "how many, and links (`url`) to the page where it is done. An entry goes once "
+            "it is done."
+        ),
+        responses={200: inline_serializer("ThingsToDo", {
+            "count": serializers.IntegerField(),
+            "results": Output(many=True),
+        })},
+    )
     def get(self, request: Request) -> Response:
         entries = things_to_do(viewer=request.user)
         return Response({"count": len(entries),

@@ -311,3 +311,30 @@ def test_a_professional_finds_their_care_teams_on_their_home_page(world, record)
     assert record_url(world) in home
     assert "duty worker" in home
     assert reverse("break_glass") in home
+
+
+def test_the_care_team_api_and_fhir_list_the_team_for_record_readers_only(
+        world, record):  # noqa: F811
+    member = professional("Dr Nadia Okafor")
+    add_to_care_team(world, member, CareTeamRole.PSYCHIATRIST, started_on=clock.days(-10))
+    url = f"/api/v1/service-users/{world.service_user.pk}/care-team/"
+    for reader in (world.service_user_account, world.coordinator):
+        response = client_for(reader).get(url)
+        assert response.status_code == 200
+        [row] = response.json()["results"]
+        assert (row["name"], row["care_team_role"]) == ("Dr Nadia Okafor", "psychiatrist")
+        assert row["started_on"] == clock.days(-10).isoformat()
+    for outsider in (world.carer_account, world.other_coordinator, world.manager,
+                     world.other_service_user_account):
+        response = client_for(outsider).get(url)
+        assert response.status_code == 404, outsider
+        assert response.json()["error"] == "not_found"
+    # The FHIR export's CareTeam names the member, for the record's full readers...
+    bundle = client_for(world.coordinator).get(
+        f"/api/v1/service-users/{world.service_user.pk}/fhir").json()
+    [team] = [e["resource"] for e in bundle["entry"]
+              if e["resource"]["resourceType"] == "CareTeam"]
+    assert "Dr Nadia Okafor" in str(team)
+    # ...while the member, who sees areas of the record and not the whole, gets no export.
+    assert client_for(member).get(
+        f"/api/v1/service-users/{world.service_user.pk}/fhir").status_code == 404
