@@ -121,7 +121,7 @@ def cared_for(*, viewer: User) -> QuerySet[CarerRelationship]:
     relationship exists."""
     return (
         policy.carer_relationships_visible_to(viewer, CarerRelationship.objects.active())
-        .filter(carer__user=viewer)
+        .filter(carer__user_id=viewer.pk)
         .select_related("service_user")
     )
 

@@ -141,12 +141,7 @@ def item_for_viewer(
     item = items.filter(pk=item_id).first()
     basis = None
     if item is not None:
-        basis = record_basis(viewer, item.plan.service_user)
-        if basis not in FULL_BASES:
-            entry = {"section": item.section, "prompt": item.prompt}
-            area = area_of_entry(kind=item.plan.kind, entry=entry)
-            basis = (scoped_basis(viewer, item.plan.service_user_id, {area})
-                     if area is not None else None)
+        basis = _record_reader_basis(viewer, item)
         if basis is None and items_shared_with(viewer).filter(pk=item.pk).exists():
             basis = Basis.CARER_CONSENT
     if item is None or basis is None:
@@ -179,10 +174,21 @@ def item_history_for_viewer(viewer: Viewer, item_id: int) -> tuple[PlanItem, Bas
             viewer, PlanItem.objects.select_related("plan__service_user__team"))
         .filter(pk=item_id).first()
     )
-    basis = record_basis(viewer, item.plan.service_user) if item is not None else None
+    basis = _record_reader_basis(viewer, item) if item is not None else None
     if item is None or basis is None:
         raise Http404("No such item.")
     return item, basis
+
+
+def _record_reader_basis(viewer: Viewer, item: PlanItem) -> Basis | None:
+    """The basis on which the viewer reads this item as a reader of the record: the whole
+    record, or the item's area through a care-team place or an emergency access."""
+    basis = record_basis(viewer, item.plan.service_user)
+    if basis in FULL_BASES:
+        return basis
+    area = area_of_entry(kind=item.plan.kind,
+                         entry={"section": item.section, "prompt": item.prompt})
+    return scoped_basis(viewer, item.plan.service_user_id, {area}) if area else None
 
 
 def items_with_progress_visible_to(

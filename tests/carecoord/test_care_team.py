@@ -281,7 +281,8 @@ def test_the_service_user_sees_their_care_team(world, record):  # noqa: F811
     assert client_for(world.carer_account).get(record_url(world)).status_code == 404
 
 
-def test_the_demo_has_a_psychiatrist_and_a_duty_worker_made_once(db):
+def test_the_demo_has_a_psychiatrist_and_a_duty_worker_made_once(db, settings):
+    settings.DEBUG = True  # seed_demo runs only for a laptop demo
     call_command("seed_demo", stdout=io.StringIO())
     call_command("seed_demo", stdout=io.StringIO())
     places = {(p.member.email, p.care_team_role, p.service_user.full_name)

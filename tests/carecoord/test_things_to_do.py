@@ -449,7 +449,8 @@ def test_a_plain_service_users_list_is_a_handful_of_queries(world, django_assert
 # --- The demo ----------------------------------------------------------------------------
 
 
-def test_the_demo_leaves_something_waiting_for_every_demo_person(db):
+def test_the_demo_leaves_something_waiting_for_every_demo_person(db, settings):
+    settings.DEBUG = True  # seed_demo runs only for a laptop demo
     call_command("seed_demo", stdout=io.StringIO())
     people = User.objects.filter(email__endswith="@demo.carecoord.test").exclude(
         email__startswith="admin@")

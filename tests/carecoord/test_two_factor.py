@@ -353,6 +353,7 @@ def test_demo_otp_code_prints_the_demo_accounts_current_code(sam, settings):
 
 
 def test_the_demo_seed_enrols_staff_and_prints_how_to_get_a_code(db, settings):
+    settings.DEBUG = True  # seed_demo runs only for a laptop demo
     out = io.StringIO()
     call_command("seed_demo", stdout=out)
     assert "python manage.py demo_otp_code <email>" in out.getvalue()
