@@ -391,8 +391,9 @@ class FirstMeetingStatus:
     done: int
     total: int
     next_step: str
-    # Offered when started, or when the person has no care plan yet (a new episode); a
-    # long-standing plan is not nagged for a first meeting it had before this existed.
+    # Offered when started, or when no care plan has been started in this episode (a new
+    # person, or a re-referral whose plan is from an earlier episode); a plan started in
+    # this episode is not nagged for a first meeting it had before this existed.
     offered: bool = True
     finished_at: object = None
 
@@ -415,5 +416,6 @@ def first_meeting_status(*, service_user: ServiceUser, can_manage_care: bool
         started=meeting is not None, finished=bool(meeting and meeting.is_finished),
         done=len(done), total=len(first_meeting.STEPS), next_step=next_code,
         offered=meeting is not None or not Plan.objects.filter(
-            service_user=service_user, kind=PlanKind.CARE_PLAN).exists(),
+            service_user=service_user, kind=PlanKind.CARE_PLAN,
+            created_at__date__gte=episode.started_on).exists(),
         finished_at=meeting.finished_at if meeting else None)

@@ -397,6 +397,18 @@ def test_a_new_episode_offers_the_first_meeting_and_a_long_standing_plan_does_no
     assert client.get(_step(world, "recovery")).status_code == 200
 
 
+def test_a_re_referral_is_offered_a_first_meeting_though_the_plan_is_older(world):
+    client = client_for(world.coordinator)
+    record_url = reverse("service_user_detail", args=[world.service_user.pk])
+    plan = make_plan(world)
+    # The care plan dates from an earlier episode: this one started after it.
+    episode = Episode.objects.get(service_user=world.service_user)
+    Plan.objects.filter(pk=plan.pk).update(
+        created_at=dt.datetime.combine(episode.started_on - dt.timedelta(days=200),
+                                       dt.time(12), tzinfo=dt.UTC))
+    assert "First meeting: not started yet" in _plain(client.get(record_url))
+
+
 def test_a_second_coordinator_allocated_to_the_episode_may_continue_it(world, django_user_model):
     other = ServiceUserFactory(team=world.team)
     AllocationFactory(episode=EpisodeFactory(service_user=other), coordinator=world.coordinator)
