@@ -586,6 +586,11 @@ def first_meeting_check(request: HttpRequest, service_user_id: int) -> HttpRespo
                                                     finished_by=request.user)
         except PlanActionError as refusal:
             error = str(refusal)
+        except ValidationError:
+            # The episode refused the planned end (say it was changed since): nothing was
+            # written; the coordinator changes the date and saves again.
+            error = ("The planned end of care coordination cannot be saved as it is. Change "
+                     "it, then save again.")
         else:
             messages.success(request, f"The first meeting has been saved to "
                                       f"{opened.service_user.name}'s care plan, in their words. "

@@ -289,6 +289,28 @@ def test_skipped_questions_leave_the_care_plan_as_it_was(world):
     assert Episode.objects.get(pk=episode.pk).planned_end_on == episode.planned_end_on
 
 
+def test_saving_is_one_transaction_nothing_is_written_if_any_part_is_refused(world):
+    client = client_for(world.coordinator)
+    _answer_all(client, world, clock.days(200))
+    episode = Episode.objects.get(service_user=world.service_user)
+    # The episode now refuses the planned end (it is written last, after the items).
+    meeting = FirstMeeting.objects.get(episode=episode)
+    meeting.answers = {**meeting.answers,
+                       "planned_end": (episode.started_on - dt.timedelta(days=1)).isoformat()}
+    meeting.save()
+    events = AccessEvent.objects.count()
+    response = client.post(_check(world))
+    assert response.status_code == 400
+    assert "cannot be saved as it is" in _plain(response)
+    assert not Plan.objects.filter(service_user=world.service_user).exists()
+    assert not PlanItem.objects.filter(plan__service_user=world.service_user).exists()
+    assert FirstMeeting.objects.get(pk=meeting.pk).finished_at is None
+    assert Episode.objects.get(pk=episode.pk).planned_end_on == episode.planned_end_on
+    assert not AccessEvent.objects.filter(action__in=["first_meeting.finish", "plan.create",
+                                                      "plan_item.create"]).exists()
+    assert AccessEvent.objects.count() == events + 1  # only the page's own read
+
+
 def test_the_service_user_reads_and_changes_their_words_afterwards(world):
     coordinator = client_for(world.coordinator)
     _answer_all(coordinator, world, clock.days(200))
