@@ -15,6 +15,10 @@ from plans.models import Plan
 from plans.sections import PlanKind
 from tests import clock
 from tests.browser.conftest import sign_in
+from tests.browser.test_accessibility_basics import (
+    UNLABELLED_CONTROLS_JS,
+    UNLABELLED_INPUT_TYPES,
+)
 from tests.factories import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -25,6 +29,12 @@ WHO = "My dad Pete. My friend Jo."
 
 def _fits_a_phone(page) -> None:
     assert page.evaluate("document.documentElement.scrollWidth <= 375"), page.url
+
+
+def _accessible_basics(page) -> None:
+    """One h1, and every visible form control labelled (as test_accessibility_basics)."""
+    expect(page.locator("h1")).to_have_count(1)
+    assert page.evaluate(UNLABELLED_CONTROLS_JS, list(UNLABELLED_INPUT_TYPES)) == []
 
 
 def test_first_meeting_from_recovery_to_the_care_plan(page, live_server, live_world):
@@ -44,7 +54,11 @@ def test_first_meeting_from_recovery_to_the_care_plan(page, live_server, live_wo
     expect(page.get_by_test_id("first-meeting-progress")).to_have_text("Step 1 of 5")
     expect(page.get_by_role("heading", level=1)).to_have_text("What does recovery mean to you?")
     _fits_a_phone(page)
+    _accessible_basics(page)
     page.get_by_label("What does recovery mean to you?").fill(RECOVERY)
+    # NHS.UK character count, live as they type.
+    expect(page.locator(".nhsuk-character-count__status")).to_contain_text(
+        f"You have {2000 - len(RECOVERY):,} characters remaining")
     page.get_by_role("button", name="Save and continue").click()
 
     # Step 2: skipped for now.
@@ -80,6 +94,7 @@ def test_first_meeting_from_recovery_to_the_care_plan(page, live_server, live_wo
     # Step 5: the planned end, in day, month and year boxes.
     expect(page.get_by_test_id("first-meeting-progress")).to_have_text("Step 5 of 5")
     _fits_a_phone(page)
+    _accessible_basics(page)
     end = clock.days(182)
     page.get_by_label("Day").fill(str(end.day))
     page.get_by_label("Month").fill(str(end.month))
