@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django import forms
+from django.core.validators import MaxLengthValidator
 from django.utils import timezone
 
 from carecoord.records.forms import DateInput
@@ -347,3 +348,71 @@ class SuggestionForm(NHSUKFormMixin, forms.Form):
         help_text="It is only added to the WRAP if they accept it.",
         error_messages={"required": "Write your suggestion"},
     )
+
+
+# --- The first meeting (plans.first_meeting) -------------------------------------------
+
+
+class FirstMeetingTextForm(forms.Form):
+    """One question of the first meeting, answered in the person's words. Rendered by
+    hand (templates/plans/first_meeting/step.html) as an NHS.UK question page with a
+    character count."""
+
+    answer = forms.CharField(required=True, strip=True)
+
+    def __init__(self, *args, max_length: int, name: str, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["answer"]
+        field.max_length = max_length
+        field.validators.append(MaxLengthValidator(max_length))
+        field.error_messages = {
+            "required": f"Write down what {name} said, or choose “Skip this question”",
+            "max_length": f"Answer must be {max_length} characters or fewer",
+        }
+
+
+class FirstMeetingDateForm(forms.Form):
+    """The planned end of care coordination as NHS.UK date input boxes (day, month,
+    year), between `earliest` and `latest`."""
+
+    day = forms.CharField(required=False, max_length=2)
+    month = forms.CharField(required=False, max_length=2)
+    year = forms.CharField(required=False, max_length=4)
+
+    def __init__(self, *args, earliest: dt.date, latest: dt.date, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.earliest, self.latest = earliest, latest
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        parts = {name: (cleaned.get(name) or "").strip() for name in ("day", "month", "year")}
+        missing = [name for name, value in parts.items() if not value]
+        if len(missing) == 3:
+            raise forms.ValidationError("Enter the date care coordination is planned to end")
+        if missing:
+            raise forms.ValidationError(
+                f"The date must include a {' and a '.join(missing)}")
+        if not all(value.isdigit() for value in parts.values()) or len(parts["year"]) != 4:
+            raise forms.ValidationError("Enter a real date, for example 15 3 2027")
+        try:
+            value = dt.date(int(parts["year"]), int(parts["month"]), int(parts["day"]))
+        except ValueError:
+            raise forms.ValidationError("Enter a real date, for example 15 3 2027") from None
+        if value < self.earliest:
+            raise forms.ValidationError(
+                f"The date must be on or after {self.earliest.day} {self.earliest:%B %Y}: "
+                "at least 4 weeks from today")
+        if value > self.latest:
+            raise forms.ValidationError(
+                f"The date must be on or before {self.latest.day} {self.latest:%B %Y}: "
+                "within 2 years of the start of care coordination")
+        cleaned["planned_end_on"] = value
+        return cleaned
+
+    @staticmethod
+    def initial_for(value: str) -> dict:
+        try:
+            date = dt.date.fromisoformat(value)
+        except (TypeError, ValueError):
+            return {}
+        return {"day": str(date.day), "month": str(date.month), "year": str(date.year)}

@@ -62,6 +62,10 @@ class PlanItem(models.Model):
             "suggestion_accepted",
             "Suggested by the care coordinator, accepted by the service user",
         )
+        SAID_BY_SERVICE_USER = (
+            "said_by_service_user",
+            "In the service user's words, recorded by the care coordinator",
+        )
 
     plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="items")
     section = models.CharField(max_length=40, choices=section_choices())
@@ -80,6 +84,9 @@ class PlanItem(models.Model):
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
     revision = models.PositiveIntegerField(default=1)
+    # The service user's own words wherever the item sits (a first meeting's "Who matters
+    # to me" under carer involvement): they may change it like their own-words sections.
+    own_words = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     removed_at = models.DateTimeField(null=True, blank=True)
@@ -468,3 +475,34 @@ class ReviewReminder(models.Model):
 
     def __str__(self) -> str:
         return f"{self.threshold} reminder for review on {self.review_due_on}"
+
+
+class FirstMeeting(models.Model):
+    """The draft of an episode's first meeting, saved step by step on the server
+    (plans.first_meeting), until the coordinator saves it to the care plan."""
+
+    episode = models.OneToOneField("carecoord.Episode", on_delete=models.CASCADE,
+                                   related_name="first_meeting")
+    # Step code -> the answer as typed (text), or an ISO date for the planned end.
+    answers = models.JSONField(default=dict, blank=True)
+    started_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+    started_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    finished_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                    on_delete=models.SET_NULL, related_name="+")
+    plan = models.ForeignKey(Plan, null=True, blank=True, on_delete=models.SET_NULL,
+                             related_name="+")
+
+    objects = ScopedManager()
+
+    class Meta:
+        ordering = ["-started_at"]
+
+    def __str__(self) -> str:
+        return f"First meeting for episode {self.episode_id}"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.finished_at is not None

@@ -8,11 +8,13 @@ from dataclasses import dataclass, field
 from django.db.models import Prefetch, QuerySet, prefetch_related_objects
 from django.http import Http404
 
-from carecoord.records.models import ServiceUser, User
+from carecoord.records.models import Episode, ServiceUser, User
 from carecoord.records.selectors import audit_read
 from consent import policy
 from consent.policy import Basis
+from plans import first_meeting
 from plans.models import (
+    FirstMeeting,
     GoalAgreement,
     ItemChange,
     Plan,
@@ -110,7 +112,8 @@ def plan_sections(*, viewer: User, opened: OpenedPlan) -> list[SectionView]:
         can_edit = policy.can_edit_section(viewer, plan, plan_section.code)
         views = []
         for item in by_section.get(plan_section.code, []):
-            view = ItemView(item=item, can_edit=can_edit)
+            view = ItemView(item=item, can_edit=can_edit or policy.own_words_editable(
+                opened.basis, item))
             if item.item_type == ItemType.GOAL:
                 view.viewer_party = party
                 _add_goal_state(view)
@@ -379,3 +382,75 @@ def version_signer_rows(*, version: PlanVersion, signatures: list[Signature],
 def _signed_as_carer(signature: Signature, carer_id: int) -> bool:
     record = getattr(signature.signer, "carer_record", None)
     return record is not None and record.pk == carer_id
+
+
+# --- The first meeting (plans.first_meeting, ADR 0017) -------------------------------
+
+
+@dataclass
+class OpenedFirstMeeting:
+    service_user: ServiceUser
+    episode: Episode
+    meeting: FirstMeeting | None
+
+    @property
+    def answers(self) -> dict:
+        return dict(self.meeting.answers) if self.meeting else {}
+
+    @property
+    def done(self) -> list[str]:
+        return first_meeting.steps_done(self.answers)
+
+    @property
+    def is_finished(self) -> bool:
+        return self.meeting is not None and self.meeting.is_finished
+
+
+def first_meeting_open(*, viewer: User, service_user_id: int, surface: str) -> OpenedFirstMeeting:
+    """The first meeting of the person's open episode, for a care coordinator allocated to
+    it; anyone else, or no open episode, is a 404. Opening it is an access event."""
+    service_user = policy.first_meeting_record(viewer, service_user_id)
+    episode = service_user.episodes.filter(discharged_on__isnull=True).first()
+    if episode is None:
+        raise Http404("No open episode.")
+    audit_read(viewer=viewer, service_user=service_user, basis=Basis.ALLOCATED_COORDINATOR,
+               surface=surface, target=f"episode:{episode.pk}")
+    return OpenedFirstMeeting(service_user=service_user, episode=episode,
+                              meeting=FirstMeeting.objects.filter(episode=episode).first())
+
+
+@dataclass(frozen=True)
+class FirstMeetingStatus:
+    started: bool
+    finished: bool
+    done: int
+    total: int
+    next_step: str
+    # Offered when started, or when no care plan has been started in this episode (a new
+    # person, or a re-referral whose plan is from an earlier episode); a plan started in
+    # this episode is not nagged for a first meeting it had before this existed.
+    offered: bool = True
+    finished_at: object = None
+
+
+def first_meeting_status(*, service_user: ServiceUser, can_manage_care: bool
+                         ) -> FirstMeetingStatus | None:
+    """For a record already opened: how far the open episode's first meeting has got
+    ("2 of 5 steps done"), for its allocated coordinators only; None otherwise."""
+    if not can_manage_care:
+        return None
+    episode = service_user.episodes.filter(discharged_on__isnull=True).first()
+    if episode is None:
+        return None
+    meeting = FirstMeeting.objects.filter(episode=episode).first()
+    answers = meeting.answers if meeting else {}
+    done = first_meeting.steps_done(answers)
+    next_code = next((code for code in first_meeting.STEP_CODES if code not in done),
+                     "check")
+    return FirstMeetingStatus(
+        started=meeting is not None, finished=bool(meeting and meeting.is_finished),
+        done=len(done), total=len(first_meeting.STEPS), next_step=next_code,
+        offered=meeting is not None or not Plan.objects.filter(
+            service_user=service_user, kind=PlanKind.CARE_PLAN,
+            created_at__date__gte=episode.started_on).exists(),
+        finished_at=meeting.finished_at if meeting else None)

@@ -16,12 +16,14 @@ from django.utils import timezone
 from carecoord.audit.request_context import current_ip_address
 from carecoord.audit.services import access_event_record
 from carecoord.notifications.services import notification_send
+from carecoord.records import services as record_services
 from carecoord.records.auth import PasswordLockedOutError, password_confirm
-from carecoord.records.models import ServiceUser, User
+from carecoord.records.models import Episode, ServiceUser, User
 from carecoord.web import date_bounds
 from carers.models import CarerRelationship
-from plans import signals
+from plans import first_meeting, signals
 from plans.models import (
+    FirstMeeting,
     GoalAgreement,
     ItemChange,
     Plan,
@@ -111,9 +113,12 @@ def plan_create(*, service_user: ServiceUser, kind: str, created_by: User) -> Pl
     return plan
 
 
-def _written_by(plan: Plan, author: User, recorded_in_meeting: bool) -> str:
+def _written_by(plan: Plan, author: User, recorded_in_meeting: bool,
+                said_by_service_user: bool = False) -> str:
     if plan.service_user.user_id == author.pk:
         return PlanItem.WrittenBy.SERVICE_USER
+    if said_by_service_user:
+        return PlanItem.WrittenBy.SAID_BY_SERVICE_USER
     if recorded_in_meeting:
         return PlanItem.WrittenBy.RECORDED_IN_MEETING
     return PlanItem.WrittenBy.COORDINATOR
@@ -207,7 +212,12 @@ def item_create(
     body: str = "",
     details: dict | None = None,
     recorded_in_meeting: bool = False,
+    said_by_service_user: bool = False,
+    own_words: bool = False,
 ) -> PlanItem:
+    """A free item in a section. `said_by_service_user`: the words are the service
+    user's, written down by the coordinator; `own_words`: the service user may change it
+    wherever it sits (a first meeting's answers)."""
     plan_section = section(plan.kind, section_code)
     if not plan_section.open_ended:
         raise PlanActionError("This section has fixed questions; answer those instead.")
@@ -215,7 +225,8 @@ def item_create(
     item = PlanItem(
         plan=plan, section=section_code, item_type=plan_section.item_type, title=title,
         body=body, position=(last.position + 1) if last else 0,
-        written_by=_written_by(plan, author, recorded_in_meeting), author=author,
+        written_by=_written_by(plan, author, recorded_in_meeting, said_by_service_user),
+        author=author, own_words=own_words,
     )
     item.details, responsibility = _split_holder(
         item, _clean_details(plan_section.item_type, details))
@@ -241,6 +252,7 @@ def item_update(
     body: str,
     details: dict | None = None,
     recorded_in_meeting: bool = False,
+    said_by_service_user: bool = False,
 ) -> PlanItem:
     """Save only over the revision the editor saw; otherwise raise ItemConflictError with
     what is saved now, so nothing is silently overwritten."""
@@ -260,7 +272,8 @@ def item_update(
             current, _clean_details(current.item_type, details))
         if responsibility is not None:
             current.responsibility = responsibility  # compared below before it is saved
-    current.written_by = _written_by(current.plan, changed_by, recorded_in_meeting)
+    current.written_by = _written_by(current.plan, changed_by, recorded_in_meeting,
+                                     said_by_service_user)
     current.author = changed_by
     if current.snapshot() | {"revision": 0, "written_by": ""} == before | {
         "revision": 0, "written_by": ""
@@ -690,3 +703,79 @@ def signed_versions_verify() -> tuple[int, list[str]]:
                 mismatches.append(f"{label}: {signature.get_decision_display().lower()} by "
                                   f"user {signature.signer_id} over a different hash")
     return checked, mismatches
+
+
+# --- The first meeting (plans.first_meeting, ADR 0017) -------------------------------
+
+
+class FirstMeetingError(PlanActionError):
+    """The first meeting cannot be saved to the care plan now."""
+
+
+@transaction.atomic
+def first_meeting_step_save(*, episode: Episode, saved_by: User, step_code: str,
+                            answer: str) -> FirstMeeting:
+    """Save one step's answer to the episode's draft (started by the first save). The
+    caller has asked the policy: `saved_by` is allocated to this open episode."""
+    first_meeting.step(step_code)  # raises KeyError for a step that does not exist
+    meeting, _ = FirstMeeting.objects.select_for_update(no_key=True).get_or_create(
+        episode=episode, defaults={"started_by": saved_by})
+    if meeting.is_finished:
+        raise FirstMeetingError("This first meeting has already been saved to the care plan.")
+    meeting.answers = {**meeting.answers, step_code: answer}
+    meeting.save()
+    access_event_record(actor=saved_by, service_user=episode.service_user,
+                        action="first_meeting.step_save",
+                        target=f"first_meeting:{meeting.pk}:{step_code}",
+                        basis="allocated care coordinator")
+    return meeting
+
+
+@transaction.atomic
+def first_meeting_finish(*, episode: Episode, finished_by: User) -> FirstMeeting:
+    """Write the draft's answers to the care plan, in one transaction: the opening
+    sections as items in the service user's own words (said by them, recorded by the
+    coordinator; theirs to change afterwards), and the planned end on the episode."""
+    meeting = (FirstMeeting.objects.select_for_update(no_key=True)
+               .filter(episode=episode).first())
+    if meeting is None or not first_meeting.steps_done(meeting.answers):
+        raise FirstMeetingError("Answer at least one question before saving to the care "
+                                "plan.")
+    if meeting.is_finished:
+        raise FirstMeetingError("This first meeting has already been saved to the care plan.")
+    service_user = episode.service_user
+    plan = plan_create(service_user=service_user, kind=PlanKind.CARE_PLAN,
+                       created_by=finished_by)
+    answers = meeting.answers
+    for meeting_step in first_meeting.STEPS:
+        answer = str(answers.get(meeting_step.code) or "").strip()
+        if not answer:
+            continue
+        if meeting_step.kind == first_meeting.DATE:
+            planned_end_on = dt.date.fromisoformat(answer)
+            record_services.episode_update(
+                episode=episode, changed_by=finished_by, planned_end_on=planned_end_on,
+                discharged_on=None, discharge_plan=episode.discharge_plan)
+            item_create(plan=plan, section_code=meeting_step.section, author=finished_by,
+                        title="Care coordination is planned to end by "
+                              f"{planned_end_on.day} {planned_end_on:%B %Y}",
+                        body="Agreed together at our first meeting.",
+                        recorded_in_meeting=True)
+        elif meeting_step.prompt:
+            item = plan.items.get(prompt=meeting_step.prompt)
+            item = item_update(item=item, changed_by=finished_by,
+                               expected_revision=item.revision, body=answer,
+                               said_by_service_user=True)
+            PlanItem.objects.filter(pk=item.pk).update(own_words=True)
+        else:
+            item_create(plan=plan, section_code=meeting_step.section, author=finished_by,
+                        title=meeting_step.item_title, body=answer,
+                        said_by_service_user=True, own_words=True)
+    meeting.finished_at = timezone.now()
+    meeting.finished_by = finished_by
+    meeting.plan = plan
+    meeting.save()
+    access_event_record(actor=finished_by, service_user=service_user,
+                        action="first_meeting.finish", target=f"first_meeting:{meeting.pk}",
+                        basis="allocated care coordinator")
+    return meeting

@@ -7,6 +7,12 @@ from plans import views
 urlpatterns = [
     path("service-users/<int:service_user_id>/start/<str:kind>/", views.plan_start,
          name="plan_start"),
+    path("service-users/<int:service_user_id>/first-meeting/", views.first_meeting,
+         name="first_meeting"),
+    path("service-users/<int:service_user_id>/first-meeting/check/", views.first_meeting_check,
+         name="first_meeting_check"),
+    path("service-users/<int:service_user_id>/first-meeting/<str:step>/",
+         views.first_meeting_step, name="first_meeting_step"),
     path("<int:plan_id>/", views.plan_detail, name="plan_detail"),
     path("<int:plan_id>/print/", views.plan_print, name="plan_print"),
     path("<int:plan_id>/sections/<str:section>/add/", views.item_add, name="item_add"),

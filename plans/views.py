@@ -8,6 +8,8 @@ a person may not see answers 404.
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.forms import Form
@@ -23,9 +25,12 @@ from carecoord.records import selectors as record_selectors
 from consent import policy
 from consent.policy import Basis
 from plans import exports as plan_exports
+from plans import first_meeting as first_meeting_steps
 from plans import selectors, services
 from plans.forms import (
     DeclineForm,
+    FirstMeetingDateForm,
+    FirstMeetingTextForm,
     ItemForm,
     ListenedForm,
     ProgressForm,
@@ -501,3 +506,111 @@ def suggestion_answer(request: HttpRequest, suggestion_id: int, answer: str) -> 
         messages.success(request, "The suggestion has been added to your WRAP."
                          if answer == "accept" else "The suggestion has been dismissed.")
     return redirect(_plan_url(suggestion.plan_id, f"section-{suggestion.section}"))
+
+
+# --- The first meeting (plans.first_meeting, ADR 0017) -----------------------------------
+
+
+def _step_url(service_user_id: int, code: str | None) -> str:
+    if code is None or code == "check":
+        return reverse("first_meeting_check", args=[service_user_id])
+    return reverse("first_meeting_step", args=[service_user_id, code])
+
+
+def _finished_redirect(request: HttpRequest, opened: selectors.OpenedFirstMeeting):
+    messages.info(request, f"The first meeting with {opened.service_user.name} has been saved "
+                           "to their care plan. Change it there.")
+    return redirect("plan_detail", opened.meeting.plan_id) if opened.meeting.plan_id else \
+        redirect("service_user_detail", opened.service_user.pk)
+
+
+def first_meeting(request: HttpRequest, service_user_id: int) -> HttpResponse:
+    """Start, or carry on from the first step not yet answered."""
+    opened = selectors.first_meeting_open(viewer=request.user, service_user_id=service_user_id,
+                                          surface="first_meeting")
+    if opened.is_finished:
+        return _finished_redirect(request, opened)
+    next_code = next((code for code in first_meeting_steps.STEP_CODES
+                      if code not in opened.done), None)
+    return redirect(_step_url(opened.service_user.pk, next_code))
+
+
+def first_meeting_step(request: HttpRequest, service_user_id: int, step: str) -> HttpResponse:
+    opened = selectors.first_meeting_open(viewer=request.user, service_user_id=service_user_id,
+                                          surface="first_meeting")
+    try:
+        meeting_step = first_meeting_steps.step(step)
+    except KeyError:
+        raise Http404("No such step.") from None
+    if opened.is_finished:
+        return _finished_redirect(request, opened)
+    service_user, episode = opened.service_user, opened.episode
+    saved = str(opened.answers.get(step) or "")
+    if meeting_step.kind == first_meeting_steps.DATE:
+        today = timezone.localdate()
+        form = FirstMeetingDateForm(
+            request.POST or None,
+            initial=FirstMeetingDateForm.initial_for(saved),
+            earliest=today + dt.timedelta(days=first_meeting_steps.PLANNED_END_MIN_DAYS),
+            latest=episode.started_on + dt.timedelta(days=first_meeting_steps.PLANNED_END_MAX_DAYS),
+        )
+    else:
+        form = FirstMeetingTextForm(request.POST or None, initial={"answer": saved},
+                                    max_length=meeting_step.max_length, name=service_user.name)
+    number = first_meeting_steps.step_number(step)
+    following = first_meeting_steps.next_step(step)
+    if request.method == "POST" and form.is_valid():
+        answer = (form.cleaned_data["planned_end_on"].isoformat()
+                  if meeting_step.kind == first_meeting_steps.DATE
+                  else form.cleaned_data["answer"])
+        services.first_meeting_step_save(episode=episode, saved_by=request.user,
+                                         step_code=step, answer=answer)
+        return redirect(_step_url(service_user.pk, following))
+    previous = first_meeting_steps.STEP_CODES[number - 2] if number > 1 else None
+    return render(request, "plans/first_meeting/step.html", {
+        "form": form, "step": meeting_step, "number": number,
+        "total": len(first_meeting_steps.STEPS), "service_user": service_user,
+        "episode": episode, "done": opened.done,
+        "back_url": (_step_url(service_user.pk, previous) if previous
+                     else reverse("service_user_detail", args=[service_user.pk])),
+        "skip_url": _step_url(service_user.pk, following),
+    })
+
+
+def first_meeting_check(request: HttpRequest, service_user_id: int) -> HttpResponse:
+    """Check your answers, then save them to the care plan."""
+    opened = selectors.first_meeting_open(viewer=request.user, service_user_id=service_user_id,
+                                          surface="first_meeting")
+    if opened.is_finished:
+        return _finished_redirect(request, opened)
+    error = ""
+    if request.method == "POST":
+        try:
+            meeting = services.first_meeting_finish(episode=opened.episode,
+                                                    finished_by=request.user)
+        except PlanActionError as refusal:
+            error = str(refusal)
+        except ValidationError:
+            # The episode refused the planned end (say it was changed since): nothing was
+            # written; the coordinator changes the date and saves again.
+            error = ("The planned end of care coordination cannot be saved as it is. Change "
+                     "it, then save again.")
+        else:
+            messages.success(request, f"The first meeting has been saved to "
+                                      f"{opened.service_user.name}'s care plan, in their words. "
+                                      "They can read and change it on their plan.")
+            return redirect("plan_detail", meeting.plan_id)
+    answers = opened.answers
+    rows = []
+    for meeting_step in first_meeting_steps.STEPS:
+        value = str(answers.get(meeting_step.code) or "").strip()
+        if value and meeting_step.kind == first_meeting_steps.DATE:
+            date = dt.date.fromisoformat(value)
+            value = f"{date.day} {date:%B %Y}"
+        rows.append({"step": meeting_step, "answer": value,
+                     "url": _step_url(opened.service_user.pk, meeting_step.code)})
+    return render(request, "plans/first_meeting/check.html", {
+        "rows": rows, "service_user": opened.service_user, "error": error,
+        "done": len(opened.done), "total": len(first_meeting_steps.STEPS),
+        "back_url": _step_url(opened.service_user.pk, first_meeting_steps.STEP_CODES[-1]),
+    }, status=400 if error else 200)

@@ -31,6 +31,7 @@ from carecoord.records.forms import (
 from carecoord.records.models import Role, ServiceUser
 from carers import services as carer_services
 from consent import policy
+from plans import selectors as plan_selectors
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -94,6 +95,8 @@ def service_user_detail(request: HttpRequest, service_user_id: int) -> HttpRespo
             "record_views": selectors.record_views(viewer=request.user, record=record)[:20],
             "care_team": selectors.care_team_for_record(viewer=request.user,
                                                         service_user=record.service_user),
+            "first_meeting": plan_selectors.first_meeting_status(
+                service_user=record.service_user, can_manage_care=record.can_manage_care),
             "today": timezone.localdate(),
         },
     )

@@ -31,7 +31,9 @@ from carecoord.audit.models import AccessEvent
 from carecoord.records.models import Role, User
 from carers.models import CarerRelationship
 from consent import policy
+from plans import first_meeting
 from plans.models import (
+    FirstMeeting,
     GoalAgreement,
     Plan,
     PlanItem,
@@ -349,6 +351,24 @@ def _for_coordinator(viewer: User, signable: list[PlanVersion], today: dt.date) 
                      "to agree")
         entries.append(Entry(Hat.COORDINATOR, "goal_agree", text,
                              _plan_url(plan_id, f"item-{waiting[0].pk}"), count=len(waiting)))
+
+    # A first meeting started and not yet saved to the care plan, on an open episode of
+    # someone the viewer is allocated to (ADR 0017).
+    caseload_records = policy.records_visible_to(viewer).exclude(user_id=viewer.pk)
+    total = len(first_meeting.STEPS)
+    for meeting in (
+        FirstMeeting.objects.filter(finished_at__isnull=True,
+                                    episode__discharged_on__isnull=True,
+                                    episode__service_user__in=caseload_records.values("pk"))
+        .select_related("episode__service_user").order_by("started_at", "pk")
+    ):
+        service_user = meeting.episode.service_user
+        done = len(first_meeting.steps_done(meeting.answers))
+        entries.append(Entry(
+            Hat.COORDINATOR, "first_meeting",
+            f"Finish the first meeting with {service_user.name}",
+            reverse("first_meeting", args=[service_user.pk]),
+            detail=f"{done} of {total} steps done.", count=1))
 
     for plan in (caseload.filter(kind=PlanKind.CARE_PLAN, next_review_on__lt=today)
                  .select_related("service_user").order_by("next_review_on", "pk")):

@@ -32,7 +32,11 @@ from consent.policy.care_team import (
     scoped_items_q,
     scoped_plans_q,
 )
-from consent.policy.records import reads_in_full, record_basis
+from consent.policy.records import (
+    reads_in_full,
+    record_basis,
+    record_for_care_manager,
+)
 from plans.models import Plan, PlanItem, PlanVersion, RequiredSigner, Signature
 from plans.sections import ItemType, PlanKind
 from plans.sections import section as section_for
@@ -328,9 +332,27 @@ def version_for_viewer(viewer: Viewer, version_id: int) -> PlanVersion:
 
 def can_edit_item(viewer: Viewer, item: PlanItem) -> bool:
     """WRAP content is the service user's alone. On a care plan the service user edits
-    their own-words sections and their goals; the care coordinator edits everything.
-    A responsibility agreement is negotiated: both edit it."""
-    return can_edit_section(viewer, item.plan, item.section)
+    their own-words sections, their goals, and any item in their own words (a first
+    meeting's answers); the care coordinator edits everything. A responsibility
+    agreement is negotiated: both edit it."""
+    if can_edit_section(viewer, item.plan, item.section):
+        return True
+    return own_words_editable(record_basis(viewer, item.plan.service_user), item)
+
+
+def own_words_editable(basis: Basis | None, item: PlanItem) -> bool:
+    """An item in the service user's own words on their care plan is theirs to change,
+    whichever section it sits in. The plan page asks this per item with the basis it
+    already has; `can_edit_item` asks it with the viewer's."""
+    return (basis is Basis.SELF and item.own_words
+            and item.plan.kind == PlanKind.CARE_PLAN)
+
+
+def first_meeting_record(viewer: Viewer, service_user_id: int) -> ServiceUser:
+    """The first meeting is held by a care coordinator allocated to the person's open
+    episode; for anyone else (the service user, a carer, another coordinator, their
+    manager) it does not exist."""
+    return record_for_care_manager(viewer, service_user_id)
 
 
 def can_edit_section(viewer: Viewer, plan: Plan, section_code: str) -> bool:

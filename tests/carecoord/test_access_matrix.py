@@ -75,6 +75,9 @@ TABLE = {
     "api_fhir":            (200,   404,    200,  404,   200,   404,   404,  404,   404,   404),
     "episode_start":       (404,   404,    404,  404,   404,   404,   200,  404,   404,   404),
     "service_user_create": (200,   200,    404,  404,   404,   404,   404,  404,   404,   404),
+    # The first meeting (ADR 0017): the allocated care coordinator's alone.
+    "first_meeting_step":  (200,   404,    404,  404,   404,   404,   404,  404,   404,   404),
+    "first_meeting_check": (200,   404,    404,  404,   404,   404,   404,  404,   404,   404),
 }
 # fmt: on
 
@@ -143,6 +146,10 @@ SURFACES: dict[str, Surface] = {
         "get", lambda w: f"/service-users/{w.service_user.pk}/episodes/new/", prepare=_discharge
     ),
     "service_user_create": Surface("get", lambda w: "/service-users/new/"),
+    "first_meeting_step": Surface(
+        "get", lambda w: f"/plans/service-users/{w.service_user.pk}/first-meeting/recovery/"),
+    "first_meeting_check": Surface(
+        "get", lambda w: f"/plans/service-users/{w.service_user.pk}/first-meeting/check/"),
 }
 
 
