@@ -1,9 +1,15 @@
-"""Review reminders: tell the care coordinators and the service user when a care plan
-review is due soon, due today, or overdue — once per review date and threshold."""
+"""Review reminders: tell the care coordinators, the service user and the carers involved
+in reviews when a care plan review is due soon, due today, or overdue — once per review
+date and threshold, and for carers once per review date, threshold and carer.
+
+Which carers are involved is the access policy's to say (consent.policy.reviews), above
+this layer: consent registers it here with `review_reminder_carers_source`
+(consent/reviews/services.py, imported by consent's AppConfig.ready)."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from django.db import transaction
@@ -11,7 +17,8 @@ from django.utils import timezone
 
 from carecoord.notifications.services import notification_send
 from carecoord.records.models import User
-from plans.models import Plan, ReviewReminder
+from carers.models import CarerRelationship
+from plans.models import CarerReviewReminder, Plan, ReviewReminder
 from plans.sections import PlanKind
 
 Threshold = ReviewReminder.Threshold
@@ -36,6 +43,19 @@ def thresholds_reached(*, due_on: dt.date, today: dt.date, due_soon_days: int,
 class SweepResult:
     sent: int
     already_sent: int
+    carers_sent: int = 0
+
+
+CarersSource = Callable[[Plan], Iterable[CarerRelationship]]
+_CARER_SOURCES: list[CarersSource] = []
+
+
+def review_reminder_carers_source(source: CarersSource) -> CarersSource:
+    """Register who, besides staff and the service user, is reminded of a plan's review:
+    the carer relationships the policy says are involved in it."""
+    if source not in _CARER_SOURCES:
+        _CARER_SOURCES.append(source)
+    return source
 
 
 def review_reminders_send(*, today: dt.date | None = None) -> SweepResult:
@@ -48,7 +68,7 @@ def review_reminders_send(*, today: dt.date | None = None) -> SweepResult:
         .select_related("service_user__team", "service_user__user")
         .distinct()
     )
-    sent = already = 0
+    sent = already = carers_sent = 0
     for plan in plans.iterator(chunk_size=500):
         team = plan.service_user.team
         reached = thresholds_reached(
@@ -61,7 +81,11 @@ def review_reminders_send(*, today: dt.date | None = None) -> SweepResult:
             sent += 1
         else:
             already += 1
-    return SweepResult(sent=sent, already_sent=already)
+        for source in _CARER_SOURCES:
+            for relationship in source(plan):
+                if relationship.carer.user_id and _remind_carer(plan, relationship, reached):
+                    carers_sent += 1
+    return SweepResult(sent=sent, already_sent=already, carers_sent=carers_sent)
 
 
 @transaction.atomic
@@ -105,3 +129,34 @@ def _notify(plan: Plan, threshold: str) -> None:
     if service_user.user_id:
         notification_send(user=service_user.user, text=own_text, url_name="plan_detail",
                           url_args=[plan.pk])
+
+
+@transaction.atomic
+def _remind_carer(plan: Plan, relationship: CarerRelationship, reached: list[str]) -> bool:
+    """As `_remind`, per carer: a carer involved later still gets the next threshold
+    once, and never one twice."""
+    new = []
+    for threshold in reached:
+        with transaction.atomic():
+            _, created = CarerReviewReminder.objects.get_or_create(
+                plan=plan, review_due_on=plan.next_review_on, threshold=threshold,
+                carer_id=relationship.carer_id,
+                defaults={"notified": threshold == reached[-1]},
+            )
+        if created:
+            new.append(threshold)
+    if not new or new[-1] != reached[-1]:
+        return False
+    name = plan.service_user.name
+    due = f"{plan.next_review_on:%-d %B %Y}"
+    text = {
+        Threshold.DUE_SOON: f"{name}'s care plan review is due on {due}. You can give your "
+                            "views before it.",
+        Threshold.DUE_TODAY: f"{name}'s care plan review is due today. You can still give "
+                             "your views.",
+        Threshold.OVERDUE: f"{name}'s care plan review was due on {due}. You can still give "
+                           "your views before it happens.",
+    }[reached[-1]]
+    notification_send(user=relationship.carer.user, text=text, url_name="carer_review_views",
+                      url_args=[relationship.pk])
+    return True

@@ -16,9 +16,11 @@ from carecoord.audit.request_context import current_ip_address
 from carecoord.audit.services import access_event_record
 from carecoord.notifications.services import notification_send
 from carecoord.records.models import ServiceUser, User
-from carers.models import CarerRelationship
+from carers.models import Carer, CarerRelationship
 from plans import signals
 from plans.models import (
+    CARER_VIEWS_MAX_LENGTH,
+    CarerReviewViews,
     GoalAgreement,
     ItemChange,
     Plan,
@@ -101,6 +103,8 @@ def plan_create(*, service_user: ServiceUser, kind: str, created_by: User) -> Pl
             )
             position += 1
     _audit(created_by, plan, "plan.create", f"plan:{plan.pk}", "record reader")
+    if plan.next_review_on is not None:
+        signals.review_scheduled.send(sender=Plan, plan=plan)
     return plan
 
 
@@ -559,9 +563,46 @@ def review_record(
                                    what_changed=what_changed, next_review_on=next_review_on,
                                    recorded_by=recorded_by)
     review.carers_attended.set(carers_attended)
+    # The views carers gave for this review: the review names whose it received.
+    due_on = Plan.objects.filter(pk=plan.pk).values_list("next_review_on", flat=True).first()
+    CarerReviewViews.objects.filter(plan=plan, review_due_on=due_on,
+                                    review__isnull=True).update(review=review)
     Plan.objects.filter(pk=plan.pk).update(next_review_on=next_review_on)
+    plan.next_review_on = next_review_on
     _audit(recorded_by, plan, "review.record", f"review:{review.pk}", "allocated care coordinator")
+    signals.review_scheduled.send(sender=Plan, plan=plan)
     return review
+
+
+@transaction.atomic
+def carer_review_views_save(*, plan: Plan, carer: Carer, views: str,
+                            written_by: User) -> CarerReviewViews:
+    """A carer's views, in their own words, for the plan's upcoming review: written or
+    changed until the review is recorded. The caller has asked the policy that this carer
+    is involved (consent.policy.review_views_for_carer). The coordinators are told, in
+    a grouped notification that names the service user but quotes nothing."""
+    views = views.strip()
+    if not views:
+        raise ValidationError({"views": "Write your views, or leave this page."})
+    if len(views) > CARER_VIEWS_MAX_LENGTH:
+        raise ValidationError({"views": f"Your views must be {CARER_VIEWS_MAX_LENGTH} "
+                                        "characters or fewer."})
+    plan = Plan.objects.select_related("service_user").get(pk=plan.pk)
+    saved, created = CarerReviewViews.objects.update_or_create(
+        plan=plan, review_due_on=plan.next_review_on, carer=carer,
+        defaults={"views": views})
+    _audit(written_by, plan, "review.carer_views", f"carer_review_views:{saved.pk}",
+           "carer involved in reviews")
+    if created:
+        name = plan.service_user.name
+        for coordinator in User.objects.coordinating(plan.service_user):
+            notification_send(
+                user=coordinator,
+                text=f"A carer has given their views for {_possessive(name)} review.",
+                text_for_count=f"{{count}} carers have given their views for "
+                               f"{_possessive(name)} review.",
+                group=f"carer_views:{plan.pk}", url_name="plan_detail", url_args=[plan.pk])
+    return saved
 
 
 @transaction.atomic

@@ -24,12 +24,17 @@ class PlanReviewsApi(APIView):
         held_on = serializers.DateField()
         attendees = serializers.CharField()
         carers_attended = serializers.SerializerMethodField()
+        carers_views_received = serializers.SerializerMethodField()
         what_changed = serializers.CharField()
         next_review_on = serializers.DateField()
         listened_score = serializers.IntegerField()
         listened_comment = serializers.CharField()
         recorded_by = serializers.CharField(source="recorded_by.display_name", default=None)
         created_at = serializers.DateTimeField()
+
+        def get_carers_views_received(self, review: Review) -> list[dict]:
+            return [{"id": given.carer_id, "name": given.carer.full_name}
+                    for given in review.carer_views.all()]
 
         def get_carers_attended(self, review: Review) -> list[dict]:
             return [{"id": carer.pk, "name": carer.full_name}
