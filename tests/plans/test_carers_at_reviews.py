@@ -118,7 +118,8 @@ def test_views_reach_the_coordinators_review_page_and_the_review_records_whose(w
         {"id": world.carer_relationship.carer_id,
          "name": world.carer_relationship.carer.full_name}]
     page = client_for(world.coordinator).get(reverse("plan_detail", args=[plan.pk]))
-    assert "Carers&#x27; views received: " in page.content.decode()
+    assert (f"Carers' views received: {world.carer_relationship.carer.name}"
+            in page.content.decode())
     # The new review asks afresh: the carer is invited to give views for it.
     assert "review_views" in _kinds(world.carer_account)
     assert "carer_views_received" not in _kinds(world.coordinator)
