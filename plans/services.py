@@ -15,7 +15,7 @@ from django.utils import timezone
 from carecoord.audit.request_context import current_ip_address
 from carecoord.audit.services import access_event_record
 from carecoord.notifications.services import notification_send
-from carecoord.records.models import ServiceUser, User
+from carecoord.records.models import Episode, ServiceUser, User
 from carers.models import Carer, CarerRelationship
 from plans import signals
 from plans.models import (
@@ -103,6 +103,10 @@ def plan_create(*, service_user: ServiceUser, kind: str, created_by: User) -> Pl
             )
             position += 1
     _audit(created_by, plan, "plan.create", f"plan:{plan.pk}", "record reader")
+    if kind == PlanKind.CARE_PLAN:
+        episode = service_user.episodes.order_by("-started_on", "-pk").first()
+        if episode is not None:
+            plan_discharge_items_sync(episode=episode, changed_by=created_by)
     if plan.next_review_on is not None:
         signals.review_scheduled.send(sender=Plan, plan=plan)
     return plan
@@ -186,13 +190,15 @@ def item_create(
     body: str = "",
     details: dict | None = None,
     recorded_in_meeting: bool = False,
+    prompt: str = "",
 ) -> PlanItem:
     plan_section = section(plan.kind, section_code)
     if not plan_section.open_ended:
         raise PlanActionError("This section has fixed questions; answer those instead.")
     last = plan.items.filter(section=section_code).order_by("-position").first()
     item = PlanItem(
-        plan=plan, section=section_code, item_type=plan_section.item_type, title=title,
+        plan=plan, section=section_code, prompt=prompt, item_type=plan_section.item_type,
+        title=title,
         body=body, position=(last.position + 1) if last else 0,
         written_by=_written_by(plan, author, recorded_in_meeting), author=author,
     )
@@ -539,6 +545,56 @@ def version_status(version: PlanVersion, *, latest_number: int | None = None) ->
     if latest_number is not None and version.number < latest_number:
         return "replaced"
     return "awaiting"
+
+
+# --- The end of care coordination -----------------------------------------------------
+
+# The episode's planned end, discharge plan and who to contact afterwards, as items of the
+# care plan's "planned end" section: shareable with a carer item by item (or by a section
+# rule) like any other, on every surface. Keyed by these prompt codes, kept in step by
+# the episode services (carecoord.records.signals.episode_changed -> plans.receivers).
+DISCHARGE_ITEMS = (
+    ("planned_end_date", "When care coordination is planned to end"),
+    ("discharge_plan", "Discharge plan"),
+    ("after_discharge_contacts", "Who to contact after care coordination ends"),
+)
+
+
+def _discharge_bodies(episode: Episode) -> dict[str, str]:
+    return {
+        "planned_end_date": f"Care coordination is planned to end on "
+                            f"{episode.planned_end_on:%-d %B %Y}.",
+        "discharge_plan": episode.discharge_plan.strip(),
+        "after_discharge_contacts": episode.after_discharge_contacts.strip(),
+    }
+
+
+@transaction.atomic
+def plan_discharge_items_sync(*, episode: Episode, changed_by: User) -> list[PlanItem]:
+    """Make the care plan's discharge items say what the episode says: created when there
+    is something to say, changed (with history) when it changes. Items keep their ids, so
+    what a carer was shared stays shared as the words change; sharing is the consent
+    services' business, as for any item. No care plan yet: nothing (plan_create calls
+    this when it makes one)."""
+    plan = Plan.objects.filter(service_user_id=episode.service_user_id,
+                               kind=PlanKind.CARE_PLAN).first()
+    if plan is None:
+        return []
+    current = {item.prompt: item for item in plan.items.filter(
+        prompt__in=[code for code, _ in DISCHARGE_ITEMS], removed_at__isnull=True)}
+    bodies = _discharge_bodies(episode)
+    synced = []
+    for code, title in DISCHARGE_ITEMS:
+        body, item = bodies[code], current.get(code)
+        if item is None and body:
+            item = item_create(plan=plan, section_code="planned_end", author=changed_by,
+                               title=title, body=body, prompt=code)
+        elif item is not None and item.body != body:
+            item = item_update(item=item, changed_by=changed_by,
+                               expected_revision=item.revision, body=body)
+        if item is not None:
+            synced.append(item)
+    return synced
 
 
 # --- Reviews --------------------------------------------------------------------------
