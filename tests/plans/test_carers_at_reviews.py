@@ -6,9 +6,11 @@ and threshold; without that consent the carer reaches nothing (404, page and API
 from __future__ import annotations
 
 import datetime as dt
+import io
 
 import pytest
 from django.core import mail
+from django.core.management import call_command
 from django.urls import reverse
 
 from carecoord.notifications.models import Notification
@@ -218,3 +220,13 @@ def test_carers_are_reminded_exactly_once_per_review_and_threshold(world):
     # Withdrawn: no more reminders, even at a new threshold.
     _involve(world, involved=False)
     assert review_reminders_send(today=TODAY + dt.timedelta(days=30)).carers_sent == 0
+
+
+def test_the_demo_shows_one_carer_invited_to_give_views(db):
+    call_command("seed_demo", stdout=io.StringIO())
+    call_command("seed_demo", stdout=io.StringIO())  # idempotent: still one decision
+    [decision] = ReviewInvolvementDecision.objects.all()
+    assert decision.involved
+    linda = decision.carer.user
+    assert [e.kind for e in things_to_do(viewer=linda)].count("review_views") == 1
+    assert len(_invitations(linda)) == 1
