@@ -103,10 +103,6 @@ def plan_create(*, service_user: ServiceUser, kind: str, created_by: User) -> Pl
             )
             position += 1
     _audit(created_by, plan, "plan.create", f"plan:{plan.pk}", "record reader")
-    if kind == PlanKind.CARE_PLAN:
-        episode = service_user.episodes.order_by("-started_on", "-pk").first()
-        if episode is not None:
-            plan_discharge_items_sync(episode=episode, changed_by=created_by)
     if plan.next_review_on is not None:
         signals.review_scheduled.send(sender=Plan, plan=plan)
     return plan
@@ -574,8 +570,8 @@ def plan_discharge_items_sync(*, episode: Episode, changed_by: User) -> list[Pla
     """Make the care plan's discharge items say what the episode says: created when there
     is something to say, changed (with history) when it changes. Items keep their ids, so
     what a carer was shared stays shared as the words change; sharing is the consent
-    services' business, as for any item. No care plan yet: nothing (plan_create calls
-    this when it makes one)."""
+    services' business, as for any item. No care plan yet: nothing; a new care plan opens
+    with only its empty questions, and gets these at the episode's next change."""
     plan = Plan.objects.filter(service_user_id=episode.service_user_id,
                                kind=PlanKind.CARE_PLAN).first()
     if plan is None:

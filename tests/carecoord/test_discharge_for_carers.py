@@ -59,8 +59,8 @@ def _items(world) -> dict[str, PlanItem]:
 
 def test_the_episode_keeps_the_care_plans_discharge_items_in_step(world):
     plan = make_plan(world)
-    # The care plan starts with the episode's planned end already in it.
-    assert list(_items(world)) == ["planned_end_date"]
+    # A new care plan opens with only its own, empty, questions.
+    assert list(_items(world)) == []
     _plan_the_end(world)
     items = _items(world)
     assert sorted(items) == ["after_discharge_contacts", "discharge_plan", "planned_end_date"]
