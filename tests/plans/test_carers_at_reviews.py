@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import threading
 
 import pytest
 from django.core import mail
 from django.core.management import call_command
+from django.db import connection
 from django.urls import reverse
 
 from carecoord.notifications.models import Notification
@@ -149,6 +151,10 @@ def test_withdrawing_the_consent_is_a_404_on_page_and_api_at_once(world):
     carer = client_for(world.carer_account)
     assert carer.put(_api_url(world), {"views": VIEWS},
                      content_type="application/json").status_code == 200
+    # Involved or not, the review record itself is not theirs: plan page and API, 404.
+    plan = Plan.objects.get(service_user=world.service_user)
+    assert carer.get(reverse("plan_detail", args=[plan.pk])).status_code == 404
+    assert carer.get(reverse("api_plan_reviews", args=[plan.pk])).status_code == 404
     _involve(world, involved=False)
     assert carer.get(_views_url(world)).status_code == 404
     assert carer.post(_views_url(world), {"views": "more"}).status_code == 404
@@ -231,3 +237,33 @@ def test_the_demo_shows_one_carer_invited_to_give_views(db):
     assert [e.kind for e in things_to_do(viewer=linda)].count("review_views") == 1
     assert len([n for n in _invitations(linda)
                 if "would like you to give your views" in n.text]) == 1
+
+
+@pytest.mark.postgresql_only  # SQLite has one writer at a time; the race is PostgreSQL's
+@pytest.mark.django_db(transaction=True)
+def test_two_sweeps_at_once_remind_a_carer_once(world):
+    plan = make_plan(world)
+    Plan.objects.filter(pk=plan.pk).update(next_review_on=TODAY)
+    _involve(world)
+    Notification.objects.all().delete()
+    barrier = threading.Barrier(2)
+    results, errors = [], []
+
+    def sweep():
+        try:
+            barrier.wait(timeout=10)
+            results.append(review_reminders_send(today=TODAY))
+        except Exception as error:  # reported below
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=sweep) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert errors == []
+    assert sorted(r.carers_sent for r in results) == [0, 1]
+    assert CarerReviewReminder.objects.filter(notified=True).count() == 1
+    assert len(_invitations(world.carer_account)) == 1
