@@ -17,8 +17,11 @@ from rest_framework.views import APIView
 
 from carecoord.records import selectors as record_selectors
 from carecoord.records.api import api_view
+from carecoord.web.api_errors import validated_input
 from carecoord.web.api_lists import ListApi
 from carers import selectors
+from plans import services as plan_services
+from plans.models import CARER_VIEWS_MAX_LENGTH
 
 
 class CaredForOutput(serializers.Serializer):
@@ -88,8 +91,39 @@ class CarerSharedItemsApi(APIView):
         })
 
 
+class CarerReviewViewsApi(APIView):
+    """The carer's views before the service user's next care plan review: read and
+    write, only for a carer the service user involves in reviews (else 404, as the page)."""
+
+    class Input(serializers.Serializer):
+        views = serializers.CharField(max_length=CARER_VIEWS_MAX_LENGTH)
+
+    def _answer(self, page) -> Response:
+        return Response({
+            "person": {"relationship_id": page.relationship.pk,
+                       "name": page.relationship.service_user.name},
+            "review_due_on": page.plan.next_review_on,
+            "views": page.views.views if page.views else None,
+            "max_length": CARER_VIEWS_MAX_LENGTH,
+        })
+
+    def get(self, request: Request, relationship_id: int) -> Response:
+        return self._answer(selectors.review_views_open(viewer=request.user,
+                                                        relationship_id=relationship_id))
+
+    def put(self, request: Request, relationship_id: int) -> Response:
+        page = selectors.review_views_open(viewer=request.user, relationship_id=relationship_id)
+        data = validated_input(self.Input, request)
+        plan_services.carer_review_views_save(plan=page.plan, carer=page.relationship.carer,
+                                              views=data["views"], written_by=request.user)
+        return self._answer(selectors.review_views_open(viewer=request.user,
+                                                        relationship_id=relationship_id))
+
+
 urlpatterns = [
     path("carer/people/", api_view(CaredForListApi), name="api_cared_for"),
     path("carer/people/<int:relationship_id>/shared-items/", api_view(CarerSharedItemsApi),
          name="api_carer_shared_items"),
+    path("carer/people/<int:relationship_id>/review-views/", api_view(CarerReviewViewsApi),
+         name="api_carer_review_views"),
 ]

@@ -12,3 +12,6 @@ class CarersConfig(AppConfig):
 
         record_signals.carer_invitation_accepted.connect(
             receivers.carer_invitation_accepted, dispatch_uid="carers.invitation_accepted")
+        # ...and when care coordination ends: every active carer is told, without detail.
+        record_signals.episode_changed.connect(
+            receivers.episode_changed, dispatch_uid="carers.episode_changed")

@@ -6,6 +6,7 @@ from __future__ import annotations
 from django import forms
 
 from carecoord.web.forms_rendering import NHSUKBoundField, NHSUKFormMixin
+from plans.models import CARER_VIEWS_MAX_LENGTH
 
 SHARE_LABEL = "Who else can see this"
 
@@ -141,3 +142,24 @@ class CarerInsightForm(NHSUKFormMixin, forms.Form):
         if not text:
             raise forms.ValidationError("Write what you know helps")
         return text
+
+
+class CarerReviewViewsForm(NHSUKFormMixin, forms.Form):
+    """A carer's views before a review, in their own words, up to a bounded length (the
+    page shows the NHS.UK character count)."""
+
+    views = forms.CharField(
+        label="Your views",
+        max_length=CARER_VIEWS_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 10}),
+        error_messages={
+            "required": "Write your views",
+            "max_length": f"Your views must be {CARER_VIEWS_MAX_LENGTH} characters or fewer",
+        },
+    )
+
+    def clean_views(self) -> str:
+        views = self.cleaned_data["views"].strip()
+        if not views:
+            raise forms.ValidationError("Write your views")
+        return views

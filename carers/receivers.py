@@ -5,9 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from carecoord.records.models import Invitation, User
+from carecoord.records.models import Episode, Invitation, User
 from carers import services
 
 
 def carer_invitation_accepted(*, invitation: Invitation, user: User, **_: Any) -> None:
     services.carer_account_link(invitation=invitation, user=user)
+
+
+def episode_changed(*, episode: Episode, ended: bool = False, **_: Any) -> None:
+    if ended:
+        services.carers_told_care_coordination_ended(episode=episode)

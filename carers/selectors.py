@@ -25,7 +25,7 @@ from carers.models import (
     WellbeingCheckIn,
 )
 from consent import policy
-from plans.models import PlanItem, PlanVersion, ProgressUpdate
+from plans.models import CarerReviewViews, Plan, PlanItem, PlanVersion, ProgressUpdate
 from plans.sections import ItemType, PlanKind, sections_for
 
 
@@ -114,6 +114,22 @@ def carer_person_open(*, viewer: User, relationship_id: int) -> tuple[CarerRelat
     )
     return relationship, group_shared(items, carer_user=viewer)
 
+
+@dataclass(frozen=True)
+class ReviewViewsPage:
+    relationship: CarerRelationship
+    plan: Plan
+    views: CarerReviewViews | None
+
+
+def review_views_open(*, viewer: User, relationship_id: int) -> ReviewViewsPage:
+    """The carer's page for giving views before a care plan review: only for a carer the
+    service user involves in reviews (consent.policy.review_views_for_carer), else 404.
+    Shows the review's date and what they have written for it, nothing else of the plan."""
+    relationship, plan = policy.review_views_for_carer(viewer, relationship_id)
+    views = CarerReviewViews.objects.filter(plan=plan, review_due_on=plan.next_review_on,
+                                            carer_id=relationship.carer_id).first()
+    return ReviewViewsPage(relationship=relationship, plan=plan, views=views)
 
 
 # --- The carer's own space --------------------------------------------------------------

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from carecoord.audit.services import access_event_record
 from carecoord.notifications.services import notification_send
-from carecoord.records.models import Invitation, Role, ServiceUser, User
+from carecoord.records.models import Episode, Invitation, Role, ServiceUser, User
 from carecoord.records.services import InvitationUnusableError, role_grant
 from carecoord.records.sessions import end_all_sessions
 from carers import signals
@@ -367,3 +367,25 @@ def carer_account_link(*, invitation: Invitation, user: User) -> Carer:
     # Consent grants what was shared before they had an account, in this transaction.
     signals.carer_account_linked.send(sender=Carer, carer=carer)
     return carer
+
+
+def carers_told_care_coordination_ended(*, episode: Episode) -> int:
+    """When an episode ends, every carer with an active relationship is told that care
+    coordination has ended and where support for them carries on — peer support and
+    carer services — with no clinical detail (what was in the discharge plan is theirs
+    to see only if it was shared with them). The email, as always, names nobody. Called
+    in the transaction that ends the episode. Returns how many were told."""
+    told = 0
+    name = episode.service_user.name
+    for relationship in (CarerRelationship.objects.active()
+                         .filter(service_user_id=episode.service_user_id)
+                         .select_related("carer__user")):
+        if relationship.carer.user_id is None:
+            continue
+        notification_send(
+            user=relationship.carer.user,
+            text=f"Care coordination for {name} has ended. Support for you carries on: "
+                 "peer support groups, carer services and your own carer's space.",
+            url_name="peersupport_directory")
+        told += 1
+    return told

@@ -4,6 +4,8 @@ from carers import views
 
 urlpatterns = [
     path("people/<int:relationship_id>/", views.carer_person, name="carer_person"),
+    path("people/<int:relationship_id>/review-views/", views.carer_review_views,
+         name="carer_review_views"),
     # The carer's own space.
     path("me/", views.carer_space, name="carer_space"),
     path("me/needs/", views.carer_needs_edit, name="carer_needs_edit"),

@@ -17,9 +17,12 @@ from carers.forms import (
     AssessmentRequestForm,
     CarerInsightForm,
     CarerNeedsForm,
+    CarerReviewViewsForm,
     WellbeingCheckInForm,
 )
 from consent import policy
+from plans import services as plan_services
+from plans.models import CARER_VIEWS_MAX_LENGTH
 
 
 def carer_person(request: HttpRequest, relationship_id: int) -> HttpResponse:
@@ -117,6 +120,26 @@ def assessment_request_create(request: HttpRequest) -> HttpResponse:
                                       "coordinator will be in touch.")
         return redirect("carer_space")
     return render(request, "carers/assessment_request_form.html", {"form": form})
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def carer_review_views(request: HttpRequest, relationship_id: int) -> HttpResponse:
+    """Give your views before {name}'s review: only for a carer involved in reviews."""
+    page = selectors.review_views_open(viewer=request.user, relationship_id=relationship_id)
+    initial = {"views": page.views.views} if page.views else None
+    form = CarerReviewViewsForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        plan_services.carer_review_views_save(
+            plan=page.plan, carer=page.relationship.carer, views=form.cleaned_data["views"],
+            written_by=request.user)
+        messages.success(request, f"Thank you. {page.relationship.service_user.name}'s care "
+                                  "coordinator will read your views before the review.")
+        return redirect("carer_review_views", page.relationship.pk)
+    return render(request, "carers/review_views.html", {
+        "form": form, "page": page, "relationship": page.relationship,
+        "service_user": page.relationship.service_user, "plan": page.plan,
+        "max_length": CARER_VIEWS_MAX_LENGTH,
+    })
 
 
 def carer_insight_create(request: HttpRequest, relationship_id: int) -> HttpResponse:

@@ -88,3 +88,23 @@ class ConsentDecisionForm(NHSUKFormMixin, forms.Form):
             "include_progress_notes": bool(self.cleaned_data.get("include_progress_notes"))
             and self.shared,
         }
+
+
+class ReviewInvolvementForm(NHSUKFormMixin, forms.Form):
+    """Involve a carer in reviews, or stop (the button sent says which); a care
+    coordinator recording it for the service user gives the basis."""
+
+    involve = forms.ChoiceField(choices=[("yes", "Involve"), ("no", "Stop involving")],
+                                widget=forms.HiddenInput)
+    basis = forms.CharField(
+        label="On what basis are you recording this?", required=False, max_length=MAX_TEXT,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="For example: Asked for this in our meeting on 3 March.")
+    note = forms.CharField(label="Note", required=False, max_length=MAX_TEXT,
+                           widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, on_behalf: bool, **kwargs) -> None:
+        kwargs.setdefault("prefix", "reviews")
+        super().__init__(*args, **kwargs)
+        if not on_behalf:
+            del self.fields["basis"]

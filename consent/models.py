@@ -167,6 +167,41 @@ class SectionRule(models.Model):
                                   "section of this plan.")
 
 
+class ReviewInvolvementDecision(models.Model):
+    """Whether a carer is invited to give their views before the service user's care plan
+    reviews: a consent decision like any other, decided by the service user (or recorded
+    for them by their coordinator, with the basis), kept for ever as history. The latest
+    one for a carer and service user is the one in force (`consent.policy.reviews`);
+    the default, with none, is not involved."""
+
+    service_user = models.ForeignKey("carecoord.ServiceUser", on_delete=models.CASCADE,
+                                     related_name="review_involvement_decisions")
+    carer = models.ForeignKey("carers.Carer", on_delete=models.CASCADE,
+                              related_name="review_involvement_decisions")
+    involved = models.BooleanField()
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                   related_name="+")
+    decided_as = models.CharField(max_length=20, choices=DecidedAs.choices)
+    basis = models.TextField(blank=True)
+    note = models.TextField(blank=True)
+    decided_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ScopedManager()
+
+    class Meta:
+        ordering = ["-decided_at", "-pk"]
+        indexes = [models.Index(fields=["carer", "service_user", "decided_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(decided_as="service_user") | ~Q(basis=""),
+                name="professional_involvement_decision_has_basis",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{'involve' if self.involved else 'do not involve'} {self.carer} in reviews"
+
+
 # The grant tables live in consent/grants.py, which only the policy and the consent
 # services may import (an import-linter contract); imported here so Django registers them.
 from consent.grants import (  # noqa: E402, F401

@@ -12,7 +12,12 @@ from carecoord.audit.models import AccessEvent
 from carecoord.records.models import ServiceUser, User
 from carers.models import CarerRelationship
 from consent import policy
-from consent.models import ConsentDecision, ItemConsent, SectionRule
+from consent.models import (
+    ConsentDecision,
+    ItemConsent,
+    ReviewInvolvementDecision,
+    SectionRule,
+)
 from consent.services import effective_decision
 from plans.models import Plan, PlanItem
 from plans.sections import sections_for
@@ -130,3 +135,20 @@ def shared_reads(*, viewer: User, service_user: ServiceUser) -> QuerySet[AccessE
         .select_related("actor")
         .order_by("-seq")
     )
+
+
+@dataclass
+class ReviewInvolvement:
+    involved: bool
+    history: list[ReviewInvolvementDecision]
+
+
+def review_involvement(*, relationship: CarerRelationship) -> ReviewInvolvement:
+    """Whether this carer is heard at reviews now (the policy's one predicate), and every
+    decision about it, newest first. The caller has opened the consent page (the policy's
+    `carer_of_record`)."""
+    history = list(ReviewInvolvementDecision.objects.filter(
+        carer_id=relationship.carer_id, service_user_id=relationship.service_user_id)
+        .select_related("decided_by").order_by("-decided_at", "-pk"))
+    return ReviewInvolvement(involved=policy.is_involved_in_reviews(relationship),
+                             history=history)

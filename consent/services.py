@@ -28,6 +28,7 @@ from consent.models import (
     ConsentDecision,
     DecidedAs,
     ItemConsent,
+    ReviewInvolvementDecision,
     SectionRule,
 )
 from plans.models import Plan, PlanItem
@@ -403,6 +404,45 @@ def consent_permissions_repair() -> list[Drift]:
     return drift
 
 
+@transaction.atomic
+def consent_decide_review_involvement(
+    *, relationship: CarerRelationship, involved: bool, decided_by: User, basis: str = "",
+    note: str = "",
+) -> ReviewInvolvementDecision:
+    """Involve a carer in the service user's care plan reviews (invited to give their views
+    before each one, and reminded), or stop. Kept as history; the latest decision is in
+    force (consent.policy.reviews.involved_in_reviews). Withdrawal takes effect at once.
+    Whether anyone is invited is for the caller above the policy
+    (consent.reviews.services), which reads the decision back through the predicate."""
+    service_user = relationship.service_user
+    if not CarerRelationship.objects.active().filter(pk=relationship.pk).exists():
+        raise ConsentError("This person is not linked as a carer.")
+    if service_user.user_id == decided_by.pk:
+        decided_as = DecidedAs.SERVICE_USER
+    elif not basis.strip():
+        raise ConsentError("Say on what basis you are recording this for them, for example "
+                           "'Asked for this in our meeting on 3 March'.")
+    else:
+        decided_as = DecidedAs.PROFESSIONAL
+    decision = ReviewInvolvementDecision.objects.create(
+        service_user=service_user, carer=relationship.carer, involved=involved,
+        decided_by=decided_by, decided_as=decided_as, basis=basis.strip(), note=note.strip())
+    access_event_record(
+        actor=decided_by, service_user=service_user,
+        action="consent.review_involve" if involved else "consent.review_withdraw",
+        target=f"review_involvement_decision:{decision.pk}",
+        basis=decision.get_decided_as_display(),
+    )
+    if decided_as == DecidedAs.PROFESSIONAL and service_user.user_id:
+        notification_send(
+            user=service_user.user,
+            text=f"{decided_by.display_name} changed whether {relationship.carer.name} is "
+                 f"asked for their views before your reviews, on your behalf. Their reason: "
+                 f"“{decision.basis[:BASIS_SHOWN]}”",
+            url_name="consent_carer", url_args=[service_user.pk, relationship.pk])
+    return decision
+
+
 def consent_relationship_ended(*, relationship: CarerRelationship, ended_by: User) -> int:
     """When a carer relationship ends, every share with that carer is withdrawn — in the
     history, not only in effect — so that if they are ever linked again they start with
@@ -432,6 +472,15 @@ def consent_relationship_ended(*, relationship: CarerRelationship, ended_by: Use
         SectionRule.objects.filter(pk=rule.pk).update(decision=decision)
         withdrawn += 1
         last = decision
+    latest_involvement = (ReviewInvolvementDecision.objects
+                          .filter(carer=carer, service_user=service_user)
+                          .order_by("-decided_at", "-pk").first())
+    if latest_involvement is not None and latest_involvement.involved:
+        # As for the shares: a carer linked again is not involved until decided afresh.
+        ReviewInvolvementDecision.objects.create(
+            service_user=service_user, carer=carer, involved=False, decided_by=ended_by,
+            decided_as=DecidedAs.PROFESSIONAL, basis=basis)
+        withdrawn += 1
     if carer.user_id:
         PlanItemUserObjectPermission.objects.filter(
             user_id=carer.user_id, content_object__plan__service_user=service_user

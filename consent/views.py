@@ -27,9 +27,10 @@ from carecoord.records.selectors import OpenedRecord
 from carers.models import CarerRelationship
 from carers.selectors import group_shared, shared_items
 from consent import policy, selectors, services
-from consent.forms import ACTION_FOLLOW, ConsentDecisionForm
+from consent.forms import ACTION_FOLLOW, ConsentDecisionForm, ReviewInvolvementForm
 from consent.models import ConsentDecision
 from consent.policy import Basis
+from consent.reviews import services as review_services
 from consent.selectors import Cell, PlanBlock, SectionRow
 from plans.models import Plan, PlanItem
 from plans.sections import section as section_for
@@ -331,7 +332,35 @@ def consent_carer(request: HttpRequest, service_user_id: int,
         "form": failed_form,  # base.html puts "Error:" in the title when it has errors
         "failed_target": failed_target,
         "today": timezone.localdate(),
+        "involvement": selectors.review_involvement(relationship=relationship),
+        "involvement_form": ReviewInvolvementForm(on_behalf=record.basis is not Basis.SELF),
     })
+
+
+@require_http_methods(["POST"])
+def consent_review_involvement(request: HttpRequest, service_user_id: int,
+                               relationship_id: int) -> HttpResponse:
+    """Involve a carer in reviews, or stop: one call to consent.reviews.services."""
+    record = _open(request, service_user_id, surface="consent_review_involvement")
+    relationship = policy.carer_of_record(request.user, record.service_user, relationship_id)
+    form = ReviewInvolvementForm(request.POST, on_behalf=record.basis is not Basis.SELF)
+    page_url = reverse("consent_carer", args=[record.service_user.pk, relationship.pk])
+    if not form.is_valid():
+        messages.error(request, "Choose whether to involve them in reviews.")
+        return redirect(f"{page_url}#reviews")
+    involved = form.cleaned_data["involve"] == "yes"
+    try:
+        review_services.review_involvement_decide(
+            relationship=relationship, involved=involved, decided_by=request.user,
+            basis=form.cleaned_data.get("basis", ""), note=form.cleaned_data["note"])
+    except services.ConsentError as error:
+        messages.error(request, str(error))
+    else:
+        name = relationship.carer.name
+        messages.success(request, f"{name} will be asked for their views before reviews."
+                         if involved else f"{name} will no longer be asked for their views "
+                         "before reviews.")
+    return redirect(f"{page_url}#reviews")
 
 
 # --- The preview ----------------------------------------------------------------------

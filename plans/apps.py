@@ -8,4 +8,13 @@ class PlansConfig(AppConfig):
     def ready(self) -> None:
         # Registers the "plan_version" PDF renderer with the background exports
         # (carecoord.exports), in the web process and in the Celery worker alike.
-        from plans import exports  # noqa: F401
+        # Records (below plans) tell us when an episode starts or changes: the care plan's
+        # discharge items follow it.
+        from carecoord.records import signals as record_signals
+        from plans import (
+            exports,  # noqa: F401
+            receivers,
+        )
+
+        record_signals.episode_changed.connect(receivers.episode_changed,
+                                               dispatch_uid="plans.episode_changed")

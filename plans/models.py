@@ -443,6 +443,37 @@ class Review(models.Model):
         return f"Review on {self.held_on}"
 
 
+CARER_VIEWS_MAX_LENGTH = 3000
+
+
+class CarerReviewViews(models.Model):
+    """A carer's views, in their own words, for one care plan review (the plan's review
+    date when they wrote them). Only a carer the service user involves in reviews can
+    write them (consent.policy.reviews); the coordinators read them on the plan's reviews.
+    When the review is recorded it names whose views it received (`review`)."""
+
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="carer_views")
+    review_due_on = models.DateField()
+    carer = models.ForeignKey("carers.Carer", on_delete=models.CASCADE, related_name="+")
+    views = models.TextField(max_length=CARER_VIEWS_MAX_LENGTH)
+    written_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    review = models.ForeignKey(Review, null=True, blank=True, on_delete=models.SET_NULL,
+                               related_name="carer_views")
+
+    objects = ScopedManager()
+
+    class Meta:
+        ordering = ["written_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "review_due_on", "carer"],
+                                    name="one_carer_views_per_review"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Views of carer {self.carer_id} for review on {self.review_due_on}"
+
+
 
 class ReviewReminder(models.Model):
     """That a reminder went out for one review date at one threshold. The unique
@@ -506,3 +537,27 @@ class FirstMeeting(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.finished_at is not None
+
+
+class CarerReviewReminder(models.Model):
+    """That a review reminder went out to one carer for one review date at one threshold:
+    the same exactly-once rule as `ReviewReminder`, per recipient."""
+
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="carer_reminders")
+    review_due_on = models.DateField()
+    threshold = models.CharField(max_length=10, choices=ReviewReminder.Threshold.choices)
+    carer = models.ForeignKey("carers.Carer", on_delete=models.CASCADE, related_name="+")
+    sent_at = models.DateTimeField(auto_now_add=True)
+    notified = models.BooleanField(default=True)
+
+    objects = ScopedManager()
+
+    class Meta:
+        ordering = ["-sent_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "review_due_on", "threshold", "carer"],
+                                    name="one_carer_reminder_per_review_and_threshold")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.threshold} reminder to carer {self.carer_id} for {self.review_due_on}"

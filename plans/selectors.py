@@ -8,12 +8,14 @@ from dataclasses import dataclass, field
 from django.db.models import Prefetch, QuerySet, prefetch_related_objects
 from django.http import Http404
 
+from carecoord.audit.services import access_events_record
 from carecoord.records.models import Episode, ServiceUser, User
 from carecoord.records.selectors import audit_read
 from consent import policy
 from consent.policy import Basis
 from plans import first_meeting
 from plans.models import (
+    CarerReviewViews,
     FirstMeeting,
     GoalAgreement,
     ItemChange,
@@ -308,12 +310,28 @@ def _content(entry: dict) -> tuple:
 def reviews_for_plan(*, plan: Plan) -> list[Review]:
     # A list, read here: the prefetch of who attended is a query of its own, and belongs
     # to the selector, not to the page that shows it (carecoord/scoping).
-    return list(plan.reviews.prefetch_related("carers_attended").select_related("recorded_by"))
+    return list(plan.reviews.prefetch_related("carers_attended", "carer_views__carer")
+                .select_related("recorded_by"))
+
+
+def carer_views_for_upcoming_review(*, viewer: User, plan: Plan) -> list[CarerReviewViews]:
+    """The carers' views given for the plan's next review, for its coordinators only
+    (consent.policy.carer_views_visible_to); each read is written to the audit trail."""
+    if plan.kind != PlanKind.CARE_PLAN or plan.next_review_on is None:
+        return []
+    views = list(policy.carer_views_visible_to(
+        viewer, CarerReviewViews.objects.filter(plan=plan, review_due_on=plan.next_review_on))
+        .select_related("carer"))
+    access_events_record(
+        actor=viewer, service_user=plan.service_user, action="carer_review_views.view",
+        targets=[(f"carer_review_views:{v.pk}", str(policy.Basis.ALLOCATED_COORDINATOR))
+                 for v in views])
+    return views
 
 
 def review_view(*, review: Review) -> Review:
     """A review just recorded, with what its pages and API show of it loaded."""
-    prefetch_related_objects([review], "carers_attended")
+    prefetch_related_objects([review], "carers_attended", "carer_views__carer")
     return review
 
 

@@ -20,9 +20,11 @@ from carecoord.records import services as record_services
 from carecoord.records.auth import PasswordLockedOutError, password_confirm
 from carecoord.records.models import Episode, ServiceUser, User
 from carecoord.web import date_bounds
-from carers.models import CarerRelationship
+from carers.models import Carer, CarerRelationship
 from plans import first_meeting, signals
 from plans.models import (
+    CARER_VIEWS_MAX_LENGTH,
+    CarerReviewViews,
     FirstMeeting,
     GoalAgreement,
     ItemChange,
@@ -110,6 +112,8 @@ def plan_create(*, service_user: ServiceUser, kind: str, created_by: User) -> Pl
             )
             position += 1
     _audit(created_by, plan, "plan.create", f"plan:{plan.pk}", "record reader")
+    if plan.next_review_on is not None:
+        signals.review_scheduled.send(sender=Plan, plan=plan)
     return plan
 
 
@@ -214,6 +218,7 @@ def item_create(
     recorded_in_meeting: bool = False,
     said_by_service_user: bool = False,
     own_words: bool = False,
+    prompt: str = "",
 ) -> PlanItem:
     """A free item in a section. `said_by_service_user`: the words are the service
     user's, written down by the coordinator; `own_words`: the service user may change it
@@ -223,7 +228,8 @@ def item_create(
         raise PlanActionError("This section has fixed questions; answer those instead.")
     last = plan.items.filter(section=section_code).order_by("-position").first()
     item = PlanItem(
-        plan=plan, section=section_code, item_type=plan_section.item_type, title=title,
+        plan=plan, section=section_code, prompt=prompt, item_type=plan_section.item_type,
+        title=title,
         body=body, position=(last.position + 1) if last else 0,
         written_by=_written_by(plan, author, recorded_in_meeting, said_by_service_user),
         author=author, own_words=own_words,
@@ -589,6 +595,56 @@ def version_status(version: PlanVersion, *, latest_number: int | None = None) ->
     return "awaiting"
 
 
+# --- The end of care coordination -----------------------------------------------------
+
+# The episode's planned end, discharge plan and who to contact afterwards, as items of the
+# care plan's "planned end" section: shareable with a carer item by item (or by a section
+# rule) like any other, on every surface. Keyed by these prompt codes, kept in step by
+# the episode services (carecoord.records.signals.episode_changed -> plans.receivers).
+DISCHARGE_ITEMS = (
+    ("planned_end_date", "When care coordination is planned to end"),
+    ("discharge_plan", "Discharge plan"),
+    ("after_discharge_contacts", "Who to contact after care coordination ends"),
+)
+
+
+def _discharge_bodies(episode: Episode) -> dict[str, str]:
+    return {
+        "planned_end_date": f"Care coordination is planned to end on "
+                            f"{episode.planned_end_on:%-d %B %Y}.",
+        "discharge_plan": episode.discharge_plan.strip(),
+        "after_discharge_contacts": episode.after_discharge_contacts.strip(),
+    }
+
+
+@transaction.atomic
+def plan_discharge_items_sync(*, episode: Episode, changed_by: User) -> list[PlanItem]:
+    """Make the care plan's discharge items say what the episode says: created when there
+    is something to say, changed (with history) when it changes. Items keep their ids, so
+    what a carer was shared stays shared as the words change; sharing is the consent
+    services' business, as for any item. No care plan yet: nothing; a new care plan opens
+    with only its empty questions, and gets these at the episode's next change."""
+    plan = Plan.objects.filter(service_user_id=episode.service_user_id,
+                               kind=PlanKind.CARE_PLAN).first()
+    if plan is None:
+        return []
+    current = {item.prompt: item for item in plan.items.filter(
+        prompt__in=[code for code, _ in DISCHARGE_ITEMS], removed_at__isnull=True)}
+    bodies = _discharge_bodies(episode)
+    synced = []
+    for code, title in DISCHARGE_ITEMS:
+        body, item = bodies[code], current.get(code)
+        if item is None and body:
+            item = item_create(plan=plan, section_code="planned_end", author=changed_by,
+                               title=title, body=body, prompt=code)
+        elif item is not None and item.body != body:
+            item = item_update(item=item, changed_by=changed_by,
+                               expected_revision=item.revision, body=body)
+        if item is not None:
+            synced.append(item)
+    return synced
+
+
 # --- Reviews --------------------------------------------------------------------------
 
 
@@ -613,9 +669,46 @@ def review_record(
                                    what_changed=what_changed, next_review_on=next_review_on,
                                    recorded_by=recorded_by)
     review.carers_attended.set(carers_attended)
+    # The views carers gave for this review: the review names whose it received.
+    due_on = Plan.objects.filter(pk=plan.pk).values_list("next_review_on", flat=True).first()
+    CarerReviewViews.objects.filter(plan=plan, review_due_on=due_on,
+                                    review__isnull=True).update(review=review)
     Plan.objects.filter(pk=plan.pk).update(next_review_on=next_review_on)
+    plan.next_review_on = next_review_on
     _audit(recorded_by, plan, "review.record", f"review:{review.pk}", "allocated care coordinator")
+    signals.review_scheduled.send(sender=Plan, plan=plan)
     return review
+
+
+@transaction.atomic
+def carer_review_views_save(*, plan: Plan, carer: Carer, views: str,
+                            written_by: User) -> CarerReviewViews:
+    """A carer's views, in their own words, for the plan's upcoming review: written or
+    changed until the review is recorded. The caller has asked the policy that this carer
+    is involved (consent.policy.review_views_for_carer). The coordinators are told, in
+    a grouped notification that names the service user but quotes nothing."""
+    views = views.strip()
+    if not views:
+        raise ValidationError({"views": "Write your views, or leave this page."})
+    if len(views) > CARER_VIEWS_MAX_LENGTH:
+        raise ValidationError({"views": f"Your views must be {CARER_VIEWS_MAX_LENGTH} "
+                                        "characters or fewer."})
+    plan = Plan.objects.select_related("service_user").get(pk=plan.pk)
+    saved, created = CarerReviewViews.objects.update_or_create(
+        plan=plan, review_due_on=plan.next_review_on, carer=carer,
+        defaults={"views": views})
+    _audit(written_by, plan, "review.carer_views", f"carer_review_views:{saved.pk}",
+           "carer involved in reviews")
+    if created:
+        name = plan.service_user.name
+        for coordinator in User.objects.coordinating(plan.service_user):
+            notification_send(
+                user=coordinator,
+                text=f"A carer has given their views for {_possessive(name)} review.",
+                text_for_count=f"{{count}} carers have given their views for "
+                               f"{_possessive(name)} review.",
+                group=f"carer_views:{plan.pk}", url_name="plan_detail", url_args=[plan.pk])
+    return saved
 
 
 @transaction.atomic

@@ -11,3 +11,6 @@ from django.dispatch import Signal
 item_added = Signal()
 # item: the PlanItem just removed.
 item_removed = Signal()
+# plan: a care plan whose next review date has just been set (a new plan, or a review
+# recorded): the carers the service user involves in reviews are invited to give views.
+review_scheduled = Signal()

@@ -106,6 +106,7 @@ def _plan_page_context(request: HttpRequest, opened: selectors.OpenedPlan) -> di
         "unsigned_changes": latest is None or latest.plan_revision != plan.content_revision,
         "reviews": (selectors.reviews_for_plan(plan=plan)
                     if plan.kind == PlanKind.CARE_PLAN and opened.whole else []),
+        "carer_views": selectors.carer_views_for_upcoming_review(viewer=viewer, plan=plan),
         "suggestions": (selectors.open_suggestions_for_plan(plan=plan)
                         if plan.kind == PlanKind.WRAP and opened.whole else []),
         "carers": ({r.pk: r for r in selectors.carer_relationships_for_plan(plan=plan)}

@@ -1,5 +1,6 @@
 """Mixed consent for the demo, so the difference is visible: items shared one by one, a
-section rule with an item kept back, a grant that has expired, and a withdrawal."""
+section rule with an item kept back, a grant that has expired, and a withdrawal; and
+Linda, whom Alex involves in her reviews, invited to give her views before the next."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ from django.utils import timezone
 
 from carers.models import CarerRelationship
 from consent.grants import PlanItemUserObjectPermission
-from consent.models import ConsentDecision
+from consent.models import ConsentDecision, ReviewInvolvementDecision
+from consent.reviews.services import review_involvement_decide
 from consent.services import consent_decide_item, consent_decide_section
 from plans.models import Plan
 
@@ -17,6 +19,19 @@ from plans.models import Plan
 def seed_consent() -> None:
     _alex_and_linda()
     _dan_and_chris()
+    _linda_heard_at_reviews()
+
+
+def _linda_heard_at_reviews() -> None:
+    """Alex asks for Linda's views before her care plan reviews: Linda is invited (a
+    notification and a thing to do) to give them before the next one."""
+    relationship = _relationship("Alexandra Morgan", "Linda Morgan")
+    if relationship is None or ReviewInvolvementDecision.objects.filter(
+            carer=relationship.carer, service_user=relationship.service_user).exists():
+        return
+    review_involvement_decide(relationship=relationship, involved=True,
+                              decided_by=relationship.service_user.user,
+                              note="Mum sees things I miss.")
 
 
 def _relationship(full_name: str, carer_name: str) -> CarerRelationship | None:

@@ -176,21 +176,28 @@ class ServiceUserCreateForm(ServiceUserDetailsForm):
 class EpisodeForm(NHSUKFormMixin, forms.ModelForm):
     class Meta:
         model = Episode
-        fields = ["planned_end_on", "discharged_on", "discharge_plan"]
+        fields = ["planned_end_on", "discharged_on", "discharge_plan",
+                  "after_discharge_contacts"]
         widgets = {
             "planned_end_on": DateInput(),
             "discharged_on": DateInput(),
             "discharge_plan": forms.Textarea(attrs={"rows": 6}),
+            "after_discharge_contacts": forms.Textarea(attrs={"rows": 4}),
         }
         labels = {
             "planned_end_on": "Planned end of care coordination",
             "discharged_on": "Care coordination ended on",
             "discharge_plan": "Discharge plan",
+            "after_discharge_contacts": "Who to contact after care coordination ends",
         }
         help_texts = {
             "discharged_on": "Leave empty while care coordination goes on.",
             "discharge_plan": "What happens next, who to contact, and what support stays "
                               "in place. Needed when care coordination ends.",
+            "after_discharge_contacts": "Names, phone numbers and when to call each. These, "
+                                        "the planned end and the discharge plan are kept in "
+                                        "the care plan, where the service user can share "
+                                        "them with a carer.",
         }
 
     def __init__(self, *args, **kwargs) -> None:

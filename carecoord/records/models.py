@@ -243,6 +243,8 @@ class Episode(models.Model):
     planned_end_on = models.DateField(help_text="When we plan care coordination to end.")
     discharged_on = models.DateField(null=True, blank=True)
     discharge_plan = models.TextField(blank=True)
+    after_discharge_contacts = models.TextField(
+        blank=True, help_text="Who to contact after care coordination ends, and how.")
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = ScopedManager()

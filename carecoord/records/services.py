@@ -327,12 +327,15 @@ def episode_update(
     planned_end_on: dt.date,
     discharged_on: dt.date | None,
     discharge_plan: str,
+    after_discharge_contacts: str | None = None,
 ) -> Episode:
     episode = Episode.objects.select_for_update(no_key=True).get(pk=episode.pk)
     was_open = episode.is_open
     episode.planned_end_on = planned_end_on
     episode.discharged_on = discharged_on
     episode.discharge_plan = discharge_plan
+    if after_discharge_contacts is not None:
+        episode.after_discharge_contacts = after_discharge_contacts
     episode.full_clean()
     episode.save()
     if was_open and discharged_on is not None:
@@ -343,6 +346,8 @@ def episode_update(
         action="episode.discharge" if was_open and discharged_on else "episode.update",
         target=f"episode:{episode.pk}", basis="allocated care coordinator",
     )
+    signals.episode_changed.send(sender=Episode, episode=episode, changed_by=changed_by,
+                                 ended=bool(was_open and discharged_on))
     return episode
 
 
@@ -363,6 +368,8 @@ def episode_start(
         actor=started_by, service_user=service_user, action="episode.start",
         target=f"episode:{episode.pk}", basis="team manager",
     )
+    signals.episode_changed.send(sender=Episode, episode=episode, changed_by=started_by,
+                                 ended=False)
     return episode
 
 

@@ -22,7 +22,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
-from django.db.models import Count, Exists, Max, OuterRef, Prefetch, QuerySet
+from django.db.models import Count, Exists, F, Max, OuterRef, Prefetch, QuerySet, Subquery
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateformat import format as date_format
@@ -33,6 +33,7 @@ from carers.models import CarerRelationship
 from consent import policy
 from plans import first_meeting
 from plans.models import (
+    CarerReviewViews,
     FirstMeeting,
     GoalAgreement,
     Plan,
@@ -233,6 +234,7 @@ def _for_carer(viewer: User, signable: list[PlanVersion]) -> list[Entry]:
                      f"{_long_date(v.proposed_at)}.")
         for v in signable if v.signing_as == RequiredSigner.Role.CARER
     ]
+    entries += _review_views_wanted(viewer)
     relationships = list(
         policy.carer_relationships_visible_to(
             viewer, CarerRelationship.objects.active().filter(carer__user_id=viewer.pk))
@@ -370,6 +372,7 @@ def _for_coordinator(viewer: User, signable: list[PlanVersion], today: dt.date) 
             reverse("first_meeting", args=[service_user.pk]),
             detail=f"{done} of {total} steps done.", count=1))
 
+    entries += _carer_views_received(viewer, caseload)
     for plan in (caseload.filter(kind=PlanKind.CARE_PLAN, next_review_on__lt=today)
                  .select_related("service_user").order_by("next_review_on", "pk")):
         entries.append(Entry(
@@ -377,6 +380,55 @@ def _for_coordinator(viewer: User, signable: list[PlanVersion], today: dt.date) 
             f"{possessive(plan.service_user.name)} care plan review is overdue",
             reverse("review_add", args=[plan.pk]),
             detail=f"It was due on {_long_date(plan.next_review_on)}."))
+    return entries
+
+
+def _review_views_wanted(viewer: User) -> list[Entry]:
+    """A carer the service user involves in reviews (the policy's one predicate), with a
+    care plan review scheduled and no views given for it yet: one query."""
+    plans = Plan.objects.filter(service_user_id=OuterRef("service_user_id"),
+                                kind=PlanKind.CARE_PLAN, next_review_on__isnull=False)
+    given = CarerReviewViews.objects.filter(
+        plan__service_user_id=OuterRef("service_user_id"), plan__kind=PlanKind.CARE_PLAN,
+        carer_id=OuterRef("carer_id"), review_due_on=OuterRef("due_on"))
+    entries = []
+    for relationship in (
+        policy.review_views_relationships(viewer).select_related("service_user")
+        .annotate(due_on=Subquery(plans.values("next_review_on")[:1]))
+        .filter(due_on__isnull=False).exclude(Exists(given)).order_by("due_on", "pk")
+    ):
+        name = relationship.service_user.name
+        entries.append(Entry(
+            Hat.CARER, "review_views",
+            f"Give your views before {possessive(name)} care plan review",
+            reverse("carer_review_views", args=[relationship.pk]),
+            detail=f"{name} would like you to be heard. The review is due on "
+                   f"{_long_date(relationship.due_on)}."))
+    return entries
+
+
+def _carer_views_received(viewer: User, caseload: QuerySet[Plan]) -> list[Entry]:
+    """Views carers gave for a review still to come on the viewer's caseload (read
+    through `carer_views_visible_to`): one entry per plan, done when it is recorded."""
+    entries = []
+    rows: dict[int, list[str]] = defaultdict(list)
+    plans: dict[int, Plan] = {}
+    for given in (
+        policy.carer_views_visible_to(viewer, CarerReviewViews.objects.filter(
+            plan__in=caseload.filter(kind=PlanKind.CARE_PLAN).values("pk"),
+            review__isnull=True, review_due_on=F("plan__next_review_on")))
+        .select_related("carer", "plan__service_user").order_by("plan_id", "written_at", "pk")
+    ):
+        rows[given.plan_id].append(given.carer.name)
+        plans[given.plan_id] = given.plan
+    for plan_id, names in rows.items():
+        plan = plans[plan_id]
+        entries.append(Entry(
+            Hat.COORDINATOR, "carer_views_received",
+            f"Carers' views received for {possessive(plan.service_user.name)} upcoming review",
+            _plan_url(plan_id, "carer-views"),
+            detail=f"From {', '.join(names)}. The review is due on "
+                   f"{_long_date(plan.next_review_on)}.", count=len(names)))
     return entries
 
 

@@ -16,6 +16,7 @@ One module per subject; this package only re-exports them, so callers write
 - `sharing`: who decides consent, and the carer relationships one acts through;
 - `carer_space`: the carer's own space (needs, check-ins, assessments, insights);
 - `peersupport`: the directory, signposting and recovery stories;
+- `reviews`: which carers are involved in reviews, and their views;
 - `exports`: exported files.
 
 Managers see team metadata (caseloads), never a record's content unless they are also
@@ -147,6 +148,15 @@ from consent.policy.records import (
     team_for_manager,
     teams_managed_by,
 )
+from consent.policy.reviews import (
+    can_read_carer_views,
+    carer_views_visible_to,
+    involved_in_reviews,
+    involvement_decision,
+    is_involved_in_reviews,
+    review_views_for_carer,
+    review_views_relationships,
+)
 from consent.policy.sharing import (
     can_change_consent_by_api,
     can_decide_consent,
@@ -182,6 +192,7 @@ __all__ = [
     "can_manage_offers",
     "can_moderate_story",
     "can_propose_version",
+    "can_read_carer_views",
     "can_read_signature_reasons",
     "can_read_team_reports",
     "can_record_review",
@@ -210,6 +221,7 @@ __all__ = [
     "carer_relationship_for_care_manager",
     "carer_relationships_visible_to",
     "carer_space_basis",
+    "carer_views_visible_to",
     "carers_with_space_visible_to",
     "check_ins_visible_to",
     "coordinators_of",
@@ -222,6 +234,9 @@ __all__ = [
     "insight_for_service_user",
     "insight_for_viewer",
     "insights_visible_to",
+    "involved_in_reviews",
+    "involvement_decision",
+    "is_involved_in_reviews",
     "is_story_moderator",
     "item_for_viewer",
     "item_history_for_viewer",
@@ -250,6 +265,8 @@ __all__ = [
     "records_read_in_full",
     "records_visible_to",
     "relationship_of_carer",
+    "review_views_for_carer",
+    "review_views_relationships",
     "service_user_for_allocation",
     "service_user_for_care_team",
     "service_users_in_managed_teams",

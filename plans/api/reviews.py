@@ -34,6 +34,7 @@ class PlanReviewsApi(APIView):
         held_on = serializers.DateField()
         attendees = serializers.CharField()
         carers_attended = serializers.SerializerMethodField()
+        carers_views_received = serializers.SerializerMethodField()
         what_changed = serializers.CharField()
         next_review_on = serializers.DateField()
         listened_score = serializers.IntegerField(allow_null=True)
@@ -41,6 +42,10 @@ class PlanReviewsApi(APIView):
         recorded_by = serializers.CharField(source="recorded_by.display_name", default=None,
                                             allow_null=True)
         created_at = serializers.DateTimeField()
+
+        def get_carers_views_received(self, review: Review) -> list[dict]:
+            return [{"id": given.carer_id, "name": given.carer.full_name}
+                    for given in review.carer_views.all()]
 
         @extend_schema_field(ReviewCarerOutput(many=True))
         def get_carers_attended(self, review: Review) -> list[dict]:

@@ -21,6 +21,9 @@ from carecoord.records import services
 from carecoord.records.models import Allocation, Invitation, ServiceUser
 from carers.models import CarerRelationship
 from consent import policy
+from consent.reviews.services import review_involvement_decide
+from plans import services as plan_services
+from plans.sections import PlanKind
 from tests import clock
 from tests.conftest import World, client_for
 from tests.factories import (
@@ -78,6 +81,8 @@ TABLE = {
     # The first meeting (ADR 0017): the allocated care coordinator's alone.
     "first_meeting_step":  (200,   404,    404,  404,   404,   404,   404,  404,   404,   404),
     "first_meeting_check": (200,   404,    404,  404,   404,   404,   404,  404,   404,   404),
+    "review_views":        (404,   404,    404,  404,   200,   404,   404,  404,   404,   404),
+    "api_review_views":    (404,   404,    404,  404,   200,   404,   404,  404,   404,   404),
 }
 # fmt: on
 
@@ -102,6 +107,14 @@ def _discharge(world: World) -> None:
         episode=episode, changed_by=world.coordinator, planned_end_on=episode.planned_end_on,
         discharged_on=clock.today(), discharge_plan="Keep in touch with the GP.",
     )
+
+
+def _carer_heard_at_reviews(world: World) -> None:
+    """A care plan with a review scheduled, and the carer involved in reviews (ADR 0016)."""
+    plan_services.plan_create(service_user=world.service_user, kind=PlanKind.CARE_PLAN,
+                              created_by=world.coordinator)
+    review_involvement_decide(relationship=world.carer_relationship, involved=True,
+                              decided_by=world.service_user_account)
 
 
 @dataclass(frozen=True)
@@ -150,6 +163,13 @@ SURFACES: dict[str, Surface] = {
         "get", lambda w: f"/plans/service-users/{w.service_user.pk}/first-meeting/recovery/"),
     "first_meeting_check": Surface(
         "get", lambda w: f"/plans/service-users/{w.service_user.pk}/first-meeting/check/"),
+    # The carer's views before a review: only the carer the service user involves.
+    "review_views": Surface(
+        "get", lambda w: f"/carers/people/{w.carer_relationship.pk}/review-views/",
+        prepare=_carer_heard_at_reviews),
+    "api_review_views": Surface(
+        "get", lambda w: f"/api/v1/carer/people/{w.carer_relationship.pk}/review-views/",
+        prepare=_carer_heard_at_reviews),
 }
 
 
@@ -331,7 +351,7 @@ PAGE_REQUESTS = [
     ("get", "record"), ("get", "edit"), ("get", "episode_edit"), ("get", "allocation_create"),
     ("post", "allocation_end"), ("get", "carer_add"), ("post", "invite_service_user"),
     ("post", "carer_end"), ("post", "carer_invite"), ("get", "team"),
-    ("get", "service_user_create"), ("get", "home"),
+    ("get", "service_user_create"), ("get", "review_views"), ("get", "home"),
 ]
 
 
