@@ -91,12 +91,25 @@ class CarerSharedItemsApi(APIView):
         })
 
 
+class ReviewViewsInput(serializers.Serializer):
+    views = serializers.CharField(max_length=CARER_VIEWS_MAX_LENGTH,
+                                  help_text="Your views, in your own words.")
+
+
+class ReviewViewsOutput(serializers.Serializer):
+    person = SharedPersonOutput()
+    review_due_on = serializers.DateField(allow_null=True)
+    views = serializers.CharField(allow_null=True,
+                                  help_text="What you have written so far, if anything.")
+    max_length = serializers.IntegerField()
+
+
+@extend_schema(tags=["carers"])
 class CarerReviewViewsApi(APIView):
     """The carer's views before the service user's next care plan review: read and
     write, only for a carer the service user involves in reviews (else 404, as the page)."""
 
-    class Input(serializers.Serializer):
-        views = serializers.CharField(max_length=CARER_VIEWS_MAX_LENGTH)
+    Input = ReviewViewsInput
 
     def _answer(self, page) -> Response:
         return Response({
@@ -107,10 +120,18 @@ class CarerReviewViewsApi(APIView):
             "max_length": CARER_VIEWS_MAX_LENGTH,
         })
 
+    @extend_schema(summary="Your views for their next review",
+                   description="As a carer the service user involves in their reviews: "
+                               "the views you have written for the next care plan review.",
+                   responses={200: ReviewViewsOutput})
     def get(self, request: Request, relationship_id: int) -> Response:
         return self._answer(selectors.review_views_open(viewer=request.user,
                                                         relationship_id=relationship_id))
 
+    @extend_schema(summary="Give your views for their next review",
+                   description="Write or change your views, in your own words, before the "
+                               "review. The care coordinator reads them on the review.",
+                   request=ReviewViewsInput, responses={200: ReviewViewsOutput})
     def put(self, request: Request, relationship_id: int) -> Response:
         page = selectors.review_views_open(viewer=request.user, relationship_id=relationship_id)
         data = validated_input(self.Input, request)

@@ -846,14 +846,12 @@ def first_meeting_finish(*, episode: Episode, finished_by: User) -> FirstMeeting
             continue
         if meeting_step.kind == first_meeting.DATE:
             planned_end_on = dt.date.fromisoformat(answer)
+            # The episode's change keeps the care plan's "planned end" item in step
+            # (plan_discharge_items_sync, through the episode_changed signal): one item
+            # says when coordination ends, whoever changed it last.
             record_services.episode_update(
                 episode=episode, changed_by=finished_by, planned_end_on=planned_end_on,
                 discharged_on=None, discharge_plan=episode.discharge_plan)
-            item_create(plan=plan, section_code=meeting_step.section, author=finished_by,
-                        title="Care coordination is planned to end by "
-                              f"{planned_end_on.day} {planned_end_on:%B %Y}",
-                        body="Agreed together at our first meeting.",
-                        recorded_in_meeting=True)
         elif meeting_step.prompt:
             item = plan.items.get(prompt=meeting_step.prompt)
             item = item_update(item=item, changed_by=finished_by,

@@ -16,6 +16,7 @@ from carecoord.exports.models import Export
 from carecoord.notifications.services import notification_send
 from carecoord.records.models import User
 from carers.models import CarerRelationship
+from consent.services import consent_decide_review_involvement
 from plans import services as plan_services
 from plans.sections import PlanKind
 from tests.conftest import client_for
@@ -88,6 +89,9 @@ def others(world) -> Others:
     episode = su.episodes.get()
     allocation = episode.allocations.get()
     relationship = CarerRelationship.objects.get(service_user=su)
+    # Their carer is involved in reviews, so her review-views route has something to open.
+    consent_decide_review_involvement(relationship=relationship, involved=True,
+                                      decided_by=su_account)
     notification = notification_send(user=su_account, text="Your plan was changed.")
     export = Export.objects.create(kind=Export.Kind.PLAN_VERSION, requested_by=su_account,
                                    title="Care plan", params={})
@@ -132,7 +136,7 @@ def test_their_owner_opens_the_same_ids(world, others):
         if "get" not in route.methods:
             continue
         owner = others.owners[route.params[0]]
-        if route.name == "api_carer_shared_items":
+        if route.name in ("api_carer_shared_items", "api_carer_review_views"):
             owner = world.other_carer_account
         url = reverse(route.name, kwargs={p: others.ids[p] for p in route.params})
         response = client_for(owner).get(url)

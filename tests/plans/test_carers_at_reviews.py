@@ -228,7 +228,8 @@ def test_carers_are_reminded_exactly_once_per_review_and_threshold(world):
     assert review_reminders_send(today=TODAY + dt.timedelta(days=30)).carers_sent == 0
 
 
-def test_the_demo_shows_one_carer_invited_to_give_views(db):
+def test_the_demo_shows_one_carer_invited_to_give_views(db, settings):
+    settings.DEBUG = True  # seed_demo runs only for a laptop demo
     call_command("seed_demo", stdout=io.StringIO())
     call_command("seed_demo", stdout=io.StringIO())  # idempotent: still one decision
     [decision] = ReviewInvolvementDecision.objects.all()

@@ -251,8 +251,10 @@ def test_saving_writes_the_opening_sections_in_their_words_and_the_planned_end(w
         assert item.written_by == PlanItem.WrittenBy.SAID_BY_SERVICE_USER
         assert item.author == world.coordinator
         assert item.own_words
-    planned = next(i for (section, _), i in items.items() if section == "planned_end")
-    assert planned.title == f"Care coordination is planned to end by {end.day} {end:%B %Y}"
+    # One item says when coordination ends: the episode's own, kept in step with it.
+    [planned] = [i for (section, _), i in items.items() if section == "planned_end"]
+    assert planned.prompt == "planned_end_date"
+    assert planned.body == f"Care coordination is planned to end on {end:%-d %B %Y}."
     assert Episode.objects.get(service_user=world.service_user).planned_end_on == end
 
     meeting = FirstMeeting.objects.get(episode__service_user=world.service_user)
