@@ -334,17 +334,19 @@ def service_users_for_api(*, viewer: User) -> QuerySet[ServiceUser]:
 
 
 def episodes_of_record(*, record: OpenedRecord | None) -> QuerySet[Episode]:
-    """A record's episodes; with no record (the schema generator's stand-in view), none."""
-    if record is None:
+    """A record's episodes (with their discharge plans), for those who read the record as a
+    whole; a care-team member reads areas of it, not these. With no record (the schema
+    generator's stand-in view), none."""
+    if record is None or record.basis not in policy.FULL_BASES:
         return Episode.objects.none()
     return Episode.objects.filter(service_user=record.service_user).order_by("-started_on", "-pk")
 
 
 def episode_open(*, viewer: User, episode_id: int, surface: str) -> Episode:
-    """One episode of a record the viewer may open (Http404 otherwise), audited."""
+    """One episode of a record the viewer reads as a whole (Http404 otherwise), audited."""
     episode = (
         Episode.objects.filter(pk=episode_id,
-                               service_user__in=policy.records_visible_to(viewer).values("pk"))
+                               service_user__in=policy.records_read_in_full(viewer).values("pk"))
         .select_related("service_user").first()
     )
     if episode is None:

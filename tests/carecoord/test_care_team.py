@@ -339,3 +339,21 @@ def test_the_care_team_api_and_fhir_list_the_team_for_record_readers_only(
     # ...while the member, who sees areas of the record and not the whole, gets no export.
     assert client_for(member).get(
         f"/api/v1/service-users/{world.service_user.pk}/fhir").status_code == 404
+
+
+def test_a_care_team_member_reads_no_episode_or_discharge_plan_through_the_api(
+        world, record):  # noqa: F811
+    """Discharge plans are outside every care-team area: not through the episodes API
+    either, though the member may open the record's contacts."""
+    member = professional("Lee Duty")
+    add_to_care_team(world, member, CareTeamRole.DUTY_WORKER, started_on=clock.days(-1))
+    client = client_for(member)
+    episode = world.service_user.episodes.get()
+    listed = client.get(f"/api/v1/service-users/{world.service_user.pk}/episodes/")
+    assert listed.status_code == 200
+    assert listed.json()["results"] == []
+    assert client.get(f"/api/v1/episodes/{episode.pk}/").status_code == 404
+    assert WORDS["discharge_plan"] not in listed.content.decode()
+    # The coordinator still reads them.
+    coordinator = client_for(world.coordinator).get(f"/api/v1/episodes/{episode.pk}/")
+    assert coordinator.json()["discharge_plan"] == WORDS["discharge_plan"]
