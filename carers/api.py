@@ -16,9 +16,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from carecoord.records import selectors as record_selectors
-from carecoord.records.api import api_view
 from carecoord.web.api_errors import validated_input
 from carecoord.web.api_lists import ListApi
+from carecoord.web.api_views import api_view
 from carers import selectors
 from plans import services as plan_services
 from plans.models import CARER_VIEWS_MAX_LENGTH

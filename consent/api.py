@@ -21,11 +21,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from carecoord.records import selectors as record_selectors
-from carecoord.records.api import api_view
 from carecoord.records.selectors import OpenedRecord
 from carecoord.web import date_bounds
 from carecoord.web.api_errors import validated_input
 from carecoord.web.api_lists import PAGE_PARAMETERS, page_of, paginated
+from carecoord.web.api_views import api_view
 from carers.models import CarerRelationship
 from consent import policy, selectors, services
 from consent.models import ConsentDecision

@@ -13,8 +13,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from carecoord.records.api import api_view
 from carecoord.web.api_lists import ListApi
+from carecoord.web.api_views import api_view
 from peersupport import selectors
 from peersupport.models import Audience, OfferKind, RecoveryStory, StoryStatus
 

@@ -13,8 +13,8 @@ from rest_framework.views import APIView
 
 from carecoord.exports import selectors
 from carecoord.exports.models import Export
-from carecoord.records.api import api_view
 from carecoord.web.api_lists import ListApi
+from carecoord.web.api_views import api_view
 
 
 class ExportOutput(serializers.Serializer):

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.decorators import login_not_required
 from django.urls import path
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
@@ -12,6 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from carecoord.todo.selectors import things_to_do
+from carecoord.web.api_views import api_view
 
 
 class ThingsToDoApi(APIView):
@@ -42,7 +42,6 @@ class ThingsToDoApi(APIView):
                          "results": self.Output(entries, many=True).data})
 
 
-# The API authenticates itself and answers JSON (not the pages' sign-in redirect).
 urlpatterns = [
-    path("things-to-do/", login_not_required(ThingsToDoApi.as_view()), name="api_things_to_do"),
+    path("things-to-do/", api_view(ThingsToDoApi), name="api_things_to_do"),
 ]

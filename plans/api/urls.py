@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from carecoord.records.api import api_view
+from carecoord.web.api_views import api_view
 from plans.api.goals import GoalAgreementApi, GoalProgressApi
 from plans.api.items import ItemApi, PlanItemCreateApi
 from plans.api.plans import PlanDetailApi, ServiceUserPlansApi
