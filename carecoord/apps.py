@@ -13,9 +13,11 @@ class CarecoordConfig(AppConfig):
         log_safety.install()
         # In every process (web and worker), once the models are loaded: register the
         # managers' report PDF renderer with the background exports, and the exports'
-        # Celery tasks (Celery's autodiscovery looks only for `<app>.tasks`); the "getting
-        # stuck" prompts with the things to do (carecoord/todo/selectors.py); and end a
+        # and the audit chainer's Celery tasks (Celery's autodiscovery looks only for
+        # `<app>.tasks`); the "getting stuck" prompts with the things to do
+        # (carecoord/todo/selectors.py); and end a
         # person's sessions when their account is disabled or loses a role (receivers).
+        from carecoord.audit import tasks as audit_tasks  # noqa: F401
         from carecoord.exports import tasks  # noqa: F401
         from carecoord.records import sessions  # noqa: F401
         from carecoord.reporting import pdf, todo  # noqa: F401

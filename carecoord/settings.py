@@ -269,6 +269,10 @@ CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {
 CELERY_TASK_IGNORE_RESULT = True
 # The periodic schedule lives in code; the compose file's `beat` service runs it.
 CELERY_BEAT_SCHEDULE = {
+    # Access events are appended without a lock and given their place in the hash chain
+    # here, within seconds (ADR 0026).
+    "audit-chain": {"task": "carecoord.audit.tasks.audit_chain_extend_task",
+                    "schedule": env_int("AUDIT_CHAIN_EVERY_SECONDS", default=5)},
     "review-reminders": {
         "task": "plans.tasks.review_reminders_sweep",
         "schedule": crontab(minute=5),  # hourly: a missed run is caught up on the next

@@ -133,7 +133,7 @@ def shared_reads(*, viewer: User, service_user: ServiceUser) -> QuerySet[AccessE
     return (
         AccessEvent.objects.filter(service_user=service_user, action="carer_item.view")
         .select_related("actor")
-        .order_by("-seq")
+        .order_by("-occurred_at", "-id")
     )
 
 

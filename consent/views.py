@@ -177,13 +177,19 @@ def _plan_views(blocks: list[PlanBlock]) -> list[PlanView]:
 
 
 def _reads(viewer: User, service_user: ServiceUser, titles: dict[int, str]) -> list[dict]:
-    """When carers read what was shared: who, when, and which item (by its title while
-    it is still in the plans)."""
+    """When carers read what was shared: who, when, and which items (by their titles while
+    they are still in the plans). One row per page the carer opened."""
     rows = []
     for event in selectors.shared_reads(viewer=viewer, service_user=service_user)[:READS_SHOWN]:
-        kind, _, pk = event.target.partition(":")
-        item_id = int(pk) if kind == "plan_item" and pk.isdigit() else None
-        rows.append({"event": event, "item_title": titles.get(item_id)})
+        item_titles, removed = [], 0
+        for target in event.shown_targets():
+            kind, _, pk = target.partition(":")
+            title = titles.get(int(pk)) if kind == "plan_item" and pk.isdigit() else None
+            if title is None:
+                removed += 1
+            else:
+                item_titles.append(title)
+        rows.append({"event": event, "item_titles": item_titles, "removed": removed})
     return rows
 
 

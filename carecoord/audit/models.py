@@ -1,4 +1,8 @@
-"""The access audit trail: events that can only be added, each hashed onto the one before."""
+"""The access audit trail: events that can only be added, each hashed onto the one before.
+
+Appending an event is a plain INSERT: no reader waits for another. A periodic job
+(`audit_chain_extend`) then gives the new events their place in the chain, in batches,
+under the chain-head lock that only it takes (ADR 0026)."""
 
 from __future__ import annotations
 
@@ -26,8 +30,15 @@ class AccessEventQuerySet(models.QuerySet):
         raise AppendOnlyError("Access events cannot be changed.")
 
     def bulk_create(self, *args, **kwargs):
-        # Every event must join the hash chain one at a time (access_event_record).
-        raise AppendOnlyError("Access events are written one at a time through the audit service.")
+        # Events are written only by the audit service (access_events_record), which
+        # leaves chaining to audit_chain_extend.
+        raise AppendOnlyError("Access events are written only through the audit service.")
+
+    def chained(self) -> AccessEventQuerySet:
+        return self.filter(seq__isnull=False)
+
+    def unchained(self) -> AccessEventQuerySet:
+        return self.filter(seq__isnull=True)
 
 
 GENESIS_HASH = "0" * 64
@@ -36,11 +47,16 @@ GENESIS_HASH = "0" * 64
 class AccessEvent(models.Model):
     """Who looked at whose record, when, what, on which basis and from where.
 
-    Append-only and hash-chained: `hash` is SHA-256 of the previous event's hash followed
-    by this event's canonical content, so any change to a past event breaks the chain.
+    One event per page view or API call: when a page shows several things, `items` lists
+    each of them with the basis it was shown on, and `target` says how many.
+
+    Append-only and hash-chained: once chained, `hash` is SHA-256 of the previous event's
+    hash followed by this event's canonical content, so any change to a past event breaks
+    the chain. `seq`, `prev_hash` and `hash` are empty until the chainer reaches the event
+    (seconds later); PostgreSQL lets them be filled in once and refuses any other change.
     """
 
-    seq = models.BigIntegerField(unique=True, editable=False)
+    seq = models.BigIntegerField(unique=True, null=True, editable=False)
     occurred_at = models.DateTimeField(editable=False)
     actor = models.ForeignKey(
         "carecoord.User", null=True, on_delete=models.PROTECT, related_name="access_events"
@@ -53,20 +69,27 @@ class AccessEvent(models.Model):
     target = models.CharField(max_length=200, help_text="What was opened, e.g. service_user:12.")
     basis = models.CharField(max_length=200, help_text="Why the policy allowed it.")
     ip_address = models.GenericIPAddressField(null=True)
-    prev_hash = models.CharField(max_length=64, editable=False)
-    hash = models.CharField(max_length=64, editable=False)
+    items = models.JSONField(
+        default=list, blank=True, editable=False,
+        help_text="For a page that showed several things: [target, basis] for each.")
+    prev_hash = models.CharField(max_length=64, blank=True, default="", editable=False)
+    hash = models.CharField(max_length=64, blank=True, default="", editable=False)
 
     objects = ScopedManager.from_queryset(AccessEventQuerySet)()
 
     class Meta:
-        ordering = ["seq"]
+        ordering = ["occurred_at", "id"]
         indexes = [
             models.Index(fields=["service_user", "occurred_at"]),
             models.Index(fields=["actor", "occurred_at"]),
+            models.Index(fields=["occurred_at"], name="accessevent_occurred_at"),
+            # The chainer's work list: small, because events are chained within seconds.
+            models.Index(fields=["id"], condition=models.Q(seq__isnull=True),
+                         name="accessevent_unchained"),
         ]
 
     def __str__(self) -> str:
-        return f"#{self.seq} {self.action} by {self.actor_id}"
+        return f"#{self.seq or '(not yet chained)'} {self.action} by {self.actor_id}"
 
     def save(self, *args, **kwargs):
         if not self._state.adding:
@@ -76,30 +99,34 @@ class AccessEvent(models.Model):
     def delete(self, *args, **kwargs):
         raise AppendOnlyError("Access events cannot be deleted.")
 
+    def shown_targets(self) -> list[str]:
+        """Every thing this page view showed, e.g. ["plan_item:12", "plan_item:14"]."""
+        return [target for target, _ in self.items] if self.items else [self.target]
+
     def canonical_content(self) -> str:
         occurred = self.occurred_at.astimezone(dt.UTC).isoformat()
-        return json.dumps(
-            {
-                "seq": self.seq,
-                "occurred_at": occurred,
-                "actor": self.actor_id,
-                "service_user": self.service_user_id,
-                "action": self.action,
-                "target": self.target,
-                "basis": self.basis,
-                "ip": self.ip_address,
-            },
-            sort_keys=True,
-            separators=(",", ":"),
-        )
+        content = {
+            "seq": self.seq,
+            "occurred_at": occurred,
+            "actor": self.actor_id,
+            "service_user": self.service_user_id,
+            "action": self.action,
+            "target": self.target,
+            "basis": self.basis,
+            "ip": self.ip_address,
+        }
+        # Only when present, so that events written before `items` existed keep their hash.
+        if self.items:
+            content["items"] = [list(pair) for pair in self.items]
+        return json.dumps(content, sort_keys=True, separators=(",", ":"))
 
     def compute_hash(self) -> str:
         return hashlib.sha256((self.prev_hash + self.canonical_content()).encode()).hexdigest()
 
 
 class AuditChainHead(models.Model):
-    """The chain's last link. Locked (SELECT … FOR UPDATE) while an event is appended, so
-    concurrent writers on several machines still produce one unbroken chain."""
+    """The chain's last link. Only the chainer locks it (SELECT … FOR UPDATE SKIP LOCKED),
+    so two chainers on several machines never fork the chain and readers never wait."""
 
     last_seq = models.BigIntegerField(default=0)
     last_hash = models.CharField(max_length=64, default=GENESIS_HASH)

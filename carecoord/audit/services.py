@@ -24,15 +24,20 @@ def access_event_record(
     service_user: ServiceUser | None = None,
     ip_address: str | None = None,
 ) -> AccessEvent:
-    """Append one event to the hash chain."""
-    (event,) = access_events_record(
+    """Append one event to the audit trail."""
+    event = access_events_record(
         actor=actor, action=action, service_user=service_user, ip_address=ip_address,
         targets=[(target, basis)],
     )
+    assert event is not None  # one target always makes one event
     return event
 
 
-@transaction.atomic
+# What `target` says for an event that lists several things, e.g. "plan_item: 25 items".
+MANY_TARGETS = "{kind}: {count} items"
+MIXED_BASES = "several (see each item)"
+
+
 def access_events_record(
     *,
     actor: User | None,
@@ -40,37 +45,77 @@ def access_events_record(
     targets: list[tuple[str, str]],
     service_user: ServiceUser | None = None,
     ip_address: str | None = None,
-) -> list[AccessEvent]:
-    """Append one event per (target, basis) to the hash chain, in three queries however
-    many there are (a carer's page reads many items at once). The chain head row is
-    locked so that concurrent writers on several machines queue up rather than fork."""
+) -> AccessEvent | None:
+    """Append ONE event for one page view or API call that showed `targets` (each a
+    (target, basis) pair), or nothing when it showed nothing.
+
+    A single INSERT with no lock: the chainer (audit_chain_extend) gives it its place in
+    the hash chain shortly afterwards, so readers across the trust never queue behind one
+    another (ADR 0026)."""
     if not targets:
-        return []
-    head, _ = AuditChainHead.objects.select_for_update().get_or_create(
-        pk=1, defaults={"last_seq": 0, "last_hash": GENESIS_HASH}
-    )
-    occurred_at = timezone.now()
+        return None
     ip_address = ip_address if ip_address is not None else current_ip_address.get()
-    events, seq, prev_hash = [], head.last_seq, head.last_hash
     # A read made with a personal API token says so, with the token's name.
     via_token = current_api_token.get()
+    pairs = []
     for target, basis in targets:
-        seq += 1
         basis = str(basis)
         if via_token and via_token not in basis:
             basis = f"{basis}; via {via_token}"[:200]
-        event = AccessEvent(
-            seq=seq, occurred_at=occurred_at, actor=actor, service_user=service_user,
-            action=action, target=target, basis=str(basis), ip_address=ip_address,
-            prev_hash=prev_hash,
-        )
-        event.hash = prev_hash = event.compute_hash()
-        events.append(event)
-    # The model's manager refuses bulk writes to everyone else; this is the audit service.
-    models.QuerySet.bulk_create(AccessEvent.objects.all(), events)
-    head.last_seq, head.last_hash = seq, prev_hash
-    head.save(update_fields=["last_seq", "last_hash"])
-    return events
+        pairs.append((str(target), basis))
+    if len(pairs) == 1:
+        (target, basis), items = pairs[0], []
+    else:
+        kinds = sorted({target.split(":", 1)[0] for target, _ in pairs})
+        target = MANY_TARGETS.format(kind=", ".join(kinds), count=len(pairs))[:200]
+        bases = {basis for _, basis in pairs}
+        basis = bases.pop() if len(bases) == 1 else MIXED_BASES
+        items = [[t, b] for t, b in pairs]
+    event = AccessEvent(
+        occurred_at=timezone.now(), actor=actor, service_user=service_user, action=action,
+        target=target, basis=basis, ip_address=ip_address, items=items,
+    )
+    event.save(force_insert=True)
+    return event
+
+
+CHAIN_BATCH_SIZE = 5000
+
+
+def audit_chain_extend(*, batch_size: int = CHAIN_BATCH_SIZE) -> int:
+    """Give every event appended since the last run its place in the hash chain, in the
+    order they were written (id), a batch per transaction. Returns how many were chained.
+
+    Only the chainer locks the chain head, with SKIP LOCKED: when another chainer is at
+    work this one returns at once, and nobody else ever waits on the lock."""
+    chained = 0
+    while True:
+        with transaction.atomic():
+            head = (AuditChainHead.objects.select_for_update(skip_locked=True)
+                    .filter(pk=1).first())
+            if head is None:
+                if AuditChainHead.objects.filter(pk=1).exists():
+                    return chained  # another chainer holds the head
+                head, _ = AuditChainHead.objects.get_or_create(
+                    pk=1, defaults={"last_seq": 0, "last_hash": GENESIS_HASH})
+            pending = list(AccessEvent.objects.unchained().order_by("id")[:batch_size])
+            if not pending:
+                return chained
+            seq, prev_hash = head.last_seq, head.last_hash
+            for event in pending:
+                seq += 1
+                event.seq, event.prev_hash = seq, prev_hash
+                event.hash = prev_hash = event.compute_hash()
+            # The model's queryset refuses updates to everyone else; this is the chainer,
+            # and PostgreSQL lets these three columns be filled in once (migration 0013).
+            models.QuerySet.bulk_update(
+                models.QuerySet(model=AccessEvent), pending, ["seq", "prev_hash", "hash"],
+                batch_size=1000)
+            head.last_seq, head.last_hash = seq, prev_hash
+            head.save(update_fields=["last_seq", "last_hash"])
+        chained += len(pending)
+        if len(pending) < batch_size:
+            return chained
 
 
 @dataclass(frozen=True)
@@ -80,10 +125,11 @@ class ChainBreak:
 
 
 def audit_chain_verify() -> ChainBreak | None:
-    """Walk the chain in order; return the first broken link, or None if it is whole."""
+    """Walk the chained events in order; return the first broken link, or None if the
+    chain is whole. (Events not yet chained are counted by audit_chain_pending.)"""
     expected_prev = GENESIS_HASH
     expected_seq = 1
-    for event in AccessEvent.objects.order_by("seq").iterator(chunk_size=2000):
+    for event in AccessEvent.objects.chained().order_by("seq").iterator(chunk_size=2000):
         if event.seq != expected_seq:
             return ChainBreak(expected_seq, f"event #{expected_seq} is missing")
         if event.prev_hash != expected_prev:
@@ -98,3 +144,8 @@ def audit_chain_verify() -> ChainBreak | None:
     if head and head.last_hash != expected_prev:
         return ChainBreak(expected_seq - 1, "the last event does not match the chain head")
     return None
+
+
+def audit_chain_pending() -> int:
+    """How many events are waiting for the chainer."""
+    return AccessEvent.objects.unchained().count()

@@ -225,7 +225,7 @@ class CarerRelationshipDetailApi(APIView):
 
 
 class AccessEventPages(CursorPages):
-    ordering = "-seq"
+    ordering = ("-occurred_at", "-id")
 
 
 @extend_schema(tags=["records"])

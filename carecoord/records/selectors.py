@@ -253,7 +253,7 @@ def record_views(*, viewer: User, record: OpenedRecord) -> QuerySet[AccessEvent]
             service_user=record.service_user,
         )
         .select_related("actor")
-        .order_by("-seq")
+        .order_by("-occurred_at", "-id")
     )
 
 

@@ -13,7 +13,12 @@ from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from carecoord.audit.models import AccessEvent, AppendOnlyError
-from carecoord.audit.services import access_event_record
+from carecoord.audit.services import (
+    access_event_record,
+    access_events_record,
+    audit_chain_extend,
+    audit_chain_pending,
+)
 from tests.conftest import client_for
 from tests.factories import ServiceUserFactory, UserFactory
 
@@ -179,7 +184,7 @@ def test_the_coordinator_does_not_see_the_who_has_looked_list(world):
 
 @pytest.fixture
 def events(world):
-    return [
+    written = [
         access_event_record(
             actor=world.coordinator, service_user=world.service_user,
             action="service_user_record.view", target=f"service_user:{world.service_user.pk}",
@@ -187,6 +192,8 @@ def events(world):
         )
         for _ in range(5)
     ]
+    assert audit_chain_extend() == 5
+    return written
 
 
 def _save_changed(event):
@@ -373,6 +380,9 @@ def test_concurrent_writers_keep_one_unbroken_chain():
                     actor=actor, service_user=service_user, action="concurrency.view",
                     target=f"thread:{n}:{i}", basis="test",
                 )
+                if i % 3 == 0:
+                    # Chainers run while others write, as on several worker machines.
+                    audit_chain_extend(batch_size=4)
         except BaseException as error:
             errors.append(error)
         finally:
@@ -388,7 +398,117 @@ def test_concurrent_writers_keep_one_unbroken_chain():
 
     total = THREADS * PER_THREAD
     assert f"OK: {total} access events, chain intact." in _verify()
+    assert audit_chain_pending() == 0
     seqs = list(AccessEvent.objects.order_by("seq").values_list("seq", flat=True))
     assert seqs == list(range(1, total + 1))
     targets = set(AccessEvent.objects.values_list("target", flat=True))
     assert targets == {f"thread:{n}:{i}" for n in range(THREADS) for i in range(PER_THREAD)}
+
+
+
+# --- Appending takes no lock; the chainer fills each place in once ----------------------
+
+
+@pytest.mark.postgresql_only  # SQLite has no row locks
+@pytest.mark.django_db(transaction=True)
+def test_a_read_is_written_while_the_chainer_holds_the_chain_head():
+    """No reader waits on the chain head: with it locked by a chainer in another
+    connection, an audited read still completes at once."""
+    actor = UserFactory()
+    service_user = ServiceUserFactory()
+    audit_chain_extend()  # creates the head row
+    locked, release, errors = threading.Event(), threading.Event(), []
+
+    def hold_the_head() -> None:
+        try:
+            with transaction.atomic():
+                from carecoord.audit.models import AuditChainHead
+                AuditChainHead.objects.select_for_update().get(pk=1)
+                locked.set()
+                release.wait(timeout=30)
+        except BaseException as error:
+            errors.append(error)
+        finally:
+            connection.close()
+
+    holder = threading.Thread(target=hold_the_head)
+    holder.start()
+    try:
+        assert locked.wait(timeout=30)
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SET LOCAL lock_timeout = '2s'")
+            access_event_record(actor=actor, service_user=service_user, action="x.view",
+                                target="plan:1", basis="test")
+        # A second chainer does not wait either: it finds the head taken and returns.
+        assert audit_chain_extend() == 0
+    finally:
+        release.set()
+        holder.join(timeout=30)
+    assert errors == []
+    assert audit_chain_pending() == 1
+    assert audit_chain_extend() == 1
+    assert "OK: 1 access events, chain intact." in _verify()
+
+
+def test_events_are_chained_in_the_order_they_were_written_across_batches(world):
+    written = [
+        access_event_record(actor=world.coordinator, service_user=world.service_user,
+                            action="x.view", target=f"plan:{n}", basis="test")
+        for n in range(7)
+    ]
+    assert all(event.seq is None and event.hash == "" for event in written)
+    assert audit_chain_extend(batch_size=3) == 7
+    chained = list(AccessEvent.objects.order_by("seq").values_list("seq", "target"))
+    assert chained == [(n + 1, f"plan:{n}") for n in range(7)]
+    assert audit_chain_extend() == 0
+    assert "OK: 7 access events, chain intact." in _verify()
+
+
+def test_verify_reports_events_waiting_for_the_chainer_without_chaining_them(events, world):
+    access_event_record(actor=world.coordinator, service_user=world.service_user,
+                        action="x.view", target="plan:1", basis="test")
+    out = StringIO()
+    call_command("verify_audit_chain", "--no-extend", stdout=out)
+    assert "OK: 5 access events, chain intact. 1 more not chained yet." in out.getvalue()
+    assert "OK: 6 access events, chain intact." in _verify()
+
+
+def test_one_page_view_is_one_event_listing_what_it_showed(world):
+    event = access_events_record(
+        actor=world.coordinator, service_user=world.service_user, action="carer_item.view",
+        targets=[("plan_item:1", "carer consent (decision 4)"),
+                 ("plan_item:2", "carer consent (decision 5)")])
+    assert AccessEvent.objects.count() == 1
+    assert event.target == "plan_item: 2 items"
+    assert event.shown_targets() == ["plan_item:1", "plan_item:2"]
+    assert event.items == [["plan_item:1", "carer consent (decision 4)"],
+                           ["plan_item:2", "carer consent (decision 5)"]]
+    assert access_events_record(actor=world.coordinator, action="x.view", targets=[]) is None
+    audit_chain_extend()
+    # The items are part of what the hash covers.
+    _tamper(("UPDATE carecoord_accessevent SET items = %s WHERE id = %s",
+             ['[["plan_item:1", "carer consent (decision 4)"]]', event.pk]))
+    with pytest.raises(CommandError, match=r"#1\b.*content"):
+        _verify()
+
+
+CHAIN_REWRITES = {
+    "rechain a chained event": "UPDATE carecoord_accessevent SET hash = repeat('1', 64) "
+                               "WHERE seq = 3",
+    "change an unchained event while chaining it": (
+        "UPDATE carecoord_accessevent SET basis = 'forged', seq = 99, "
+        "prev_hash = repeat('1', 64), hash = repeat('1', 64) WHERE seq IS NULL"),
+    "change an unchained event": "UPDATE carecoord_accessevent SET basis = 'forged' "
+                                 "WHERE seq IS NULL",
+}
+
+
+@pytest.mark.postgresql_only  # the append-only trigger is PostgreSQL's
+@pytest.mark.parametrize("sql", CHAIN_REWRITES.values(), ids=CHAIN_REWRITES.keys())
+def test_postgresql_lets_the_chain_be_filled_in_once_and_nothing_else(events, world, sql):
+    access_event_record(actor=world.coordinator, service_user=world.service_user,
+                        action="x.view", target="plan:1", basis="test")
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        _execute(sql)
+    assert audit_chain_extend() == 1
+    assert "OK: 6 access events, chain intact." in _verify()

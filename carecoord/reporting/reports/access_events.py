@@ -38,7 +38,7 @@ def access_events(opened: OpenedReport) -> QuerySet:
             occurred_at__lt=opened.period.ends_before,
         )
         .annotate(actor_name=user_name("actor__"), record_name=service_user_name("service_user__"))
-        .order_by("seq")
+        .order_by("occurred_at", "id")
         .values_list("occurred_at", "actor_name", "record_name", "action", "basis")
     )
 

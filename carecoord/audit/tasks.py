@@ -1,0 +1,13 @@
+"""The chainer, run every few seconds by Celery beat (ADR 0026)."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from carecoord.audit.services import audit_chain_extend
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def audit_chain_extend_task() -> int:
+    # Safe to run twice at once: a second chainer finds the head locked and returns.
+    return audit_chain_extend()
