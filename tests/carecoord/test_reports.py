@@ -13,7 +13,7 @@ from unittest import mock
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 from django.http import StreamingHttpResponse
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
@@ -406,12 +406,12 @@ def test_the_manager_reads_every_report_and_each_reading_is_audited(world):
         f'href="/teams/{world.team.pk}/reports/"') == 1
     assert client.get(f"/teams/{world.team.pk}/reports/").status_code == 200
     for slug in SLUGS:
-        before = AccessEvent.objects.count()
+        before = AccessEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
         response = client.get(f"/teams/{world.team.pk}/reports/{slug}/",
                               {"start": "2025-01-01", "end": "2025-03-31"})
         assert response.status_code == 200, slug
         assert "Download CSV" in response.content.decode()
-        (event,) = AccessEvent.objects.filter(seq__gt=before)
+        (event,) = AccessEvent.objects.filter(id__gt=before)
         assert (event.actor, event.action, event.target, event.service_user) == (
             world.manager, "report.view", f"team:{world.team.pk}:{slug}", None)
         response = client.get(f"/teams/{world.team.pk}/reports/{slug}/csv/",
@@ -419,7 +419,7 @@ def test_the_manager_reads_every_report_and_each_reading_is_audited(world):
         assert response.status_code == 200
         assert response["Content-Type"].startswith("text/csv")
         assert b"".join(response.streaming_content)
-        assert AccessEvent.objects.filter(seq__gt=before).count() == 2
+        assert AccessEvent.objects.filter(id__gt=before).count() == 2
     assert client.get(f"/teams/{world.team.pk}/reports/no-such-report/").status_code == 404
 
 
@@ -464,12 +464,15 @@ EVENTS = 100_000  # as the issue asks; memory is measured in benchmarks/, not he
 
 def test_the_access_events_csv_is_streamed_row_by_row(world):
     today = clock.today()
-    for start in range(0, EVENTS, 20_000):
-        audit_services.access_events_record(
-            actor=world.coordinator, service_user=world.service_user, action="plan.view",
-            targets=[(f"plan_item:{n}", "allocated care coordinator")
-                     for n in range(start, start + 20_000)],
-        )
+    # Written in bulk behind the audit service's back (which writes one event per page
+    # view) to make a long report quickly; the chainer then chains them as it would.
+    occurred_at = timezone.now()
+    models.QuerySet.bulk_create(models.QuerySet(model=AccessEvent), [
+        AccessEvent(occurred_at=occurred_at, actor=world.coordinator,
+                    service_user=world.service_user, action="plan.view",
+                    target=f"plan_item:{n}", basis="allocated care coordinator")
+        for n in range(EVENTS)], batch_size=5000)
+    assert audit_services.audit_chain_extend() == EVENTS
     response = client_for(world.manager).get(
         f"/teams/{world.team.pk}/reports/access-events/csv/",
         {"start": str(today - dt.timedelta(days=1)), "end": str(today)})
