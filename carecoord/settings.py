@@ -273,6 +273,8 @@ CELERY_BEAT_SCHEDULE = {
     # here, within seconds (ADR 0026).
     "audit-chain": {"task": "carecoord.audit.tasks.audit_chain_extend_task",
                     "schedule": env_int("AUDIT_CHAIN_EVERY_SECONDS", default=5)},
+    "audit-partitions": {"task": "carecoord.audit.tasks.audit_partitions_ensure_task",
+                         "schedule": crontab(minute=15, hour=2)},
     "review-reminders": {
         "task": "plans.tasks.review_reminders_sweep",
         "schedule": crontab(minute=5),  # hourly: a missed run is caught up on the next

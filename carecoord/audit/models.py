@@ -56,7 +56,10 @@ class AccessEvent(models.Model):
     (seconds later); PostgreSQL lets them be filled in once and refuses any other change.
     """
 
-    seq = models.BigIntegerField(unique=True, null=True, editable=False)
+    # Unique by construction: only the chainer assigns it, under the chain-head lock, and
+    # verify_audit_chain checks the numbers run 1, 2, 3, … PostgreSQL cannot enforce a
+    # unique index across monthly partitions without the month in it (ADR 0027).
+    seq = models.BigIntegerField(null=True, db_index=True, editable=False)
     occurred_at = models.DateTimeField(editable=False)
     actor = models.ForeignKey(
         "carecoord.User", null=True, on_delete=models.PROTECT, related_name="access_events"

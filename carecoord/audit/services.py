@@ -82,6 +82,19 @@ def access_events_record(
 CHAIN_BATCH_SIZE = 5000
 
 
+def _chain_head_or_none() -> AuditChainHead | None:
+    """The chain head, locked for this transaction; None when another chainer has it."""
+    locked = AuditChainHead.objects.select_for_update(skip_locked=True).filter(pk=1)
+    head = locked.first()
+    if head is None and not AuditChainHead.objects.filter(pk=1).exists():
+        # First run on an empty database (the migration makes the row; a flush removes
+        # it). Two first chainers may both get here: only one of them then gets the lock.
+        AuditChainHead.objects.get_or_create(
+            pk=1, defaults={"last_seq": 0, "last_hash": GENESIS_HASH})
+        head = locked.first()
+    return head
+
+
 def audit_chain_extend(*, batch_size: int = CHAIN_BATCH_SIZE) -> int:
     """Give every event appended since the last run its place in the hash chain, in the
     order they were written (id), a batch per transaction. Returns how many were chained.
@@ -91,13 +104,9 @@ def audit_chain_extend(*, batch_size: int = CHAIN_BATCH_SIZE) -> int:
     chained = 0
     while True:
         with transaction.atomic():
-            head = (AuditChainHead.objects.select_for_update(skip_locked=True)
-                    .filter(pk=1).first())
+            head = _chain_head_or_none()
             if head is None:
-                if AuditChainHead.objects.filter(pk=1).exists():
-                    return chained  # another chainer holds the head
-                head, _ = AuditChainHead.objects.get_or_create(
-                    pk=1, defaults={"last_seq": 0, "last_hash": GENESIS_HASH})
+                return chained  # another chainer holds the head
             pending = list(AccessEvent.objects.unchained().order_by("id")[:batch_size])
             if not pending:
                 return chained
