@@ -128,6 +128,17 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+# A read-only copy (PostgreSQL streaming replication) for the managers' reports and their
+# CSV and PDF exports, when one is given: the long reads of the audit trail then leave the
+# primary alone. Nothing is ever written or migrated there (carecoord/web/db_routing.py).
+if os.environ.get("DATABASE_REPLICA_URL"):
+    DATABASES["replica"] = dj_database_url.parse(
+        os.environ["DATABASE_REPLICA_URL"],
+        conn_max_age=env_int("DB_CONN_MAX_AGE", default=60),
+        conn_health_checks=True,
+    )
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+DATABASE_ROUTERS = ["carecoord.web.db_routing.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "carecoord.User"
