@@ -13,7 +13,8 @@
 #
 # Exported for the tests: DATABASE_URL, CELERY_BROKER_URL, CELERY_RESULT_BACKEND,
 # DJANGO_ALLOW_ASYNC_UNSAFE, TEST_ARTIFACTS_DIR, REDIS_TEST_PORT, REDIS_SERVER_PIDFILE,
-# REDIS_SERVER_CMD (to restart Redis after a test stops it: shlex.split() it and run it).
+# REDIS_SERVER_CMD (to restart Redis after a test stops it: shlex.split() it and run it),
+# PG_RESTART_CMD (to restart PostgreSQL under a test, likewise).
 set -euo pipefail
 
 SECONDS=0
@@ -226,6 +227,11 @@ export REDIS_TEST_PORT="$REDIS_PORT"
 export REDIS_SERVER_PIDFILE="$REDIS_PIDFILE"
 REDIS_SERVER_CMD="$(printf '%q ' "${REDIS_CMD[@]}")"
 export REDIS_SERVER_CMD="${REDIS_SERVER_CMD% }"
+# To restart PostgreSQL under a running test (tests/test_faults.py): shlex.split() it.
+PG_RESTART=("$PG_BIN/pg_ctl" -D "$PG_DATA" -l "$PG_DIR/postgres.log" -m fast -w -t 60 restart)
+[[ "$(id -u)" -eq 0 ]] && PG_RESTART=(runuser -u postgres -- "${PG_RESTART[@]}")
+PG_RESTART_CMD="$(printf '%q ' "${PG_RESTART[@]}")"
+export PG_RESTART_CMD="${PG_RESTART_CMD% }"
 
 # --- 5. pytest ----------------------------------------------------------------------------
 log "pytest $*"

@@ -1,0 +1,146 @@
+"""Faults, against the real servers the test command starts: PostgreSQL restarted under the
+running web app (the next requests succeed: CONN_HEALTH_CHECKS), and Redis stopped and
+started again while an export and review reminders are pending (nothing lost, nothing sent
+twice). The worker killed mid-task and two sweeps at once are in tests/test_celery_worker.py
+and tests/plans/test_reminders.py."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shlex
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+from django.core import mail
+from django.db import close_old_connections, connections
+
+from carecoord.exports import services as exports
+from carecoord.exports.models import Export
+from plans.models import ReviewReminder
+from plans.tasks import review_reminders_sweep
+from tests import clock
+from tests.plans.test_reminders import care_plan_due
+from tests.test_celery_worker import (
+    real_celery,  # noqa: F401 - a fixture
+    redis_answers,
+    redis_stopped,
+    request,
+    shared_agreement,
+    wait_for,
+    worker,
+)
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgresql_only]
+
+
+def _status(url: str) -> int:
+    """The answer to an API call with a token that does not exist: the server looks it up
+    in the database (401 when it could, 500 when the database failed it)."""
+    call = urllib.request.Request(url, headers={"Authorization": "Token not-a-real-token"})
+    try:
+        with urllib.request.urlopen(call, timeout=30) as response:
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@contextmanager
+def gunicorn_on_the_test_database(tmp_path) -> Iterator[str]:
+    """The production web server (one sync worker, so one kept database connection)
+    serving the test database."""
+    db = connections["default"].settings_dict
+    port = _free_port()
+    env = {**os.environ, "DB_CONN_MAX_AGE": "600",
+           "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"}
+    log = (tmp_path / "gunicorn.log").open("w")
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "carecoord.wsgi:application",
+         "--bind", f"127.0.0.1:{port}", "--workers", "1", "--timeout", "60"],
+        env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                _status(f"{url}/api/v1/service-users/")
+                break
+            except OSError:
+                assert server.poll() is None, (tmp_path / "gunicorn.log").read_text()
+                assert time.monotonic() < deadline, "gunicorn did not start"
+                time.sleep(0.2)
+        yield url
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        log.close()
+
+
+@pytest.mark.skipif(not os.environ.get("PG_RESTART_CMD"),
+                    reason="PG_RESTART_CMD is set by ./scripts/test.sh")
+def test_postgresql_restarted_under_the_web_app_the_next_requests_succeed(db, tmp_path):
+    with gunicorn_on_the_test_database(tmp_path) as url:
+        api = f"{url}/api/v1/service-users/"
+        assert [_status(api) for _ in range(2)] == [401, 401]  # its connection is kept
+
+        subprocess.run(shlex.split(os.environ["PG_RESTART_CMD"]), check=True, timeout=120,
+                       capture_output=True)
+
+        # The kept connection died with the server. CONN_HEALTH_CHECKS makes the next
+        # request notice and reconnect, instead of failing with a 500.
+        assert [_status(api) for _ in range(3)] == [401, 401, 401], (
+            (tmp_path / "gunicorn.log").read_text()[-3000:])
+    # This test's own connection died too: let Django notice, as each request does.
+    for connection in connections.all():
+        connection.close_if_unusable_or_obsolete()
+    close_old_connections()
+
+
+def test_redis_restarted_with_an_export_and_reminders_pending_loses_nothing_sends_nothing_twice(
+        world, real_celery):  # noqa: F811 - the fixture
+    version, _ = shared_agreement(world)
+    plan = care_plan_due(world, clock.today() + dt.timedelta(days=3))
+    mail.outbox.clear()
+
+    with redis_stopped():
+        export = request(world.coordinator, version)
+        export.refresh_from_db()
+        assert export.status == Export.Status.QUEUED
+        # The hourly sweep cannot be queued while the broker is down.
+        with pytest.raises(Exception):  # noqa: B017, PT011 - kombu's error, whichever it is
+            review_reminders_sweep.apply_async()
+        assert not ReviewReminder.objects.filter(plan=plan).exists()
+
+    assert redis_answers()
+    with worker():
+        assert exports.exports_requeue(older_than=dt.timedelta(0)) == 1
+        review_reminders_sweep.apply_async()
+        wait_for(export, Export.Status.READY)
+        deadline = time.monotonic() + 60
+        while not ReviewReminder.objects.filter(plan=plan).exists():
+            assert time.monotonic() < deadline, "the sweep did not run once Redis was back"
+            time.sleep(0.1)
+        sent = ReviewReminder.objects.filter(plan=plan).count()
+        emails = len(mail.outbox)
+        # The next sweeps (the hour after, or a message delivered twice) send nothing more.
+        review_reminders_sweep.apply_async()
+        review_reminders_sweep.apply_async()
+        time.sleep(2)
+
+    export.refresh_from_db()
+    assert (export.status, export.attempts) == (Export.Status.READY, 1)
+    assert ReviewReminder.objects.filter(plan=plan).count() == sent
+    assert len(mail.outbox) == emails
