@@ -303,6 +303,9 @@ CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {
     "retry_policy": {"max_retries": 1, "interval_start": 0, "interval_step": 0.2,
                      "interval_max": 0.5},
 }
+# What a task prints (the console email backend's emails, in the demo) goes to the
+# worker's own output, not into its log as one escaped line.
+CELERY_WORKER_REDIRECT_STDOUTS = False
 # Tasks report through the database (exports, reminders), never through results.
 CELERY_TASK_IGNORE_RESULT = True
 # The periodic schedule lives in code; the compose file's `beat` service runs it.
