@@ -278,16 +278,24 @@ CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", default=not CELE
 # install, no server; scripts/demo.sh starts the worker). Not for production.
 CELERY_FILESYSTEM_DIR = Path(os.environ.get("CELERY_FILESYSTEM_DIR",
                                             BASE_DIR / "var" / "celery"))
-if CELERY_BROKER_URL.startswith("filesystem://"):
-    CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "data_folder_in": str(CELERY_FILESYSTEM_DIR / "queue"),
-        "data_folder_out": str(CELERY_FILESYSTEM_DIR / "queue"),
-        "control_folder": str(CELERY_FILESYSTEM_DIR / "control"),
+
+
+def filesystem_transport_options(folder: Path) -> dict:
+    """kombu's filesystem transport in `folder` (made if missing): the web server writes
+    each message as a file into one folder, the worker reads and deletes it."""
+    for name in ("queue", "control"):
+        (folder / name).mkdir(parents=True, exist_ok=True)
+    return {
+        "data_folder_in": str(folder / "queue"),
+        "data_folder_out": str(folder / "queue"),
+        "control_folder": str(folder / "control"),
         "store_processed": False,
-        "polling_interval": 0.5,
+        "polling_interval": 0.5,  # seconds a waiting worker sleeps between looks
     }
-    for _folder in ("queue", "control"):
-        (CELERY_FILESYSTEM_DIR / _folder).mkdir(parents=True, exist_ok=True)
+
+
+if CELERY_BROKER_URL.startswith("filesystem://"):
+    CELERY_BROKER_TRANSPORT_OPTIONS = filesystem_transport_options(CELERY_FILESYSTEM_DIR)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_SERIALIZER = "json"
