@@ -10,9 +10,14 @@ import secrets
 from pathlib import Path
 
 import pytest
+from django.test import Client
 
+from carecoord.records.models import Role
+from carecoord.twofa.services import demo_totp_enrol
 from tests.carecoord.test_settings import ROOT, clean_env, run
+from tests.carecoord.test_two_factor import demo_code, enter_code, later, sign_in
 from tests.conftest import client_for
+from tests.factories import UserFactory
 
 DEMO_ENV = {"DEMO": "true", "DEBUG": "false", "SECRET_KEY": secrets.token_urlsafe(50),
             "CELERY_BROKER_URL": "filesystem://"}
@@ -152,3 +157,24 @@ def test_demo_sh_loads_the_data_with_debug_then_serves_without_it_beside_a_worke
     # The worker is stopped whenever the script ends (Ctrl-C included): no orphans.
     assert "trap stop_worker EXIT" in body
     assert "exec " not in body
+
+
+# --- Staff sign in to the demo with its published key ---------------------------------------
+
+
+def test_in_the_demo_staff_sign_in_with_the_demo_key_and_nowhere_else(db, settings):
+    sam = UserFactory(email="sam@example.test", roles=[Role.COORDINATOR])
+    demo_totp_enrol(user=sam)
+    settings.DEBUG = False
+    settings.DEMO = False  # production: a published key is no second factor
+    client = Client()
+    sign_in(client, sam.email)
+    assert enter_code(client, demo_code()).status_code == 200
+    assert client.get("/").status_code == 302
+
+    settings.DEMO = True  # the demo: DEBUG stays off
+    with later(5):
+        client = Client()
+        sign_in(client, sam.email)
+        assert enter_code(client, demo_code()).status_code == 302
+        assert client.get("/").status_code == 200
