@@ -56,12 +56,16 @@ stop_worker() {
     if [[ -n "$WORKER_PID" ]] && kill -0 "$WORKER_PID" 2>/dev/null; then
         echo "Stopping the background worker..."
         kill -TERM "$WORKER_PID" 2>/dev/null || true
-        # A warm shutdown finishes the file being made; give it a little while.
-        for _ in $(seq 1 50); do
+        # A warm shutdown finishes the file being made (and stops the embedded beat
+        # process); give it a while, then stop it and its children outright.
+        for _ in $(seq 1 100); do
             kill -0 "$WORKER_PID" 2>/dev/null || break
             sleep 0.2
         done
-        kill -KILL "$WORKER_PID" 2>/dev/null || true
+        if kill -0 "$WORKER_PID" 2>/dev/null; then
+            # shellcheck disable=SC2046
+            kill -KILL $(pgrep -P "$WORKER_PID" 2>/dev/null) "$WORKER_PID" 2>/dev/null || true
+        fi
         wait "$WORKER_PID" 2>/dev/null || true
     fi
     WORKER_PID=""
