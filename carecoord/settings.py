@@ -34,6 +34,11 @@ def env_int(name: str, *, default: int) -> int:
 
 
 DEBUG = env_bool("DEBUG", default=True)
+# The laptop demo (scripts/demo.sh) runs with DEBUG off, so nobody meets Django's technical
+# pages, but over plain http on this machine: DEMO relaxes only what that needs (no
+# HTTPS redirect or HSTS, cookies without Secure/__Host-, loopback host names, static
+# files straight from the source folders). `check --deploy` still objects to it.
+DEMO = env_bool("DEMO", default=False)
 
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if not SECRET_KEY:
@@ -42,7 +47,8 @@ if not SECRET_KEY:
     # Only for the local demo: never used once DEBUG is off (see above).
     SECRET_KEY = "insecure-local-demo-key-do-not-use-in-production-0123456789abcdef"
 
-ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", default="localhost,127.0.0.1,[::1]" if DEBUG else "")
+LOOPBACK_HOSTS = "localhost,127.0.0.1,[::1]"
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", default=LOOPBACK_HOSTS if DEBUG or DEMO else "")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
@@ -90,6 +96,8 @@ MIDDLEWARE = [
     # Staff (and anyone who set up a second factor) reach nothing else until they pass it.
     "carecoord.twofa.middleware.SecondFactorMiddleware",
     "carecoord.audit.request_context.RequestContextMiddleware",
+    # The address this request reached, for the links in emails it causes.
+    "carecoord.web.site_url.SiteUrlMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -139,6 +147,16 @@ if os.environ.get("DATABASE_REPLICA_URL"):
     )
     DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
 DATABASE_ROUTERS = ["carecoord.web.db_routing.ReplicaRouter"]
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The demo's web server and its Celery worker share the file: wait for the other's
+    # write instead of failing with "database is locked", take the write lock when a
+    # transaction starts (a read upgraded to a write mid-transaction cannot wait), and
+    # let readers read while a write is under way (WAL).
+    DATABASES["default"]["OPTIONS"] = {
+        "timeout": 20,
+        "transaction_mode": "IMMEDIATE",
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "carecoord.User"
@@ -239,11 +257,14 @@ STORAGES = {
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
-            if DEBUG
+            if DEBUG or DEMO
             else "whitenoise.storage.CompressedManifestStaticFilesStorage"
         )
     },
 }
+# The demo (DEBUG off, no collectstatic): WhiteNoise serves straight from the finders.
+WHITENOISE_USE_FINDERS = DEMO
+WHITENOISE_AUTOREFRESH = DEMO
 # Files with personal data are stored here and served only through views that ask the
 # access policy; never under STATIC_URL or any public URL.
 PRIVATE_FILES_ROOT = Path(os.environ.get("PRIVATE_FILES_ROOT", BASE_DIR / "var" / "private"))
@@ -255,12 +276,37 @@ EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", default=False)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Care coordination <no-reply@localhost>")
+# Links in emails use the address the request that caused them reached (host checked
+# against ALLOWED_HOSTS, carecoord/web/site_url.py); this is only for emails sent with no
+# request behind them (the review reminders).
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
 
 # Celery: with no broker (the embedded default) tasks run eagerly, in-process.
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")
 CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND") or None
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", default=not CELERY_BROKER_URL)
+# The demo's broker: kombu's filesystem transport, messages as files under var/ (no
+# install, no server; scripts/demo.sh starts the worker). Not for production.
+CELERY_FILESYSTEM_DIR = Path(os.environ.get("CELERY_FILESYSTEM_DIR",
+                                            BASE_DIR / "var" / "celery"))
+
+
+def filesystem_transport_options(folder: Path) -> dict:
+    """kombu's filesystem transport in `folder` (made if missing): the web server writes
+    each message as a file into one folder, the worker reads and deletes it."""
+    for name in ("queue", "control"):
+        (folder / name).mkdir(parents=True, exist_ok=True)
+    return {
+        "data_folder_in": str(folder / "queue"),
+        "data_folder_out": str(folder / "queue"),
+        "control_folder": str(folder / "control"),
+        "store_processed": False,
+        "polling_interval": 0.5,  # seconds a waiting worker sleeps between looks
+    }
+
+
+if CELERY_BROKER_URL.startswith("filesystem://"):
+    CELERY_BROKER_TRANSPORT_OPTIONS = filesystem_transport_options(CELERY_FILESYSTEM_DIR)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_SERIALIZER = "json"
@@ -276,6 +322,9 @@ CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {
     "retry_policy": {"max_retries": 1, "interval_start": 0, "interval_step": 0.2,
                      "interval_max": 0.5},
 }
+# What a task prints (the console email backend's emails, in the demo) goes to the
+# worker's own output, not into its log as one escaped line.
+CELERY_WORKER_REDIRECT_STDOUTS = False
 # Tasks report through the database (exports, reminders), never through results.
 CELERY_TASK_IGNORE_RESULT = True
 # The periodic schedule lives in code; the compose file's `beat` service runs it.
@@ -377,7 +426,7 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
-if not DEBUG:
+if not DEBUG and not DEMO:
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=True)
     SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", default=31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True

@@ -8,9 +8,19 @@ readers; for a carer only the responsibilities they hold and what is shared with
 and records the ids of those entries in the export. The download check asks the policy
 again: the file downloads only while its requester may still open the version and still
 see every entry in it, so a carer's PDF stops downloading once a share is withdrawn.
+
+A version is frozen, so its PDF is made once and reused (ADR 0021), keyed by the SHA-256
+of the page the PDF is printed from, with only the time it was made left out: two
+people share a stored file only when everything in it would have been the same for
+both. A carer's page holds only what is shared with them and says so, so it never
+matches a coordinator's; a signature added later changes the page, so a new file is
+made.
 """
 
 from __future__ import annotations
+
+import datetime as dt
+import hashlib
 
 from django.http import Http404
 from django.template.loader import render_to_string
@@ -19,7 +29,7 @@ from django.utils.dateformat import format as date_format
 
 from carecoord.exports.models import Export
 from carecoord.exports.pdf import html_to_pdf
-from carecoord.exports.services import export_renderer
+from carecoord.exports.services import export_content_reused, export_renderer
 from carecoord.records.models import User
 from carers import selectors as carer_selectors
 from consent import policy
@@ -88,8 +98,12 @@ def _shared_with(requester: User, version: PlanVersion) -> tuple[str, str]:
     return f"Shared with {name} on {date_format(timezone.localdate(), 'j F Y')}", name
 
 
-def version_pdf_html(*, requester: User, version: PlanVersion) -> tuple[str, list[int]]:
-    """The PDF's HTML as `requester` may see the version, and the ids of the entries in it."""
+# Put in place of the time the file is made, to work out the reuse key: the one thing
+# on the page that differs between two renders of the same content.
+_KEY_MADE_AT = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+
+
+def _version_pdf_context(*, requester: User, version: PlanVersion) -> dict:
     opened = selectors.version_view(viewer=requester, version=version)
     plan = version.plan
     signatures = selectors.version_signatures(viewer=requester, version=version)
@@ -104,7 +118,7 @@ def version_pdf_html(*, requester: User, version: PlanVersion) -> tuple[str, lis
     elif basis is policy.Basis.BREAK_GLASS:
         partial_notice = (f"Made for {requester.display_name} under emergency access: this "
                           "file holds only the crisis plan and advance statement.")
-    html = render_to_string(PDF_TEMPLATE, {
+    return {
         "version": version,
         "plan": plan,
         "service_user": plan.service_user,
@@ -119,17 +133,33 @@ def version_pdf_html(*, requester: User, version: PlanVersion) -> tuple[str, lis
         "shared_with": shared_with,
         "shared_with_name": shared_with_name,
         "partial_notice": partial_notice,
-        "made_at": timezone.localtime(),
         "is_own": False,
-    })
-    return html, [entry["id"] for entry in opened.entries]
+    }
+
+
+def _render(context: dict, made_at: dt.datetime | None) -> str:
+    return render_to_string(PDF_TEMPLATE, {**context, "made_at": timezone.localtime(made_at)})
+
+
+def version_pdf_html(*, requester: User, version: PlanVersion,
+                     made_at: dt.datetime | None = None) -> tuple[str, list[int]]:
+    """The PDF's HTML as `requester` may see the version, and the ids of the entries in it."""
+    context = _version_pdf_context(requester=requester, version=version)
+    return _render(context, made_at), [entry["id"] for entry in context["entries"]]
 
 
 @export_renderer(Export.Kind.PLAN_VERSION)
 def plan_version_pdf(export: Export) -> bytes:
     requester = export.requested_by
     version = _version_for(requester, export.params)
-    html, entry_ids = version_pdf_html(requester=requester, version=version)
-    content = html_to_pdf(html)
-    export.params["entry_ids"] = entry_ids
+    context = _version_pdf_context(requester=requester, version=version)
+    page = _render(context, _KEY_MADE_AT)
+    key = hashlib.sha256(f"plan_version:{version.pk}:{version.content_hash}\n{page}"
+                         .encode()).hexdigest()
+
+    def render() -> bytes:
+        return html_to_pdf(_render(context, None))
+
+    content = export_content_reused(key=key, render=render)
+    export.params["entry_ids"] = [entry["id"] for entry in context["entries"]]
     return content

@@ -402,8 +402,9 @@ def version_pdf_request(request: HttpRequest, version_id: int) -> HttpResponse:
         params={"version_id": opened.version.pk},
         title=plan_exports.export_title(opened.version),
     )
-    messages.success(request, f"“{export.title}” is being made as a PDF. It will be ready "
-                              "to download on this page shortly.")
+    # Not "is being made": by the time this page shows, the file may already be ready.
+    messages.success(request, f"You asked for “{export.title}” as a PDF. It is in the list "
+                              "below: you can download it when it says Ready.")
     return redirect("export_list")
 
 

@@ -1,15 +1,22 @@
 """Background exports: request, render (in a Celery task), serve, retry and clean up.
 
 Renderers register per kind (plans registers "plan_version", reports "report"); each
-renders what the *requesting* person may see, asking the access policy itself. Work is
-enqueued after the transaction commits. If the broker is down, the export stays queued
-and the periodic requeue sends it once the broker is back: no request is lost.
+renders what the *requesting* person may see, asking the access policy itself. A request
+only records the export and enqueues it after the transaction commits: nothing is
+rendered while the person waits (ADR 0021). If the broker is down, the export stays
+queued and the periodic requeue sends it once the broker is back: no request is lost.
+
+A renderer may reuse a file made before (`export_content_reused`) under a key that
+stands for *exactly* the content the file holds, so two people get the same stored file
+only when they would have got the same file anyway.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
+import re
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -23,6 +30,7 @@ from carecoord.audit.services import access_event_record
 from carecoord.exports.models import Export
 from carecoord.notifications.services import notification_send
 from carecoord.records.models import User
+from carecoord.web.site_url import current_site_url, site_url_used
 
 logger = logging.getLogger(__name__)
 
@@ -51,11 +59,12 @@ def exports_dir() -> Path:
 RENDER_TASK = "carecoord.exports.tasks.export_render_task"
 
 
-def _enqueue(export_id: int) -> None:
+def _enqueue(export_id: int, site_url: str | None = None) -> None:
     # Found by name: the task module calls these services, so importing it here would
-    # make a cycle. CarecoordConfig.ready imports it in every process.
+    # make a cycle. CarecoordConfig.ready imports it in every process. The address the
+    # person reached goes with it, for the link in the "your file is ready" email.
     try:
-        current_app.tasks[RENDER_TASK].delay(export_id)
+        current_app.tasks[RENDER_TASK].delay(export_id, site_url=site_url)
     except Exception:  # the broker is unreachable: the requeue sweep sends it later
         logger.warning("Could not queue export %s; it stays queued for the next sweep.",
                        export_id, exc_info=True)
@@ -63,9 +72,11 @@ def _enqueue(export_id: int) -> None:
 
 @transaction.atomic
 def export_request(*, requested_by: User, kind: str, params: dict, title: str) -> Export:
+    """Record the export and queue it: never rendered here, in the person's request."""
     export = Export.objects.create(kind=kind, params=params, requested_by=requested_by,
                                    title=title)
-    transaction.on_commit(lambda: _enqueue(export.pk))
+    site_url = current_site_url()
+    transaction.on_commit(lambda: _enqueue(export.pk, site_url))
     return export
 
 
@@ -75,13 +86,20 @@ def export_retry(*, export: Export) -> Export:
     if export.status == Export.Status.FAILED:
         export.status, export.error = Export.Status.QUEUED, ""
         export.save(update_fields=["status", "error"])
-        transaction.on_commit(lambda: _enqueue(export.pk))
+        site_url = current_site_url()
+        transaction.on_commit(lambda: _enqueue(export.pk, site_url))
     return export
 
 
-def export_render(*, export_id: int) -> Export:
+def export_render(*, export_id: int, site_url: str | None = None) -> Export:
     """Render once. Idempotent: a ready export is left alone, so a task delivered twice
-    (acks_late after a worker crash) does no harm."""
+    (acks_late after a worker crash) does no harm. `site_url`: the address the request
+    reached, for the notification's email link."""
+    with site_url_used(site_url):
+        return _export_render(export_id)
+
+
+def _export_render(export_id: int) -> Export:
     with transaction.atomic():
         export = (Export.objects.select_for_update(no_key=True, skip_locked=True)
                   .filter(pk=export_id).first())
@@ -132,13 +150,53 @@ def exports_requeue(*, older_than: dt.timedelta = dt.timedelta(minutes=1)) -> in
 
 
 def exports_remove_old(*, days: int | None = None) -> int:
-    """Delete exports (files and rows) older than EXPORT_KEEP_DAYS."""
+    """Delete exports (files and rows) older than EXPORT_KEEP_DAYS, and reusable files
+    nobody has been given for that long."""
     cutoff = timezone.now() - dt.timedelta(days=days or settings.EXPORT_KEEP_DAYS)
     old = Export.objects.filter(created_at__lt=cutoff)
     for file_name in old.exclude(file_name="").values_list("file_name", flat=True):
         (exports_dir() / file_name).unlink(missing_ok=True)
     count, _ = old.delete()
+    for path in _reuse_dir().glob("*.pdf"):
+        if dt.datetime.fromtimestamp(path.stat().st_mtime, tz=dt.UTC) < cutoff:
+            path.unlink(missing_ok=True)
     return count
+
+
+# --- Files made once and reused ------------------------------------------------------------
+
+_REUSE_KEY = re.compile(r"[0-9a-f]{64}")
+
+
+def _reuse_dir() -> Path:
+    path = exports_dir() / "reuse"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def export_content_reused(*, key: str, render: Callable[[], bytes]) -> bytes:
+    """The file stored under `key`, made by `render` the first time and kept.
+
+    `key` (64 hex digits: a SHA-256) must stand for everything the file holds, so that
+    whoever shares a key would have been given the same file anyway: a plan version's
+    PDF is keyed by the hash of the very page it is printed from (ADR 0021). Each
+    export still gets its own copy, deleted with it; the stored file goes once nobody
+    has been given it for EXPORT_KEEP_DAYS."""
+    if not _REUSE_KEY.fullmatch(key):
+        raise ValueError("A reuse key is a SHA-256 in hex.")
+    path = _reuse_dir() / f"{key}.pdf"
+    try:
+        content = path.read_bytes()
+    except FileNotFoundError:
+        content = render()
+        # Written whole, then renamed: a reader never sees half a file, and two workers
+        # making the same file at once both leave a complete one.
+        partial = path.with_name(f"{key}.{uuid.uuid4().hex}.part")
+        partial.write_bytes(content)
+        os.replace(partial, path)
+    else:
+        path.touch()  # given out again: kept for another EXPORT_KEEP_DAYS
+    return content
 
 
 def export_file_opened(*, export: Export, viewer: User) -> Path:

@@ -10,8 +10,8 @@ from carecoord.exports import services as exports
 
 @shared_task(name=exports.RENDER_TASK, bind=True, acks_late=True,
              autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)
-def export_render_task(self, export_id: int) -> str:
-    return exports.export_render(export_id=export_id).status
+def export_render_task(self, export_id: int, site_url: str | None = None) -> str:
+    return exports.export_render(export_id=export_id, site_url=site_url).status
 
 
 @shared_task(acks_late=True)

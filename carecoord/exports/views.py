@@ -9,13 +9,16 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from carecoord.exports import services as exports
+from carecoord.exports.models import Export
 from consent import policy
 
 
 def export_list(request: HttpRequest) -> HttpResponse:
-    return render(request, "carecoord/exports.html", {
-        "exports": policy.exports_visible_to(request.user)[:50],
-    })
+    """The list, with each file's state; static/js/export-status.js keeps the states up
+    to date (from the files API) without reloading, and says when a file is ready."""
+    exports_ = list(policy.exports_visible_to(request.user)[:50])
+    pending = any(e.status in (Export.Status.QUEUED, Export.Status.RENDERING) for e in exports_)
+    return render(request, "carecoord/exports.html", {"exports": exports_, "pending": pending})
 
 
 @require_POST

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
 from django.template.loader import render_to_string
@@ -12,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from carecoord.notifications.models import Notification
+from carecoord.web.site_url import absolute_url
 
 if TYPE_CHECKING:
     from carecoord.records.models import User
@@ -47,7 +47,7 @@ def notification_send(*, user: User, text: str, url_name: str = "",
     )
     body = render_to_string(
         "carecoord/emails/notification.txt",
-        {"link": settings.SITE_URL.rstrip("/") + (url or "/")},
+        {"link": absolute_url(url or "/")},
     )
     transaction.on_commit(
         lambda: send_mail("New information in care coordination", body, None, [user.email])

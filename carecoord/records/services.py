@@ -34,6 +34,7 @@ from carecoord.records.models import (
     User,
     UserRole,
 )
+from carecoord.web.site_url import absolute_url, site_url
 
 if TYPE_CHECKING:
     from carers.models import CarerRelationship
@@ -135,7 +136,7 @@ class _AnyAccountResetForm(PasswordResetForm):
 def password_reset_link_send(*, user: User, sent_by: User) -> None:
     """An administrator never sets a password: they send the person a reset link, to the
     person's own address."""
-    site = urlsplit(settings.SITE_URL)
+    site = urlsplit(site_url())  # the address the administrator reached, not a fixed one
     form = _AnyAccountResetForm(data={"email": user.email})
     if not form.is_valid():
         raise ValueError("This account has no usable email address.")
@@ -273,7 +274,7 @@ def _record_email_changed(
         )
     if old_email:
         body = render_to_string("carecoord/emails/email_changed.txt",
-                                {"site": settings.SITE_URL.rstrip("/")})
+                                {"site": site_url()})
         transaction.on_commit(lambda: send_mail(
             "The email address for your care coordination has changed", body, None,
             [old_email],
@@ -435,7 +436,8 @@ def invitation_create(
         actor=invited_by, service_user=service_user, action="invitation.create",
         target=f"invitation:{invitation.pk}", basis="allocated care coordinator",
     )
-    link = settings.SITE_URL.rstrip("/") + reverse("invitation_accept", args=[token])
+    # The address the coordinator reached (a demo on another port links to that port).
+    link = absolute_url(reverse("invitation_accept", args=[token]))
     # Emails carry no clinical content: who invited them and the link, nothing more.
     body = render_to_string(
         "carecoord/emails/invitation.txt",

@@ -28,7 +28,7 @@ from carecoord.records.forms import (
     ServiceUserDetailsForm,
     TeamThresholdsForm,
 )
-from carecoord.records.models import Role, ServiceUser
+from carecoord.records.models import Invitation, Role, ServiceUser
 from carers import services as carer_services
 from consent import policy
 from plans import selectors as plan_selectors
@@ -318,6 +318,14 @@ def invitation_send_carer(request: HttpRequest, relationship_id: int) -> HttpRes
     return redirect("service_user_detail", relationship.service_user_id)
 
 
+def _invited_name(invitation: Invitation) -> str:
+    """The full name on the record the invitation is for (loaded with it by
+    invitation_by_token: no further query)."""
+    if invitation.carer_relationship_id is not None:
+        return invitation.carer_relationship.carer.full_name
+    return invitation.service_user.full_name
+
+
 @login_not_required
 def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
     try:
@@ -333,7 +341,9 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
         return render(request, "carecoord/invitation_unusable.html",
                       {"status": "staff_account"}, status=410)
     existing_account = signed_in is None and selectors.account_exists(email=invitation.email)
-    form = InvitationAcceptForm(request.POST or None, email=invitation.email)
+    # The name the coordinator wrote down, ready to correct: not a blank to fill in.
+    form = InvitationAcceptForm(request.POST or None, email=invitation.email,
+                                initial={"full_name": _invited_name(invitation)})
     if request.method == "POST" and (signed_in or (not existing_account and form.is_valid())):
         try:
             user = services.invitation_accept(

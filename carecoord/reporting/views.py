@@ -126,8 +126,8 @@ def report_pdf(request: HttpRequest, team_id: int, report: str) -> HttpResponse:
         params={"team_id": team.pk, "report": spec.slug, **period.as_params()},
         title=f"{spec.title} – {team.name}, {display(period.start)} to {display(period.end)}",
     )
-    messages.success(request, f"Your PDF of “{spec.title}” is being made. It will be on this "
-                              "page when it is ready.")
+    messages.success(request, f"You asked for a PDF of “{spec.title}”. It is in the list "
+                              "below: you can download it when it says Ready.")
     return redirect("export_list")
 
 

@@ -146,7 +146,7 @@ def test_a_coordinator_gets_a_private_tagged_pdf_of_an_agreed_version(
     assert reader.metadata.title == f"Care plan version 1 – {world.service_user.name}"
 
     files_page = coordinator_client.get(reverse("export_list")).content.decode()
-    assert "is being made as a PDF" in files_page
+    assert "as a PDF. It is in the list below" in files_page
     assert download_url(export) in files_page
 
     download = coordinator_client.get(download_url(export))

@@ -2,23 +2,22 @@
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from carecoord.twofa.services import DEMO_TOTP_KEY
+from carecoord.twofa.services import DEMO_TOTP_KEY, demo_key_allowed
 
 
 class Command(BaseCommand):
-    help = "Print the current 6-digit sign-in code of a demo staff account (DEBUG only)."
+    help = "Print the current 6-digit sign-in code of a demo staff account (the demo only)."
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("email")
 
     def handle(self, *args, **options) -> None:
-        if not settings.DEBUG:
-            raise CommandError("The demo key works only while DEBUG is on.")
+        if not demo_key_allowed():
+            raise CommandError("The demo key works only in the demo (DEBUG or DEMO on).")
         email = options["email"].strip().lower()
         device = TOTPDevice.objects.filter(
             user__email=email, key=DEMO_TOTP_KEY, confirmed=True

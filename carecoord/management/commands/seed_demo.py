@@ -41,5 +41,5 @@ class Command(BaseCommand):
         )
         self.stdout.write("  Get the current one with:  python manage.py demo_otp_code <email>")
         self.stdout.write(f"  or add the demo key to an authenticator app: {DEMO_TOTP_SECRET}")
-        self.stdout.write("  (the demo key works only while DEBUG is on)")
+        self.stdout.write("  (the demo key works only in the demo, never in production)")
         self.stdout.write("")
