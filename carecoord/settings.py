@@ -307,6 +307,15 @@ def filesystem_transport_options(folder: Path) -> dict:
 
 if CELERY_BROKER_URL.startswith("filesystem://"):
     CELERY_BROKER_TRANSPORT_OPTIONS = filesystem_transport_options(CELERY_FILESYSTEM_DIR)
+else:
+    # Redis gives a task that was taken but never acknowledged (its worker died) to another
+    # worker after this many seconds: longer than any task runs.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", default=3600)}
+# A worker process killed mid-task (out of memory, say): the task goes back on the queue.
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+# How long a PDF render may take before another worker may take it over.
+EXPORT_RENDER_LEASE_SECONDS = env_int("EXPORT_RENDER_LEASE_SECONDS", default=300)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_SERIALIZER = "json"

@@ -1,17 +1,20 @@
 """Faults, against the real servers the test command starts: PostgreSQL restarted under the
 running web app (the next requests succeed: CONN_HEALTH_CHECKS), and Redis stopped and
 started again while an export and review reminders are pending (nothing lost, nothing sent
-twice). The worker killed mid-task and two sweeps at once are in tests/test_celery_worker.py
-and tests/plans/test_reminders.py."""
+twice), and a Celery worker killed in the middle of making a PDF (another worker takes the
+task over once its lease runs out, and it completes once). Two sweeps at once are in
+tests/plans/test_reminders.py."""
 
 from __future__ import annotations
 
 import datetime as dt
 import os
 import shlex
+import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -20,15 +23,18 @@ from contextlib import contextmanager
 
 import pytest
 from django.core import mail
-from django.db import close_old_connections, connections
+from django.db import close_old_connections, connection, connections, transaction
 
 from carecoord.exports import services as exports
 from carecoord.exports.models import Export
+from carecoord.notifications.models import Notification
 from plans.models import ReviewReminder
 from plans.tasks import review_reminders_sweep
 from tests import clock
 from tests.plans.test_reminders import care_plan_due
 from tests.test_celery_worker import (
+    BROKER_URL,
+    pdf_text,
     real_celery,  # noqa: F401 - a fixture
     redis_answers,
     redis_stopped,
@@ -104,8 +110,8 @@ def test_postgresql_restarted_under_the_web_app_the_next_requests_succeed(db, tm
         assert [_status(api) for _ in range(3)] == [401, 401, 401], (
             (tmp_path / "gunicorn.log").read_text()[-3000:])
     # This test's own connection died too: let Django notice, as each request does.
-    for connection in connections.all():
-        connection.close_if_unusable_or_obsolete()
+    for each in connections.all():
+        each.close_if_unusable_or_obsolete()
     close_old_connections()
 
 
@@ -144,3 +150,84 @@ def test_redis_restarted_with_an_export_and_reminders_pending_loses_nothing_send
     assert (export.status, export.attempts) == (Export.Status.READY, 1)
     assert ReviewReminder.objects.filter(plan=plan).count() == sent
     assert len(mail.outbox) == emails
+
+
+
+def _test_database_url() -> str:
+    db = connections["default"].settings_dict
+    return f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+
+
+def _celery_worker(tmp_path, name: str, settings) -> subprocess.Popen:
+    """`celery worker` as production runs it (one process), on the test database and the
+    test Redis, with a 2-second visibility timeout and render lease so the test is quick."""
+    env = {**os.environ, "DATABASE_URL": _test_database_url(), "DB_CONN_MAX_AGE": "0",
+           "CELERY_BROKER_URL": BROKER_URL, "CELERY_VISIBILITY_TIMEOUT": "2",
+           "EXPORT_RENDER_LEASE_SECONDS": "2",
+           "PRIVATE_FILES_ROOT": str(settings.PRIVATE_FILES_ROOT)}
+    log = (tmp_path / f"{name}.log").open("w")
+    return subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "carecoord", "worker", "--pool=solo",
+         "--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "info",
+         "-n", f"{name}@%h"],
+        env=env, stdout=log, stderr=subprocess.STDOUT)
+
+
+def _wait_until(condition, what: str, timeout: float = 90) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, what
+        time.sleep(0.2)
+
+
+def test_a_worker_killed_while_making_a_pdf_another_takes_it_over_once(
+        world, real_celery, tmp_path, settings):  # noqa: F811 - the fixture
+    version, ids = shared_agreement(world)
+    export = request(world.coordinator, version)  # queued in Redis: no worker yet
+
+    # The render reads the plan version after marking the export as being made: with the
+    # table locked, the first worker stops there, mid-task, until it is killed.
+    locked, release, errors = threading.Event(), threading.Event(), []
+
+    def hold_the_versions() -> None:
+        try:
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute("LOCK TABLE plans_planversion IN ACCESS EXCLUSIVE MODE")
+                locked.set()
+                release.wait(timeout=120)
+        except BaseException as error:
+            errors.append(error)
+        finally:
+            connection.close()
+
+    holder = threading.Thread(target=hold_the_versions)
+    holder.start()
+    first = second = None
+    try:
+        assert locked.wait(timeout=30)
+        first = _celery_worker(tmp_path, "first", settings)
+        _wait_until(lambda: Export.objects.get(pk=export.pk).status
+                    == Export.Status.RENDERING, "the first worker never started the render")
+        first.send_signal(signal.SIGKILL)
+        first.wait(timeout=30)
+        release.set()
+        holder.join(timeout=30)
+
+        second = _celery_worker(tmp_path, "second", settings)
+        _wait_until(lambda: Export.objects.get(pk=export.pk).status == Export.Status.READY,
+                    "the task was not taken over: "
+                    + (tmp_path / "second.log").read_text()[-3000:])
+    finally:
+        release.set()
+        holder.join(timeout=30)
+        for worker_process in (first, second):
+            if worker_process is not None and worker_process.poll() is None:
+                worker_process.terminate()
+                worker_process.wait(timeout=30)
+    assert errors == []
+    export.refresh_from_db()
+    assert export.attempts == 2  # the killed render, then the one that finished
+    text = " ".join(pdf_text(export).split())
+    assert all(title in text for title in ids)
+    ready = Notification.objects.filter(user=world.coordinator, text__startswith="Your file")
+    assert ready.count() == 1

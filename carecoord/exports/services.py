@@ -99,12 +99,36 @@ def export_render(*, export_id: int, site_url: str | None = None) -> Export:
         return _export_render(export_id)
 
 
+class ExportBusyError(Exception):
+    """The export is being rendered by another worker, whose lease has not run out."""
+
+    def __init__(self, *, retry_in: float) -> None:
+        super().__init__(f"being rendered elsewhere; look again in {retry_in:.0f} s")
+        self.retry_in = retry_in
+
+
+def render_lease() -> dt.timedelta:
+    """How long a render may take before another worker may take it over (its worker is
+    presumed dead: killed, out of memory, its machine gone)."""
+    return dt.timedelta(seconds=settings.EXPORT_RENDER_LEASE_SECONDS)
+
+
 def _export_render(export_id: int) -> Export:
     with transaction.atomic():
         export = (Export.objects.select_for_update(no_key=True, skip_locked=True)
                   .filter(pk=export_id).first())
-        if export is None or export.status in (Export.Status.READY, Export.Status.RENDERING):
+        if export is None or export.status == Export.Status.READY:
+            # Ready, or another worker is starting this very render (it holds the row).
             return export or Export.objects.get(pk=export_id)
+        if export.status == Export.Status.RENDERING:
+            lease_ends = export.started_at + render_lease()
+            if lease_ends > timezone.now():
+                # Another worker is rendering it, or died doing so: look again once the
+                # lease is over, and take it over then if it is still not done.
+                raise ExportBusyError(
+                    retry_in=(lease_ends - timezone.now()).total_seconds() + 1)
+            logger.warning("Export %s: the render started at %s never finished; "
+                           "taking it over.", export.pk, export.started_at)
         export.status = Export.Status.RENDERING
         export.started_at = timezone.now()
         export.attempts += 1
@@ -139,7 +163,7 @@ def exports_requeue(*, older_than: dt.timedelta = dt.timedelta(minutes=1)) -> in
         .values_list("pk", flat=True)
     ) + list(
         Export.objects.filter(status=Export.Status.RENDERING,
-                              started_at__lt=now - dt.timedelta(minutes=15))
+                              started_at__lt=now - render_lease())
         .values_list("pk", flat=True)
     )
     Export.objects.filter(pk__in=stale, status=Export.Status.RENDERING).update(

@@ -11,7 +11,12 @@ from carecoord.exports import services as exports
 @shared_task(name=exports.RENDER_TASK, bind=True, acks_late=True,
              autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)
 def export_render_task(self, export_id: int, site_url: str | None = None) -> str:
-    return exports.export_render(export_id=export_id, site_url=site_url).status
+    try:
+        return exports.export_render(export_id=export_id, site_url=site_url).status
+    except exports.ExportBusyError as busy:
+        if self.request.is_eager:
+            return "busy"  # in-process: the other render is this process's own
+        raise self.retry(exc=busy, countdown=busy.retry_in, max_retries=20) from busy
 
 
 @shared_task(acks_late=True)
