@@ -40,6 +40,11 @@ class TeamForm(TeamThresholdsForm):
         if self.instance.pk:
             self.initial["managers"] = list(self.instance.managers.values_list("pk",
                                                                               flat=True))
+        else:
+            # A new team starts from the model's defaults (a ModelForm gives a new
+            # instance no initial values for fields it declares itself).
+            for field in THRESHOLD_FIELDS:
+                self.initial.setdefault(field, getattr(self.instance, field))
 
     def clean_name(self) -> str:
         name = self.cleaned_data["name"].strip()

@@ -131,7 +131,7 @@ def staff_invite(request: HttpRequest) -> HttpResponse:
         except services.AdministrationError as error:
             form.add_error("roles", str(error))
         else:
-            messages.success(request, f"We have emailed an invitation to {user.email}.")
+            messages.success(request, f"We have emailed an invitation to {user.display_name}.")
             return redirect("administration:staff_detail", user.pk)
     return render(request, "administration/staff_invite.html", {"form": form})
 
@@ -242,7 +242,7 @@ def _int(value: str | None) -> int:
 def staff_invitation_resend(request: HttpRequest, user_id: int) -> HttpResponse:
     def change(account: User) -> str:
         services.staff_invitation_resend(user=account, sent_by=request.user)
-        return f"We have emailed a new invitation to {account.email}."
+        return f"We have emailed a new invitation to {account.display_name}."
     return _staff_change(request, user_id, change)
 
 

@@ -59,6 +59,12 @@ def test_an_administrator_creates_a_team(world, admin_client):
     assert AccessEvent.objects.filter(action="team.create", actor=world.admin).exists()
 
 
+def test_a_new_team_starts_from_the_default_settings(admin_client):
+    page = text(admin_client.get("/administration/teams/new/"))
+    field = page.split('name="stuck_no_progress_days"', 1)[1].split(">", 1)[0]
+    assert f'value="{Team._meta.get_field("stuck_no_progress_days").default}"' in field
+
+
 def test_a_team_name_is_not_used_twice(world, admin_client):
     response = admin_client.post("/administration/teams/new/",
                                  team_post(name=world.team.name.upper()))
