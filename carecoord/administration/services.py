@@ -14,6 +14,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.core.mail import send_mail
 from django.db import transaction
+from django.db.models import Count
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.encoding import force_bytes
@@ -21,8 +22,9 @@ from django.utils.http import urlsafe_base64_encode
 
 from carecoord.administration.tokens import staff_invitation_tokens
 from carecoord.audit.services import access_event_record
+from carecoord.notifications.services import notification_send
 from carecoord.records import services as records_services
-from carecoord.records.models import Role, Team, User, UserRole
+from carecoord.records.models import Allocation, Role, Team, User, UserRole
 from carecoord.records.services import TEAM_PLACES, SelfAccessError
 from carecoord.records.sessions import end_all_sessions
 from consent import policy
@@ -242,7 +244,8 @@ def staff_team_place_remove(*, user: User, team: Team, place: str, removed_by: U
 def staff_account_disable(*, user: User, disabled_by: User) -> int:
     """Disable an account: it can no longer sign in, and every session it has ends now
     (in every browser, the API's session too). Returns how many sessions ended. Its
-    allocations stay as they are, for the team's manager to hand over."""
+    allocations stay as they are, for the team's manager to hand over: the managers are
+    told."""
     _require_administrator(disabled_by)
     _not_self(user=user, actor=disabled_by,
               message="You cannot disable your own account. Ask another administrator.")
@@ -255,7 +258,26 @@ def staff_account_disable(*, user: User, disabled_by: User) -> int:
     ended = end_all_sessions(user)
     access_event_record(actor=disabled_by, action="staff.disable", target=f"user:{user.pk}",
                         basis=f"{BASIS}: {ended} session{'s' if ended != 1 else ''} ended")
+    _managers_tell_caseload_to_hand_over(user)
     return ended
+
+
+def _managers_tell_caseload_to_hand_over(user: User) -> None:
+    """The managers of each team where the disabled person still coordinates someone are
+    told how many people need a new care coordinator (their team page says who)."""
+    counts = (Allocation.objects.active().filter(coordinator=user)
+              .values("episode__service_user__team")
+              .annotate(people=Count("episode__service_user", distinct=True)))
+    for row in counts:
+        team = Team.objects.get(pk=row["episode__service_user__team"])
+        people = row["people"]
+        for manager in team.managers.filter(is_active=True).exclude(pk=user.pk):
+            notification_send(
+                user=manager, url_name="team_detail", url_args=[team.pk],
+                text=f"{user.display_name}'s account has been disabled. {people} "
+                     f"{'person' if people == 1 else 'people'} in {team.name} "
+                     f"{'needs' if people == 1 else 'need'} a new care coordinator.",
+            )
 
 
 @transaction.atomic

@@ -11,12 +11,18 @@ from django.db import connection
 
 from carecoord.administration import services
 from carecoord.audit.models import AccessEvent
+from carecoord.notifications.models import Notification
 from carecoord.records.models import Role, Team, User
 from carecoord.records.services import SelfAccessError, role_grant
 from consent import policy
 from tests.carecoord.administration.helpers import THRESHOLDS
 from tests.conftest import client_for
-from tests.factories import AllocationFactory, UserFactory
+from tests.factories import (
+    AllocationFactory,
+    EpisodeFactory,
+    ServiceUserFactory,
+    UserFactory,
+)
 
 
 def actions_by(user: User) -> list[str]:
@@ -215,7 +221,15 @@ def test_disabling_ends_every_session_and_stops_signing_in(world, password):
     assert actions_by(world.admin) == ["staff.disable", "staff.enable"]
 
 
-def test_disabling_leaves_the_allocations_for_the_manager_to_hand_over(world):
-    AllocationFactory(coordinator=world.coordinator)
+def test_disabling_leaves_the_allocations_and_tells_the_managers(world, mailoutbox):
+    AllocationFactory(coordinator=world.coordinator,
+                      episode=EpisodeFactory(service_user=ServiceUserFactory(
+                          team=world.team, full_name="Hidden Person")))
     services.staff_account_disable(user=world.coordinator, disabled_by=world.admin)
     assert world.coordinator.allocations.filter(ended_on__isnull=True).count() == 2
+    (told,) = Notification.objects.filter(user=world.manager)
+    assert told.text == (f"{world.coordinator.display_name}'s account has been disabled. "
+                         f"2 people in {world.team.name} need a new care coordinator.")
+    assert told.url == f"/teams/{world.team.pk}/"
+    assert not Notification.objects.filter(user=world.other_manager).exists()
+    assert "Hidden Person" not in told.text
