@@ -191,7 +191,7 @@ _WORDS = {
     "staff.enable": "enabled {user}'s account again",
     "role.grant": "gave {user} the role: {role}",
     "role.revoke": "took away {user}'s role: {role}",
-    "user.account_change": "changed {user}'s account in the emergency admin ({detail})",
+    "user.account_change": "changed {user}'s account in the emergency admin ({account})",
     "user.password_reset_link": "sent {user} a password reset link",
     "team.create": "created the team {team}",
     "team.rename": "renamed a team ({detail})",
@@ -206,6 +206,25 @@ _WORDS = {
 def _detail(basis: str) -> str:
     prefix = "administrator: "
     return basis[len(prefix):] if basis.startswith(prefix) else basis
+
+
+_FLAGS = {"is_active": ("enabled", "disabled"),
+          "is_staff": ("gave admin site access", "took away admin site access"),
+          "is_superuser": ("made superuser", "no longer superuser")}
+
+
+def _account_change(basis: str) -> str:
+    """The emergency admin's "is_active=False, is_staff=True" in words."""
+    if basis == "created":
+        return "created"
+    words = []
+    for part in basis.split(", "):
+        flag, _, value = part.partition("=")
+        if flag in _FLAGS:
+            words.append(_FLAGS[flag][0 if value == "True" else 1])
+        else:
+            words.append(part)
+    return ", ".join(words)
 
 
 def change_lines(events: list[AccessEvent]) -> list[ChangeLine]:
@@ -231,6 +250,7 @@ def change_lines(events: list[AccessEvent]) -> list[ChangeLine]:
             user=users.get(pk_int, "a deleted account") if kind == "user" else event.target,
             team=teams.get(pk_int, "a deleted team") if kind == "team" else event.target,
             member=member, role=event.basis.split(":")[0], detail=_detail(event.basis),
+            account=_account_change(event.basis),
         )
         lines.append(ChangeLine(
             event=event, who=event.actor.display_name if event.actor else "The system",

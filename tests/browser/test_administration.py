@@ -13,6 +13,10 @@ from playwright.sync_api import expect
 from carecoord.demo.people import DEMO_PASSWORD
 from carecoord.records.models import Team, User
 from tests.browser.conftest import sign_in
+from tests.browser.test_accessibility_basics import (
+    UNLABELLED_CONTROLS_JS,
+    UNLABELLED_INPUT_TYPES,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -21,8 +25,12 @@ SAM = "sam.okafor@demo.carecoord.test"
 
 
 def fits(page) -> None:
+    """375 px wide without scrolling sideways; one h1; every control labelled."""
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 375, f"{page.url} is {width} px wide"
+    assert page.locator("h1").count() == 1, page.url
+    unlabelled = page.evaluate(UNLABELLED_CONTROLS_JS, list(UNLABELLED_INPUT_TYPES))
+    assert unlabelled == [], page.url
 
 
 def submit(page, name: str) -> None:

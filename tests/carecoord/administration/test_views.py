@@ -254,6 +254,15 @@ def test_the_changes_are_listed_newest_first_in_plain_english(world, admin_clien
     assert world.admin.display_name in page
 
 
+def test_the_emergency_admins_changes_are_in_words_too(world, admin_client):
+    from carecoord.records.services import user_account_change_record
+    user_account_change_record(user=world.coordinator, changed_by=world.admin,
+                               change="is_active=False")
+    page = text(admin_client.get("/administration/changes/"))
+    assert (f"changed {world.coordinator.display_name}'s account in the emergency admin "
+            "(disabled)") in page
+
+
 def test_the_changes_leave_out_service_users_and_carers_taking_up_invitations(world,
                                                                               admin_client):
     someone = UserFactory(full_name="Private Person")
