@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.core.mail import send_mail
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Count
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -162,7 +162,11 @@ def staff_invite(*, email: str, full_name: str, roles: Iterable[str],
         raise EmailInUseError(
             "This email address already has an account. Invite staff with their work "
             "email address.")
-    user = User.objects.create_user(email, None, full_name=full_name.strip())
+    try:
+        with transaction.atomic():  # a savepoint: another administrator may be quicker
+            user = User.objects.create_user(email, None, full_name=full_name.strip())
+    except IntegrityError as error:
+        raise EmailInUseError("This email address already has an account.") from error
     access_event_record(actor=invited_by, action="staff.invite", target=f"user:{user.pk}",
                         basis=f"{BASIS}: " + ", ".join(role.label for role in roles))
     for role in roles:

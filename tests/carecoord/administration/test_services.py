@@ -8,8 +8,11 @@ import threading
 import pytest
 from django.core.exceptions import PermissionDenied
 from django.db import connection
+from django.test import Client
 
 from carecoord.administration import services
+from carecoord.apitokens.models import TokenScope
+from carecoord.apitokens.services import api_token_create
 from carecoord.audit.models import AccessEvent
 from carecoord.notifications.models import Notification
 from carecoord.records.models import Role, Team, User
@@ -219,6 +222,15 @@ def test_disabling_ends_every_session_and_stops_signing_in(world, password):
     services.staff_account_enable(user=target, enabled_by=world.admin)
     assert User.objects.get(pk=target.pk).is_active
     assert actions_by(world.admin) == ["staff.disable", "staff.enable"]
+
+
+def test_disabling_stops_their_api_tokens_too(world):
+    _, token = api_token_create(user=world.coordinator, name="Ward dashboard",
+                                scope=TokenScope.READ, days=30)
+    api = Client(HTTP_AUTHORIZATION=f"Token {token}")
+    assert api.get("/api/v1/things-to-do/").status_code == 200
+    services.staff_account_disable(user=world.coordinator, disabled_by=world.admin)
+    assert api.get("/api/v1/things-to-do/").status_code in (401, 403)
 
 
 def test_disabling_leaves_the_allocations_and_tells_the_managers(world, mailoutbox):
