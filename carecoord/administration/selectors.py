@@ -61,7 +61,11 @@ def staff_accounts(*, viewer: User, search: str = "") -> QuerySet[User]:
     search = search.strip()
     if search:
         accounts = accounts.filter(Q(full_name__icontains=search) | Q(email__icontains=search))
-    return accounts.order_by("full_name", "email").prefetch_related("role_grants")
+    # Their staff roles only: whether someone is also a carer (or a service user) is not
+    # an administrator's business.
+    return accounts.order_by("full_name", "email").prefetch_related(Prefetch(
+        "role_grants", queryset=UserRole.objects.filter(role__in=STAFF_AREA_ROLES)
+        .order_by("role")))
 
 
 def staff_account_for_administrator(*, viewer: User, user_id: int) -> User:
@@ -91,7 +95,7 @@ class CaseloadCount:
 @dataclass(frozen=True)
 class StaffAccountSummary:
     user: User
-    roles: list[str]  # their labels, staff roles first
+    roles: list[str]  # the labels of their staff roles (not "carer", "service user")
     team_places: list[TeamPlace]
     caseload: list[CaseloadCount]
     invitation_pending: bool
@@ -103,7 +107,7 @@ class StaffAccountSummary:
 
 def staff_account_summary(*, viewer: User, user_id: int) -> StaffAccountSummary:
     user = staff_account_for_administrator(viewer=viewer, user_id=user_id)
-    roles = sorted(user.roles, key=lambda role: (role not in STAFF_AREA_ROLES, role))
+    roles = [role for role in STAFF_AREA_ROLES if role in user.roles]  # staff roles only
     places = [TeamPlace(team, "manager") for team in user.managed_teams.order_by("name")]
     places += [TeamPlace(team, "coordinator")
                for team in user.coordinator_teams.order_by("name")]

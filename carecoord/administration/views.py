@@ -136,8 +136,10 @@ def staff_invite(request: HttpRequest) -> HttpResponse:
     return render(request, "administration/staff_invite.html", {"form": form})
 
 
-def _staff_page(request: HttpRequest, user_id: int, *, status: int = 200,
-                **forms_: object) -> HttpResponse:
+@administration_page
+def staff_detail(request: HttpRequest, user_id: int) -> HttpResponse:
+    """A person's account: roles, team places, caseload counts, and what can be changed
+    (each change posts to its own URL and comes back here)."""
     summary = selectors.staff_account_summary(viewer=request.user, user_id=user_id)
     context = {
         "summary": summary, "account": summary.user,
@@ -147,13 +149,7 @@ def _staff_page(request: HttpRequest, user_id: int, *, status: int = 200,
         "team_place_form": TeamPlaceForm(
             choices=selectors.teams_to_join(viewer=request.user, user=summary.user)),
     }
-    context.update(forms_)
-    return render(request, "administration/staff_detail.html", context, status=status)
-
-
-@administration_page
-def staff_detail(request: HttpRequest, user_id: int) -> HttpResponse:
-    return _staff_page(request, user_id)
+    return render(request, "administration/staff_detail.html", context)
 
 
 def _staff_change(request: HttpRequest, user_id: int, change: Callable[[User], str],

@@ -144,6 +144,15 @@ def test_a_persons_page_shows_roles_teams_and_caseload_counts_only(world, admin_
     assert world.service_user.full_name not in page
 
 
+def test_a_staff_member_who_is_also_a_carer_shows_only_as_staff(world, admin_client):
+    both = UserFactory(roles=[Role.COORDINATOR, Role.CARER], full_name="Jo Both")
+    listed = text(admin_client.get("/administration/staff/", {"q": "Jo Both"}))
+    page = text(admin_client.get(f"/administration/staff/{both.pk}/"))
+    for shown in (listed, page):
+        assert "Care coordinator" in shown
+        assert "Carer" not in shown
+
+
 def test_a_service_users_or_carers_account_is_not_in_this_area(world, admin_client):
     for account in (world.service_user_account, world.carer_account):
         assert admin_client.get(f"/administration/staff/{account.pk}/").status_code == 404
