@@ -5,7 +5,11 @@ and the access policy like everyone else's.
 An administrator never sets anyone's password or email address (they could then sign in
 as that person): they send a password reset link to the person's own address. Nobody
 gives themselves a role or a place in a team; every such change goes through the records
-services, which audit it (security issue 13, point 3)."""
+services, which audit it (security issue 13, point 3).
+
+This site is for emergencies only: the administration area (/administration/,
+carecoord/administration, ADR 0022) is where teams and staff accounts are run. Here too,
+the last administrator is neither disabled nor loses the role."""
 
 from django import forms
 from django.contrib import admin, messages
@@ -15,6 +19,7 @@ from django.http import Http404
 from carecoord.audit.models import AccessEvent
 from carecoord.records import services
 from carecoord.records.models import Role, Team, User, UserRole
+from consent import policy
 
 
 class UserAddForm(forms.ModelForm):
@@ -33,6 +38,15 @@ class UserAddForm(forms.ModelForm):
         if commit:
             user.save()
         return user
+
+
+LAST_ADMINISTRATOR = ("This is the only administrator: they keep the role and stay "
+                      "active. Make someone else an administrator first.")
+
+
+def _is_last_administrator(user: User) -> bool:
+    admins = policy.administrators()
+    return admins.filter(pk=user.pk).exists() and not admins.exclude(pk=user.pk).exists()
 
 
 class UserRoleInline(admin.TabularInline):
@@ -108,6 +122,12 @@ class UserAdmin(DjangoUserAdmin):
                                        f"{'person' if sent == 1 else 'people'}.")
 
     def save_model(self, request, obj, form, change):
+        if (change and "is_active" in form.changed_data and not obj.is_active
+                and _is_last_administrator(obj)):
+            # The administration area keeps an administrator; so does this emergency door.
+            obj.is_active = True
+            form.changed_data.remove("is_active")
+            self.message_user(request, LAST_ADMINISTRATOR, messages.ERROR)
         super().save_model(request, obj, form, change)
         flags = [f for f in ("is_active", "is_staff", "is_superuser") if f in form.changed_data]
         if not change or flags:
@@ -123,6 +143,10 @@ class UserAdmin(DjangoUserAdmin):
         user = form.instance
         try:
             for role_form in formset.deleted_forms:
+                if (role_form.instance.pk and role_form.instance.role == Role.ADMIN
+                        and _is_last_administrator(user)):
+                    self.message_user(request, LAST_ADMINISTRATOR, messages.ERROR)
+                    continue
                 if role_form.instance.pk:
                     services.user_role_revoke(user=user, role=role_form.instance.role,
                                               revoked_by=request.user)

@@ -11,6 +11,7 @@ from carecoord.notifications.selectors import unread_notification_count
 from carecoord.records.models import Role
 from carecoord.records.selectors import break_glass_active
 from carecoord.todo.selectors import things_to_do
+from consent import policy
 
 
 def navigation(request: HttpRequest) -> dict:
@@ -37,8 +38,9 @@ def navigation(request: HttpRequest) -> dict:
     items.append(("Peer support and stories", reverse("peersupport_directory")))
     # The API tokens part of the person's profile (ADR 0013).
     items.append(("API tokens", reverse("api_tokens")))
-    if user.is_staff:
-        items.append(("Administration", reverse("admin:index")))
+    if policy.can_administer(user):
+        # The product's administration area; it links to Django's admin for emergencies.
+        items.append(("Administration", reverse("administration:index")))
     path = request.path
     return {
         "nav_items": [

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from carecoord.administration import views as administration_views
 from carecoord.careteam import views as care_team_views
 from carecoord.exports import api as exports_api
 from carecoord.exports import views as exports_views
@@ -97,5 +98,9 @@ urlpatterns = [
     path("api/v1/", include("carers.api")),
     path("api/v1/", include("carecoord.fhir.api")),
     path("api/v1/", include("carecoord.careteam.api")),
+    path("administration/", include("carecoord.administration.urls")),
+    path("staff-invitation/<uidb64>/<token>/",
+         administration_views.StaffInvitationAcceptView.as_view(),
+         name="staff_invitation_accept"),
     path("admin/", admin.site.urls),
 ]

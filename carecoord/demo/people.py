@@ -62,7 +62,8 @@ DEMO_LOGINS = [
      "carer (Linda Morgan, Alex's mum): sees a few items Alex shared"),
     ("chris.reid@demo.carecoord.test",
      "carer (Chris Reid, Dan's wife): sees Dan's crisis plan, but one answer"),
-    ("admin@demo.carecoord.test", "administrator (admin site at /admin/)"),
+    ("admin@demo.carecoord.test",
+     "administrator (Alex Admin): teams and staff accounts at /administration/"),
 ]
 
 

@@ -282,14 +282,16 @@ def _record_email_changed(
 
 
 @transaction.atomic
-def team_settings_update(*, team: Team, changed_by: User, **settings_: int) -> Team:
-    """A team's thresholds for prompts and reminders (its managers decide)."""
+def team_settings_update(*, team: Team, changed_by: User, basis: str = "team manager",
+                         **settings_: int) -> Team:
+    """A team's thresholds for prompts and reminders (its managers decide, or an
+    administrator in the administration area: `basis` says which)."""
     for field, value in settings_.items():
         setattr(team, field, value)
     team.full_clean()
     team.save(update_fields=list(settings_))
     access_event_record(actor=changed_by, action="team.settings", target=f"team:{team.pk}",
-                        basis="team manager")
+                        basis=basis)
     return team
 
 

@@ -17,7 +17,8 @@ One module per subject; this package only re-exports them, so callers write
 - `carer_space`: the carer's own space (needs, check-ins, assessments, insights);
 - `peersupport`: the directory, signposting and recovery stories;
 - `reviews`: which carers are involved in reviews, and their views;
-- `exports`: exported files.
+- `exports`: exported files;
+- `administration`: who may use the administration area (teams, staff accounts).
 
 Managers see team metadata (caseloads), never a record's content unless they are also
 allocated to it. Administrators get no special access to records.
@@ -25,6 +26,11 @@ allocated to it. Administrators get no special access to records.
 
 from __future__ import annotations
 
+from consent.policy.administration import (
+    administrator_or_404,
+    administrators,
+    can_administer,
+)
 from consent.policy.base import (
     FULL_BASES,
     Basis,
@@ -173,11 +179,14 @@ __all__ = [
     "Area",
     "Basis",
     "CarerSpaceBasis",
+    "administrator_or_404",
+    "administrators",
     "assessment_request_for_coordinator",
     "assessment_requests_managed_by",
     "assessment_requests_visible_to",
     "break_glass_refusal",
     "can_add_service_user",
+    "can_administer",
     "can_allocate",
     "can_change_consent_by_api",
     "can_decide_consent",
