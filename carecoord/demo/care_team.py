@@ -12,6 +12,7 @@ from django.utils import timezone
 from carecoord.careteam.services import care_team_member_add
 from carecoord.demo.people import _user
 from carecoord.records.models import CareTeamMember, CareTeamRole, Role, ServiceUser, User
+from carecoord.twofa.services import demo_totp_enrol
 
 # (email, full name, care-team role, whose care team (full name), weeks since they joined)
 CARE_TEAM = [
@@ -35,6 +36,8 @@ def seed_care_team(records: dict[str, ServiceUser]) -> None:
     today = timezone.localdate()
     for email, name, role, whose, weeks in CARE_TEAM:
         member = _user(email, name, [Role.PROFESSIONAL])
+        # Professionals read records: they sign in with a second factor, as other staff.
+        demo_totp_enrol(user=member)
         service_user = records[whose]
         if CareTeamMember.objects.open().filter(service_user=service_user,
                                                 member=member).exists():

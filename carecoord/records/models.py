@@ -29,7 +29,10 @@ class Role(models.TextChoices):
 
 
 # Who may be named on a care team, or open a crisis plan in an emergency (break-glass).
-STAFF_ROLES = (Role.COORDINATOR, Role.PROFESSIONAL)
+CARE_TEAM_ROLES = (Role.COORDINATOR, Role.PROFESSIONAL)
+# Accounts of staff: they must sign in with two-factor, and can never take up a service
+# user's or carer's invitation.
+STAFF_ROLES = frozenset({Role.COORDINATOR, Role.MANAGER, Role.ADMIN, Role.PROFESSIONAL})
 
 
 class UserQuerySet(models.QuerySet):

@@ -12,7 +12,7 @@ from django.http import Http404
 from carecoord.audit.models import AccessEvent
 from carecoord.audit.services import access_event_record
 from carecoord.records.models import (
-    STAFF_ROLES,
+    CARE_TEAM_ROLES,
     Allocation,
     BreakGlassAccess,
     CareTeamMember,
@@ -292,7 +292,7 @@ def care_team_candidates(*, viewer: User, service_user: ServiceUser) -> QuerySet
     if not policy.can_manage_care_team(viewer, service_user):
         return User.objects.none()
     return (
-        User.objects.filter(is_active=True, role_grants__role__in=STAFF_ROLES)
+        User.objects.filter(is_active=True, role_grants__role__in=CARE_TEAM_ROLES)
         .exclude(pk=viewer.pk)
         .exclude(pk__in=CareTeamMember.objects.open().filter(service_user=service_user)
                  .values("member_id"))

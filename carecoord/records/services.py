@@ -23,6 +23,7 @@ from carecoord.audit.services import access_event_record
 from carecoord.notifications.services import notification_send
 from carecoord.records import signals
 from carecoord.records.models import (
+    STAFF_ROLES,
     Allocation,
     Episode,
     Invitation,
@@ -52,7 +53,6 @@ class InvitationUnusableError(Exception):
 
 # A professional's account: it can never become a service user's or a carer's (they use
 # a personal account for that), so a professional cannot tie themselves to a record.
-STAFF_ROLES = frozenset({Role.COORDINATOR, Role.MANAGER, Role.ADMIN})
 
 
 def is_staff_account(user: User) -> bool:

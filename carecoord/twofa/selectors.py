@@ -5,11 +5,10 @@ from __future__ import annotations
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from carecoord.records.models import Role, User
+from carecoord.records.models import STAFF_ROLES, User
 
 # Roles that see other people's records or run the system: their sign-in needs a second
 # factor. Service users and carers may add one.
-STAFF_ROLES = frozenset({Role.COORDINATOR, Role.MANAGER, Role.ADMIN})
 
 
 def second_factor_required(*, user: User) -> bool:

@@ -21,7 +21,7 @@ from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from carecoord.records.models import (
-    STAFF_ROLES,
+    CARE_TEAM_ROLES,
     Allocation,
     BreakGlassAccess,
     CareTeamMember,
@@ -111,7 +111,7 @@ def roles_seeing(area: Area) -> list[str]:
 
 
 def _is_staff(viewer: Viewer) -> bool:
-    return _signed_in(viewer) and any(viewer.has_role(role) for role in STAFF_ROLES)
+    return _signed_in(viewer) and any(viewer.has_role(role) for role in CARE_TEAM_ROLES)
 
 
 # --- The one predicate ----------------------------------------------------------------
@@ -239,7 +239,7 @@ def may_join_care_team(viewer: Viewer, service_user: ServiceUser, member: User) 
         can_manage_care_team(viewer, service_user)
         and member.pk != viewer.pk
         and member.is_active
-        and any(member.has_role(role) for role in STAFF_ROLES)
+        and any(member.has_role(role) for role in CARE_TEAM_ROLES)
         and member.pk != service_user.user_id
     )
 

@@ -181,6 +181,17 @@ def test_new_recovery_codes_replace_the_old_ones(sam_device):
 # --- Staff with no authenticator yet -------------------------------------------------------
 
 
+@pytest.mark.parametrize("role", [Role.COORDINATOR, Role.MANAGER, Role.ADMIN,
+                                  Role.PROFESSIONAL])
+def test_every_kind_of_staff_must_pass_the_second_factor(db, role):
+    # A professional on a care team reads records (and may use emergency access): the
+    # same second factor as coordinators.
+    user = UserFactory(email=f"{role}@example.test", roles=[role])
+    response = sign_in(Client(), f"{role}@example.test")
+    assert response.status_code == 302
+    assert response.url.startswith(SET_UP), (role, user)
+
+
 def test_staff_with_no_authenticator_are_sent_to_set_one_up(sam):
     client = Client()
     response = sign_in(client, "sam@example.test")
@@ -358,8 +369,8 @@ def test_the_demo_seed_enrols_staff_and_prints_how_to_get_a_code(db, settings):
     call_command("seed_demo", stdout=out)
     assert "python manage.py demo_otp_code <email>" in out.getvalue()
     staff = User.objects.filter(role_grants__role__in=[Role.COORDINATOR, Role.MANAGER,
-                                                       Role.ADMIN]).distinct()
-    assert staff.count() == 4
+                                                       Role.ADMIN, Role.PROFESSIONAL]).distinct()
+    assert staff.count() == 6
     for user in staff:
         assert TOTPDevice.objects.get(user=user, confirmed=True).key == DEMO_TOTP_KEY
     settings.DEBUG = True
