@@ -23,26 +23,15 @@ from carecoord.records.models import Team
 from carecoord.reporting.csv_stream import csv_stream
 from carecoord.reporting.reports import registry
 from carecoord.reporting.reports.base import Period, ReportSpec, display
-from carecoord.web import date_bounds
+from carecoord.web.date_input import NhsDateField
 from carecoord.web.forms_rendering import NHSUKFormMixin
 
 
-class _DateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self) -> None:
-        super().__init__(format="%Y-%m-%d")
-
-
 class PeriodForm(NHSUKFormMixin, forms.Form):
-    start = forms.DateField(label="From", widget=_DateInput(),
-                            validators=[date_bounds.validate_any_date],
-                            error_messages={"required": "Enter the first day of the period",
-                                            "invalid": "Enter the first day as a real date"})
-    end = forms.DateField(label="To", widget=_DateInput(),
-                          validators=[date_bounds.validate_any_date],
-                          error_messages={"required": "Enter the last day of the period",
-                                          "invalid": "Enter the last day as a real date"})
+    start = NhsDateField(label="From", name="the first day of the period", bounds="any",
+                         help_text="For example, 1 1 2026")
+    end = NhsDateField(label="To", name="the last day of the period", bounds="any",
+                       help_text="For example, 31 3 2026")
 
     def clean(self) -> dict:
         data = super().clean()

@@ -18,6 +18,8 @@ from django import forms
 from django.forms.boundfield import BoundField
 from django.forms.renderers import TemplatesSetting
 
+from carecoord.web.date_input import ERROR_PARTS_ATTR, NhsDateWidget, error_parts
+
 # Field kinds, as the field template switches on them.
 KIND_INPUT = "input"
 KIND_TEXTAREA = "textarea"
@@ -106,6 +108,19 @@ def apply_nhsuk_widget_classes(form: forms.BaseForm) -> None:
             )
 
 
+def required(message: str) -> dict[str, str]:
+    """`error_messages=` for a required field: what to enter, naming the field ("Enter
+    the person's full name"), never Django's "This field is required." (ADR 0019)."""
+    return {"required": message}
+
+
+def set_required_messages(form: forms.BaseForm, messages: dict[str, str]) -> None:
+    """Give the fields of `form` (those it has) their "required" message."""
+    for name, message in messages.items():
+        if name in form.fields:
+            form.fields[name].error_messages["required"] = message
+
+
 class NHSUKBoundField(BoundField):
     """A BoundField that renders its widget with NHS.UK classes and ARIA ids."""
 
@@ -134,6 +149,23 @@ class NHSUKBoundField(BoundField):
         return label
 
     @property
+    def character_count(self) -> int | None:
+        """The most characters a free-text box takes, shown with the NHS.UK character
+        count (every textarea of the product has a maximum length: ADR 0019)."""
+        if self.nhsuk_kind != KIND_TEXTAREA:
+            return None
+        return getattr(self.field, "max_length", None)
+
+    @property
+    def info_id(self) -> str:
+        """The id of the character count's message (the NHS.UK script looks it up)."""
+        return f"{self.auto_id}-info" if self.auto_id else ""
+
+    @property
+    def is_date_input(self) -> bool:
+        return isinstance(self.field.widget, NhsDateWidget)
+
+    @property
     def aria_describedby(self):
         # Preserve an aria-describedby set on the widget by the form.
         if self.field.widget.attrs.get("aria-describedby"):
@@ -144,12 +176,17 @@ class NHSUKBoundField(BoundField):
                 ids.append(self.hint_id)
             if self.errors:
                 ids.append(self.error_id)
+            if self.character_count:
+                ids.append(self.info_id)
         return " ".join(ids)
 
     @property
     def error_target_id(self) -> str:
         """The id the error summary links to: the first thing the user can fill in."""
         kind = self.nhsuk_kind
+        if self.is_date_input and self.auto_id:
+            wrong = error_parts(self.value()) if self.errors else ("day",)
+            return f"{self.auto_id}_{wrong[0]}"
         if kind in (KIND_RADIOS, KIND_CHECKBOXES):
             for subwidget in self.subwidgets:
                 if subwidget.id_for_label:
@@ -162,6 +199,9 @@ class NHSUKBoundField(BoundField):
         if widget.is_hidden:
             return attrs
         has_errors = bool(self.errors)
+        if isinstance(widget, NhsDateWidget):
+            # Only the boxes in the wrong are marked (NHS.UK date input guidance).
+            attrs[ERROR_PARTS_ATTR] = error_parts(self.value()) if has_errors else ()
         if isinstance(widget, forms.MultiWidget):
             # Attributes given here reach every sub-widget: put the classes on each.
             for sub in widget.widgets:
@@ -175,7 +215,12 @@ class NHSUKBoundField(BoundField):
             _classes_for(widget, has_errors=has_errors),
             widget.attrs.get("class"),
             attrs.get("class"),
+            "nhsuk-js-character-count" if self.character_count else "",
         )
+        if self.character_count:
+            # The count tells people they are over and the form says so; the browser's
+            # maxlength would silently cut what they paste instead.
+            attrs["maxlength"] = False  # attrs.html leaves out attributes set to False
         return attrs
 
 
