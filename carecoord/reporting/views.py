@@ -23,7 +23,7 @@ from carecoord.records.models import Team
 from carecoord.reporting.csv_stream import csv_stream
 from carecoord.reporting.reports import registry
 from carecoord.reporting.reports.base import Period, ReportSpec, display
-from carecoord.web.date_input import NhsDateField
+from carecoord.web.date_input import PARTS, NhsDateField
 from carecoord.web.forms_rendering import NHSUKFormMixin
 
 
@@ -45,9 +45,14 @@ class PeriodForm(NHSUKFormMixin, forms.Form):
         return Period(start=self.cleaned_data["start"], end=self.cleaned_data["end"])
 
 
+# The period as typed in the date boxes, or as ISO dates in links (Period.as_params).
+_PERIOD_KEYS = ("start", "end", *(f"{name}_{part}" for name in ("start", "end")
+                                  for part in PARTS))
+
+
 def _period_form(data: Mapping[str, str]) -> PeriodForm:
     """The filter, from the query string or the POST; the last three months if empty."""
-    if not data.get("start") and not data.get("end"):
+    if not any(data.get(key) for key in _PERIOD_KEYS):
         data = Period.default().as_params()
     form = PeriodForm(data)
     form.is_valid()

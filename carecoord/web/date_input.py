@@ -94,6 +94,8 @@ class NhsDateWidget(forms.MultiWidget):
             elif part not in error_parts and "nhsuk-input--error" in classes:
                 classes.remove("nhsuk-input--error")
             sub["attrs"]["class"] = " ".join(classes)
+            if part not in error_parts:
+                sub["attrs"].pop("aria-invalid", None)
         return context
 
     def id_for_label(self, id_: str) -> str:

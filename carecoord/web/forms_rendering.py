@@ -157,6 +157,10 @@ class NHSUKBoundField(BoundField):
         return getattr(self.field, "max_length", None)
 
     @property
+    def character_count_text(self) -> str:
+        return f"{self.character_count:,}" if self.character_count else ""
+
+    @property
     def info_id(self) -> str:
         """The id of the character count's message (the NHS.UK script looks it up)."""
         return f"{self.auto_id}-info" if self.auto_id else ""
