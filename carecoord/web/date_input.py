@@ -72,8 +72,10 @@ class NhsDateWidget(forms.MultiWidget):
 
     def value_from_datadict(self, data, files, name: str) -> list | str:
         parts = super().value_from_datadict(data, files, name)
-        if not any(parts) and data.get(name):
-            return data.get(name)  # one ISO date from a link or a hidden field
+        if not any(parts):
+            # One ISO date from a link or a hidden field; or nothing typed at all (None,
+            # so that templates asking `field.value` see no value).
+            return data.get(name) or None
         return parts
 
     def value_omitted_from_data(self, data, files, name: str) -> bool:
