@@ -2,6 +2,7 @@
 
 - a 2,000-character word does not make the plan page, or the carer's view of it, wider
   than a 375 px phone screen;
+- the NHS.UK character count counts in every free-text box;
 - a date is typed into the NHS.UK day, month and year boxes; a goal's target date in the
   past is refused with a message naming the field, and what was typed stays;
 - a required field left empty says what to enter, naming the field, on the new service
@@ -92,6 +93,11 @@ def test_a_goal_target_date_is_typed_in_three_boxes_and_a_past_one_is_refused(
     expect(target.get_by_text("For example, 15 3 2027")).to_be_visible()
     # Not the browser's date picker.
     expect(page.locator('input[type="date"]')).to_have_count(0)
+
+    # The NHS.UK character count's script picked up the free-text box and counts.
+    page.get_by_label("More about this goal").fill("With my sister")
+    expect(page.locator(".nhsuk-character-count__status").first).to_contain_text(
+        "You have 9,986 characters remaining")
 
     page.get_by_label("The goal").fill("Walk to the park on my own")
     page.get_by_label("Connectedness").check()
