@@ -395,9 +395,10 @@ class FirstMeetingDateForm(forms.Form):
     """The planned end of care coordination as NHS.UK date input boxes (day, month,
     year), between `earliest` and `latest`."""
 
-    day = forms.CharField(required=False, max_length=2)
-    month = forms.CharField(required=False, max_length=2)
-    year = forms.CharField(required=False, max_length=4)
+    _not_a_date = {"max_length": "Enter a real date, for example 15 3 2027"}
+    day = forms.CharField(required=False, max_length=2, error_messages=_not_a_date)
+    month = forms.CharField(required=False, max_length=2, error_messages=_not_a_date)
+    year = forms.CharField(required=False, max_length=4, error_messages=_not_a_date)
 
     def __init__(self, *args, earliest: dt.date, latest: dt.date, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -405,6 +406,8 @@ class FirstMeetingDateForm(forms.Form):
 
     def clean(self) -> dict:
         cleaned = super().clean()
+        if self.errors:  # a box too long: the page shows the form's own error only
+            raise forms.ValidationError("Enter a real date, for example 15 3 2027")
         parts = {name: (cleaned.get(name) or "").strip() for name in ("day", "month", "year")}
         missing = [name for name, value in parts.items() if not value]
         if len(missing) == 3:

@@ -196,6 +196,21 @@ def test_every_free_text_field_has_a_maximum_length(product_forms):
     assert not wrong, f"free-text fields with no maximum length: {wrong}"
 
 
+def test_text_that_is_too_long_is_refused_naming_the_field(product_forms):
+    wrong = []
+    for form in product_forms:
+        form.full_clean()  # an unbound form validates nothing, but gets ready to
+        for name, field in form.fields.items():
+            if not (_is_free_text(field) and field.max_length):
+                continue
+            try:
+                field.clean("x" * (field.max_length + 1))
+            except ValidationError as error:
+                if any("Ensure this value" in message for message in error.messages):
+                    wrong.append(f"{_label(form, name)}: {error.messages}")
+    assert not wrong, f"Django's own message for text that is too long: {wrong}"
+
+
 def test_every_textarea_renders_the_nhs_character_count(product_forms):
     textareas = 0
     wrong = []

@@ -7,10 +7,10 @@ from django.contrib.auth import authenticate
 
 from carecoord.apitokens.models import TokenScope
 from carecoord.apitokens.services import MAX_TOKEN_DAYS
-from carecoord.web.forms_rendering import required
+from carecoord.web.forms_rendering import NHSUKFormMixin, required
 
 
-class PasswordConfirmForm(forms.Form):
+class PasswordConfirmForm(NHSUKFormMixin, forms.Form):
     password = forms.CharField(
         label="Your password", strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
@@ -33,7 +33,7 @@ class PasswordConfirmForm(forms.Form):
         return password
 
 
-class TokenCreateForm(forms.Form):
+class TokenCreateForm(NHSUKFormMixin, forms.Form):
     name = forms.CharField(
         label="Name", max_length=60,
         help_text="What will use it, so you can recognise it later, e.g. “Ward dashboard”.",

@@ -8,6 +8,9 @@ with NHS.UK ids `<id>-hint` and `<id>-error`) and the error modifier classes whe
 widget is rendered. `NHSUKFormMixin` does the same for a form however it is rendered,
 and puts the base classes on the widgets in `__init__` (so they show in `form.fields`).
 
+Every textarea with a maximum length is rendered with the NHS.UK character count, and
+every date field (`carecoord/web/date_input.py`) as the NHS.UK date input (ADR 0019).
+
 Classes already on a widget (`widget.attrs["class"]`, for example
 `nhsuk-input--width-10`) are kept; the NHS.UK ones are added beside them.
 """
@@ -119,6 +122,18 @@ def set_required_messages(form: forms.BaseForm, messages: dict[str, str]) -> Non
     for name, message in messages.items():
         if name in form.fields:
             form.fields[name].error_messages["required"] = message
+
+
+def set_length_messages(form: forms.BaseForm) -> None:
+    """"<Label> must be 2,000 characters or fewer" for text with a maximum length, unless
+    the field says it its own way (Django's "Ensure this value has at most …" otherwise).
+    Run before validation, so labels set in a form's __init__ are used."""
+    for name, field in form.fields.items():
+        limit = getattr(field, "max_length", None)
+        if limit and "max_length" not in field.error_messages:
+            label = str(field.label or name.replace("_", " ").capitalize())
+            field.error_messages["max_length"] = (
+                f"{label} must be {limit:,} characters or fewer")
 
 
 class NHSUKBoundField(BoundField):
@@ -252,6 +267,10 @@ class NHSUKFormMixin:
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         apply_nhsuk_widget_classes(self)
+
+    def full_clean(self) -> None:
+        set_length_messages(self)
+        super().full_clean()
 
     @property
     def template_name(self):
