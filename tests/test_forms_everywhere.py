@@ -24,6 +24,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from carecoord.web.date_input import NhsDateField, NhsDateWidget
+from tests import clock
 
 PACKAGES = ("carecoord", "plans", "consent", "carers", "peersupport")
 # Django's admin site has its own look and widgets; it is not an NHS.UK page.
@@ -71,7 +72,7 @@ def _kwargs_table() -> dict[str, list[dict]]:
     from carers.models import CarerRelationship
     from peersupport.models import Offer
 
-    today = dt.date(2026, 1, 1)  # only passed through, never compared with today
+    today = clock.today()
     relationships = {"relationships": CarerRelationship.objects.none()}
     return {
         "plans.forms.ItemForm": [
