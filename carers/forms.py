@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django import forms
 
+from carecoord.web import text_limits
 from carecoord.web.forms_rendering import NHSUKBoundField, NHSUKFormMixin
 from plans.models import CARER_VIEWS_MAX_LENGTH
 
@@ -52,7 +53,7 @@ class CarerNeedsForm(NHSUKFormMixin, _SharingForm):
     own_needs = forms.CharField(
         label="What you need as a carer",
         required=False,
-        max_length=5000,
+        max_length=text_limits.CARER_SPACE,
         widget=forms.Textarea(attrs={"rows": 5}),
         help_text="For example, time for yourself, sleep, help with money, or someone to "
                   "talk to.",
@@ -60,7 +61,7 @@ class CarerNeedsForm(NHSUKFormMixin, _SharingForm):
     support_wanted = forms.CharField(
         label="The support you would like",
         required=False,
-        max_length=5000,
+        max_length=text_limits.CARER_SPACE,
         widget=forms.Textarea(attrs={"rows": 5}),
         help_text="Anything that would make caring easier for you.",
     )
@@ -81,7 +82,7 @@ class WellbeingCheckInForm(NHSUKFormMixin, _SharingForm):
     words = forms.CharField(
         label="In your own words",
         required=False,
-        max_length=2000,
+        max_length=text_limits.NOTE,
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text="What has been on your mind, or what has helped.",
     )
@@ -115,7 +116,7 @@ class AssessmentRequestForm(NHSUKFormMixin, _SharingForm):
     note = forms.CharField(
         label="Anything you would like them to know",
         required=False,
-        max_length=2000,
+        max_length=text_limits.NOTE,
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text="For example, the best times to contact you.",
     )
@@ -124,7 +125,7 @@ class AssessmentRequestForm(NHSUKFormMixin, _SharingForm):
 class CarerInsightForm(NHSUKFormMixin, forms.Form):
     text = forms.CharField(
         label="What you know helps",
-        max_length=5000,
+        max_length=text_limits.CARER_SPACE,
         widget=forms.Textarea(attrs={"rows": 8}),
         error_messages={"required": "Write what you know helps"},
     )

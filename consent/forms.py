@@ -12,15 +12,15 @@ from __future__ import annotations
 from django import forms
 from django.utils import timezone
 
-from carecoord.records.forms import DateInput
-from carecoord.web import date_bounds
-from carecoord.web.forms_rendering import NHSUKFormMixin
+from carecoord.web import text_limits
+from carecoord.web.date_input import NhsDateField
+from carecoord.web.forms_rendering import NHSUKFormMixin, required
 
 ACTION_SHARE = "share"
 ACTION_STOP = "stop"
 ACTION_FOLLOW = "follow"
 
-MAX_TEXT = 2000
+MAX_TEXT = text_limits.NOTE
 
 
 class ConsentDecisionForm(NHSUKFormMixin, forms.Form):
@@ -31,12 +31,13 @@ class ConsentDecisionForm(NHSUKFormMixin, forms.Form):
         choices=[(ACTION_SHARE, "Share"), (ACTION_STOP, "Stop sharing"),
                  (ACTION_FOLLOW, "Follow the section rule again")],
         widget=forms.HiddenInput,  # sent by the button pressed, not by a field
+        error_messages=required("Choose whether to share or stop sharing"),
     )
-    expires_on = forms.DateField(
-        label="Share until", required=False, widget=DateInput(),
-        validators=[date_bounds.validate_future_date],
-        help_text="Leave this empty to share until you change your mind.",
-        error_messages={"invalid": "Enter a real date, for example 3 May 2027"},
+    expires_on = NhsDateField(
+        label="Share until", name="the date to share until", required=False,
+        bounds="future",
+        help_text="Leave this empty to share until you change your mind. "
+                  "For example, 3 5 2027",
     )
     include_progress_notes = forms.BooleanField(
         label="Also share the progress notes recorded on goals", required=False,
@@ -95,7 +96,8 @@ class ReviewInvolvementForm(NHSUKFormMixin, forms.Form):
     coordinator recording it for the service user gives the basis."""
 
     involve = forms.ChoiceField(choices=[("yes", "Involve"), ("no", "Stop involving")],
-                                widget=forms.HiddenInput)
+                                widget=forms.HiddenInput,
+                                error_messages=required("Choose whether to involve them"))
     basis = forms.CharField(
         label="On what basis are you recording this?", required=False, max_length=MAX_TEXT,
         widget=forms.Textarea(attrs={"rows": 2}),

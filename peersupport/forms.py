@@ -5,8 +5,8 @@ import datetime as dt
 from django import forms
 from django.utils import timezone
 
-from carecoord.records.forms import DateInput
-from carecoord.web import date_bounds
+from carecoord.web import text_limits
+from carecoord.web.date_input import NhsDateField
 from carecoord.web.forms_rendering import NHSUKBoundField, NHSUKFormMixin
 from peersupport.models import Audience, Offer, OfferKind, PublishAs, RecoveryStory, TakenUp
 from peersupport.selectors import (
@@ -133,15 +133,13 @@ class SignpostingForm(NHSUKFormMixin, forms.Form):
     offer = OfferChoiceField(queryset=Offer.objects.none(), empty_label="Choose one",
                              error_messages={"required": "Choose what was offered",
                                              "invalid_choice": "Choose what was offered"})
-    offered_on = forms.DateField(widget=DateInput(), initial=timezone.localdate,
-                                 validators=[date_bounds.validate_any_date],
-                                 error_messages={"required": "Enter the date",
-                                                 "invalid": "Enter a real date"})
+    offered_on = NhsDateField(name="the date", initial=timezone.localdate, bounds="any",
+                              help_text="For example, 15 3 2026")
     taken_up = forms.ChoiceField(choices=TakenUp.choices, widget=forms.RadioSelect,
                                  initial=TakenUp.NOT_YET,
                                  error_messages={"required": "Choose whether it was taken up"})
     outcome = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), required=False,
-                              max_length=2000)
+                              max_length=text_limits.NOTE)
 
     def __init__(self, *args, offers, service_user_name: str, is_own: bool, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -171,7 +169,7 @@ class SignpostingUpdateForm(NHSUKFormMixin, forms.Form):
     taken_up = forms.ChoiceField(choices=TakenUp.choices, widget=forms.RadioSelect,
                                  error_messages={"required": "Choose whether it was taken up"})
     outcome = forms.CharField(label="What came of it", widget=forms.Textarea(attrs={"rows": 4}),
-                              required=False, max_length=2000)
+                              required=False, max_length=text_limits.NOTE)
 
     def __init__(self, *args, service_user_name: str, is_own: bool, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -235,7 +233,7 @@ class ModerationForm(NHSUKFormMixin, forms.Form):
     )
     read_version = forms.CharField(widget=forms.HiddenInput, required=False)
     reason = forms.CharField(
-        label="Why it is being sent back", required=False, max_length=2000,
+        label="Why it is being sent back", required=False, max_length=text_limits.NOTE,
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text="Only if you send it back. The author reads this: be kind and "
                   "specific, and say what would make it ready.",

@@ -9,9 +9,9 @@ from django import forms
 from django.core.validators import MaxLengthValidator
 from django.utils import timezone
 
-from carecoord.records.forms import DateInput
-from carecoord.web import date_bounds
-from carecoord.web.forms_rendering import NHSUKFormMixin
+from carecoord.web import text_limits
+from carecoord.web.date_input import NhsDateField
+from carecoord.web.forms_rendering import NHSUKFormMixin, required
 from plans.sections import RECOVERY_DOMAINS, ItemType
 
 HOLDER_SERVICE_USER = "service_user"
@@ -30,6 +30,9 @@ def _textarea(rows: int = 5) -> forms.Textarea:
     return forms.Textarea(attrs={"rows": rows})
 
 
+TARGET_DATE_IN_PAST = "Target date must be today or in the future"
+
+
 class ItemForm(NHSUKFormMixin, forms.Form):
     """One plan item: its words and, by type, the parts of a goal or a responsibility.
 
@@ -38,8 +41,10 @@ class ItemForm(NHSUKFormMixin, forms.Form):
     """
 
     revision = forms.IntegerField(widget=forms.HiddenInput, required=False)
-    title = forms.CharField(label="Title", max_length=200)
-    body = forms.CharField(label="Text", widget=_textarea())
+    title = forms.CharField(label="Title", max_length=text_limits.TITLE,
+                            error_messages=required("Give this a title"))
+    body = forms.CharField(label="Text", widget=_textarea(), max_length=text_limits.ITEM_BODY,
+                           error_messages=required("Write something here"))
 
     # Goals
     domain = forms.ChoiceField(
@@ -47,11 +52,10 @@ class ItemForm(NHSUKFormMixin, forms.Form):
         widget=forms.RadioSelect,
         error_messages={"required": "Choose which part of recovery this goal is about"},
     )
-    target_on = forms.DateField(
-        label="Target date", widget=DateInput(), validators=[date_bounds.validate_future_date],
-        help_text="When we hope to have reached this goal. You can change it later.",
-        error_messages={"required": "Enter a target date",
-                        "invalid": "Enter a real date, for example 27 March 2026"},
+    target_on = NhsDateField(
+        label="Target date", bounds="future",
+        help_text="When we hope to have reached this goal. You can change it later. "
+                  "For example, 15 3 2027",
     )
 
     # Responsibilities
@@ -61,6 +65,7 @@ class ItemForm(NHSUKFormMixin, forms.Form):
     )
     holder_relationship = forms.TypedChoiceField(
         label="Which carer", coerce=int, required=False,
+        error_messages=required("Choose which carer holds it"),
         help_text="Only if a carer holds it. They will be asked to sign the agreement.",
     )
     holder_service = forms.CharField(
@@ -69,24 +74,25 @@ class ItemForm(NHSUKFormMixin, forms.Form):
     )
     positive_risk = forms.CharField(
         label="The positive risk being supported", widget=_textarea(3),
+        max_length=text_limits.DETAIL,
         help_text="What is being tried, even though it carries some risk.",
         error_messages={"required": "Describe the positive risk being supported"},
     )
     safety_net = forms.CharField(
-        label="The safety net", widget=_textarea(3),
+        label="The safety net", widget=_textarea(3), max_length=text_limits.DETAIL,
         help_text="What happens if things do not go to plan.",
         error_messages={"required": "Describe the safety net"},
     )
     support = forms.CharField(
         label="Support available at the right time", widget=_textarea(3),
+        max_length=text_limits.DETAIL,
         help_text="Who can help, how to reach them, and when.",
         error_messages={"required": "Describe the support available at the right time"},
     )
-    review_on = forms.DateField(
-        label="Review date", widget=DateInput(), validators=[date_bounds.validate_future_date],
-        help_text="When we will look at this responsibility together again.",
-        error_messages={"required": "Enter a review date",
-                        "invalid": "Enter a real date, for example 27 March 2026"},
+    review_on = NhsDateField(
+        label="Review date", bounds="future",
+        help_text="When we will look at this responsibility together again. "
+                  "For example, 15 3 2027",
     )
 
     recorded_in_meeting = forms.BooleanField(
@@ -170,6 +176,23 @@ class ItemForm(NHSUKFormMixin, forms.Form):
         else:
             del self.fields["holder_relationship"]
 
+    def clean_target_on(self) -> dt.date | None:
+        # A goal's target is ahead of us. A target already saved that has since passed is
+        # kept when the goal is edited for something else: refusing it would block fixing
+        # a typo in the goal's words.
+        value = self.cleaned_data.get("target_on")
+        if value is None or value >= timezone.localdate():
+            return value
+        saved = self.initial.get("target_on")
+        if isinstance(saved, str):
+            try:
+                saved = dt.date.fromisoformat(saved)
+            except ValueError:
+                saved = None
+        if value != saved:
+            raise forms.ValidationError(TARGET_DATE_IN_PAST, code="not_before_today")
+        return value
+
     def clean(self) -> dict:
         cleaned = super().clean()
         if self.item_type == ItemType.RESPONSIBILITY:
@@ -219,11 +242,9 @@ class RevisionForm(forms.Form):
 
 
 class ProgressForm(NHSUKFormMixin, forms.Form):
-    recorded_on = forms.DateField(
-        label="Date", widget=DateInput(), initial=timezone.localdate,
-        validators=[date_bounds.validate_any_date],
-        error_messages={"required": "Enter the date",
-                        "invalid": "Enter a real date, for example 27 March 2026"},
+    recorded_on = NhsDateField(
+        label="Date", name="the date", initial=timezone.localdate, bounds="any",
+        help_text="For example, 15 3 2026",
     )
     rating = forms.IntegerField(
         label="How is it going, from 0 to 10?", min_value=0, max_value=10,
@@ -237,6 +258,7 @@ class ProgressForm(NHSUKFormMixin, forms.Form):
     )
     note = forms.CharField(
         label="What has happened", widget=_textarea(4), required=False,
+        max_length=text_limits.NOTE,
         help_text="What went well, what got in the way, what is next.",
     )
 
@@ -259,6 +281,7 @@ class SignForm(NHSUKFormMixin, forms.Form):
 class DeclineForm(NHSUKFormMixin, forms.Form):
     reason = forms.CharField(
         label="Say why you are not signing", widget=_textarea(5),
+        max_length=text_limits.DECLINE_REASON,
         help_text="In your own words. What you write is kept with this version and shown "
                   "to everyone who can see the plan.",
         error_messages={"required": "Say why you are not signing, in your own words"},
@@ -266,14 +289,12 @@ class DeclineForm(NHSUKFormMixin, forms.Form):
 
 
 class ReviewForm(NHSUKFormMixin, forms.Form):
-    held_on = forms.DateField(
-        label="Date of the review", widget=DateInput(), initial=timezone.localdate,
-        validators=[date_bounds.validate_any_date],
-        error_messages={"required": "Enter the date of the review",
-                        "invalid": "Enter a real date, for example 27 March 2026"},
+    held_on = NhsDateField(
+        label="Date of the review", initial=timezone.localdate, bounds="any",
+        help_text="For example, 15 3 2026",
     )
     attendees = forms.CharField(
-        label="Who attended", widget=_textarea(3),
+        label="Who attended", widget=_textarea(3), max_length=text_limits.REVIEW_ATTENDEES,
         help_text="Names and roles, including carers and anyone else who came.",
         error_messages={"required": "Say who attended"},
     )
@@ -283,14 +304,12 @@ class ReviewForm(NHSUKFormMixin, forms.Form):
     )
     what_changed = forms.CharField(
         label="What changed", widget=_textarea(6),
+        max_length=text_limits.REVIEW_WHAT_CHANGED,
         help_text="What was decided, and what is different in the plan now.",
         error_messages={"required": "Say what changed"},
     )
-    next_review_on = forms.DateField(
-        label="Next review date", widget=DateInput(),
-        validators=[date_bounds.validate_future_date],
-        error_messages={"required": "Enter the next review date",
-                        "invalid": "Enter a real date, for example 27 March 2026"},
+    next_review_on = NhsDateField(
+        label="Next review date", bounds="future", help_text="For example, 15 3 2027",
     )
 
     def __init__(self, *args, carers=(), **kwargs) -> None:
@@ -338,13 +357,14 @@ class ListenedForm(NHSUKFormMixin, forms.Form):
     )
     comment = forms.CharField(
         label="Anything you want to say about it", widget=_textarea(4), required=False,
+        max_length=text_limits.NOTE,
         help_text="Your care coordinator and their team will read this.",
     )
 
 
 class SuggestionForm(NHSUKFormMixin, forms.Form):
     text = forms.CharField(
-        label="Your suggestion", widget=_textarea(5),
+        label="Your suggestion", widget=_textarea(5), max_length=text_limits.NOTE,
         help_text="It is only added to the WRAP if they accept it.",
         error_messages={"required": "Write your suggestion"},
     )
@@ -375,9 +395,10 @@ class FirstMeetingDateForm(forms.Form):
     """The planned end of care coordination as NHS.UK date input boxes (day, month,
     year), between `earliest` and `latest`."""
 
-    day = forms.CharField(required=False, max_length=2)
-    month = forms.CharField(required=False, max_length=2)
-    year = forms.CharField(required=False, max_length=4)
+    _not_a_date = {"max_length": "Enter a real date, for example 15 3 2027"}
+    day = forms.CharField(required=False, max_length=2, error_messages=_not_a_date)
+    month = forms.CharField(required=False, max_length=2, error_messages=_not_a_date)
+    year = forms.CharField(required=False, max_length=4, error_messages=_not_a_date)
 
     def __init__(self, *args, earliest: dt.date, latest: dt.date, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -385,6 +406,8 @@ class FirstMeetingDateForm(forms.Form):
 
     def clean(self) -> dict:
         cleaned = super().clean()
+        if self.errors:  # a box too long: the page shows the form's own error only
+            raise forms.ValidationError("Enter a real date, for example 15 3 2027")
         parts = {name: (cleaned.get(name) or "").strip() for name in ("day", "month", "year")}
         missing = [name for name, value in parts.items() if not value]
         if len(missing) == 3:

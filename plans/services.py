@@ -19,7 +19,7 @@ from carecoord.notifications.services import notification_send
 from carecoord.records import services as record_services
 from carecoord.records.auth import PasswordLockedOutError, password_confirm
 from carecoord.records.models import Episode, ServiceUser, User
-from carecoord.web import date_bounds
+from carecoord.web import date_bounds, text_limits
 from carers.models import Carer, CarerRelationship
 from plans import first_meeting, signals
 from plans.models import (
@@ -142,7 +142,10 @@ DETAIL_KEYS: dict[str, frozenset[str]] = {
 HOLDER_KEYS = ("holder", "holder_relationship", "holder_service")
 
 
-def _clean_details(item_type: str, details: dict | None) -> dict:
+def _clean_details(item_type: str, details: dict | None, *,
+                   saved: dict | None = None) -> dict:
+    """`saved`: the item's details as they are now (an edit), so that a goal's target
+    date that has passed since it was set can be kept while the rest changes."""
     details = dict(details or {})
     unknown = sorted(set(details) - DETAIL_KEYS[item_type])
     if unknown:
@@ -153,7 +156,23 @@ def _clean_details(item_type: str, details: dict | None) -> dict:
             details.pop(key)
         elif key in DATE_KEYS:
             details[key] = _clean_detail_date(value).isoformat()
+        elif key in TEXT_KEYS:
+            if not isinstance(value, str):
+                raise InvalidDetailsError(f"{key} must be text.")
+            if len(value) > text_limits.DETAIL:
+                raise InvalidDetailsError(
+                    f"{key} must be {text_limits.DETAIL} characters or fewer.")
+    target = details.get("target_on")
+    if (target is not None and target < timezone.localdate().isoformat()
+            and target != (saved or {}).get("target_on")):
+        raise InvalidDetailsError(TARGET_DATE_IN_PAST)
     return details
+
+
+# A goal's target is ahead of us (a review date is, too: `review_record`).
+TARGET_DATE_IN_PAST = "Target date must be today or in the future."
+# Free text among the structured parts, bounded like the page's boxes.
+TEXT_KEYS = frozenset({"positive_risk", "safety_net", "support"})
 
 
 # Dates among the structured parts: stored as ISO text, always a real date in range.
@@ -275,7 +294,7 @@ def item_update(
     responsibility = None
     if details is not None:
         current.details, responsibility = _split_holder(
-            current, _clean_details(current.item_type, details))
+            current, _clean_details(current.item_type, details, saved=current.details))
         if responsibility is not None:
             current.responsibility = responsibility  # compared below before it is saved
     current.written_by = _written_by(current.plan, changed_by, recorded_in_meeting,

@@ -185,8 +185,10 @@ def item_edit(request: HttpRequest, item_id: int) -> HttpResponse:
     plan_section = _section_or_404(plan.kind, item.section)
     options = _item_form_options(plan=plan, plan_section=plan_section,
                                  basis=basis, item=item)
+    # The saved item is the form's initial on a POST too: a goal's target date that has
+    # passed since it was saved may be kept (ItemForm.clean_target_on).
     if request.method == "POST":
-        form = ItemForm(request.POST, **options)
+        form = ItemForm(request.POST, initial=ItemForm.initial_for(item), **options)
     else:
         form = ItemForm(initial=ItemForm.initial_for(item), **options)
     conflict = None
@@ -212,7 +214,7 @@ def item_edit(request: HttpRequest, item_id: int) -> HttpResponse:
             }
             data = request.POST.copy()
             data["revision"] = str(current.revision)
-            form = ItemForm(data, **options)
+            form = ItemForm(data, initial=ItemForm.initial_for(current), **options)
             form.is_valid()
         except (PlanActionError, ValidationError) as error:
             _add_errors(form, error)

@@ -7,14 +7,16 @@ from django.contrib.auth import authenticate
 
 from carecoord.apitokens.models import TokenScope
 from carecoord.apitokens.services import MAX_TOKEN_DAYS
+from carecoord.web.forms_rendering import NHSUKFormMixin, required
 
 
-class PasswordConfirmForm(forms.Form):
+class PasswordConfirmForm(NHSUKFormMixin, forms.Form):
     password = forms.CharField(
         label="Your password", strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
         help_text="To make an API token, confirm it is you. You will not be asked again for "
                   "10 minutes.",
+        error_messages=required("Enter your password"),
     )
 
     def __init__(self, *args, request, **kwargs):
@@ -31,16 +33,19 @@ class PasswordConfirmForm(forms.Form):
         return password
 
 
-class TokenCreateForm(forms.Form):
+class TokenCreateForm(NHSUKFormMixin, forms.Form):
     name = forms.CharField(
         label="Name", max_length=60,
         help_text="What will use it, so you can recognise it later, e.g. “Ward dashboard”.",
+        error_messages=required("Enter a name for the token"),
     )
     scope = forms.ChoiceField(
         label="What it may do", choices=TokenScope.choices, initial=TokenScope.READ,
         widget=forms.RadioSelect,
+        error_messages=required("Choose what it may do"),
     )
     days = forms.IntegerField(
         label="Days until it stops working", min_value=1, max_value=MAX_TOKEN_DAYS, initial=30,
         help_text=f"At most {MAX_TOKEN_DAYS} days.",
+        error_messages=required("Enter the number of days until it stops working"),
     )

@@ -5,18 +5,14 @@ import datetime as dt
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm, SetPasswordForm
 from django.contrib.auth.password_validation import validate_password
+from django.core.validators import MaxLengthValidator
+from django.utils import timezone
 
 from carecoord.records.models import Episode, ServiceUser, Team, User
 from carecoord.records.nhs_number import nhs_number_normalise
-from carecoord.web import date_bounds
-from carecoord.web.forms_rendering import NHSUKFormMixin
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self, attrs: dict | None = None) -> None:
-        super().__init__(attrs=attrs, format="%Y-%m-%d")
+from carecoord.web import text_limits
+from carecoord.web.date_input import NhsDateField
+from carecoord.web.forms_rendering import NHSUKFormMixin, required, set_required_messages
 
 
 class EmailAuthenticationForm(NHSUKFormMixin, AuthenticationForm):
@@ -43,6 +39,7 @@ class EmailPasswordResetForm(NHSUKFormMixin, PasswordResetForm):
         super().__init__(*args, **kwargs)
         self.fields["email"].label = "Email address"
         self.fields["email"].help_text = "The one you use to sign in."
+        self.fields["email"].error_messages["required"] = "Enter your email address"
 
 
 class NewPasswordForm(NHSUKFormMixin, SetPasswordForm):
@@ -53,6 +50,8 @@ class NewPasswordForm(NHSUKFormMixin, SetPasswordForm):
             "At least 10 characters. Not a common password, and not all numbers."
         )
         self.fields["new_password2"].label = "Type the new password again"
+        set_required_messages(self, {"new_password1": "Enter a new password",
+                                     "new_password2": "Type the new password again"})
 
 
 class NHSNumberField(forms.CharField):
@@ -65,7 +64,6 @@ _DETAIL_FIELDS = [
     "email", "phone", "address", "preferred_contact", "contact_notes",
 ]
 _DETAIL_WIDGETS = {
-    "date_of_birth": DateInput(),
     "address": forms.Textarea(attrs={"rows": 3}),
     "contact_notes": forms.Textarea(attrs={"rows": 3}),
     "preferred_contact": forms.RadioSelect,
@@ -75,28 +73,30 @@ _DETAIL_HELP = {
     "email": "Needed to invite them to see and co-write their own plans.",
 }
 
-
-# Every date a person types here, and its sensible range (carecoord/web/date_bounds.py).
-# Dates that must not be in the future keep their own clearer message (clean_*), so here
-# they are only held to 1900 onwards; the models' clean() checks both.
-_DATE_BOUNDS = {
-    "date_of_birth": date_bounds.validate_any_date,
-    "started_on": date_bounds.validate_any_date,
-    "planned_end_on": date_bounds.validate_future_date,
-    "discharged_on": date_bounds.validate_any_date,
+_DETAIL_REQUIRED = {
+    "full_name": "Enter the person's full name",
+    "date_of_birth": "Enter their date of birth",
+    "preferred_contact": "Choose how they would like to be contacted",
 }
 
 
-def _bound_dates(form: forms.BaseForm) -> None:
-    for name, validator in _DATE_BOUNDS.items():
+def _limit_text(form: forms.BaseForm) -> None:
+    """The free-text boxes of a record: a maximum length, shown by the character count."""
+    for name, limit in (("address", text_limits.ADDRESS),
+                        ("contact_notes", text_limits.ADDRESS),
+                        ("discharge_plan", text_limits.DISCHARGE_PLAN),
+                        ("after_discharge_contacts", text_limits.NOTE)):
         if name in form.fields:
-            form.fields[name].validators.append(validator)
+            form.fields[name].max_length = limit
+            form.fields[name].validators.append(MaxLengthValidator(limit))
 
 
 class ServiceUserDetailsForm(NHSUKFormMixin, forms.ModelForm):
     """The record's details, as a care coordinator edits them."""
 
     nhs_number = NHSNumberField(label="NHS number", required=False, max_length=13)
+    date_of_birth = NhsDateField(label="Date of birth", name="their date of birth",
+                                 bounds="any", help_text="For example, 31 3 1980")
     version = forms.IntegerField(widget=forms.HiddenInput)
 
     class Meta:
@@ -107,13 +107,14 @@ class ServiceUserDetailsForm(NHSUKFormMixin, forms.ModelForm):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        _bound_dates(self)
+        set_required_messages(self, _DETAIL_REQUIRED)
+        _limit_text(self)
         if self.instance.pk and "version" not in self.initial:
             self.initial["version"] = self.instance.version
 
     def clean_date_of_birth(self) -> dt.date:
         value = self.cleaned_data["date_of_birth"]
-        if value > dt.date.today():
+        if value > timezone.localdate():
             raise forms.ValidationError("Date of birth must be in the past.")
         return value
 
@@ -139,19 +140,25 @@ class OwnDetailsForm(NHSUKFormMixin, forms.ModelForm):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        set_required_messages(self, {
+            "preferred_contact": "Choose how you would like to be contacted"})
+        _limit_text(self)
         if self.instance.pk and "version" not in self.initial:
             self.initial["version"] = self.instance.version
 
 
 class ServiceUserCreateForm(ServiceUserDetailsForm):
-    team = forms.ModelChoiceField(queryset=None, empty_label=None)
-    started_on = forms.DateField(
-        label="Care coordination starts on", widget=DateInput(), initial=dt.date.today
+    team = forms.ModelChoiceField(queryset=None, empty_label=None,
+                                  error_messages=required("Choose the team"))
+    started_on = NhsDateField(
+        label="Care coordination starts on", name="the date care coordination starts",
+        initial=timezone.localdate, bounds="any",
     )
-    planned_end_on = forms.DateField(
+    planned_end_on = NhsDateField(
         label="Care coordination is planned to end on",
-        widget=DateInput(),
-        help_text="Care coordination is time-limited. Agree a date together; you can change it.",
+        name="the date care coordination is planned to end", bounds="future",
+        help_text="Care coordination is time-limited. Agree a date together; you can "
+                  "change it. For example, 15 3 2027",
     )
 
     class Meta(ServiceUserDetailsForm.Meta):
@@ -179,8 +186,6 @@ class EpisodeForm(NHSUKFormMixin, forms.ModelForm):
         fields = ["planned_end_on", "discharged_on", "discharge_plan",
                   "after_discharge_contacts"]
         widgets = {
-            "planned_end_on": DateInput(),
-            "discharged_on": DateInput(),
             "discharge_plan": forms.Textarea(attrs={"rows": 6}),
             "after_discharge_contacts": forms.Textarea(attrs={"rows": 4}),
         }
@@ -191,7 +196,6 @@ class EpisodeForm(NHSUKFormMixin, forms.ModelForm):
             "after_discharge_contacts": "Who to contact after care coordination ends",
         }
         help_texts = {
-            "discharged_on": "Leave empty while care coordination goes on.",
             "discharge_plan": "What happens next, who to contact, and what support stays "
                               "in place. Needed when care coordination ends.",
             "after_discharge_contacts": "Names, phone numbers and when to call each. These, "
@@ -200,9 +204,18 @@ class EpisodeForm(NHSUKFormMixin, forms.ModelForm):
                                         "them with a carer.",
         }
 
+    planned_end_on = NhsDateField(label="Planned end of care coordination",
+                                  name="the planned end of care coordination",
+                                  bounds="future")
+    discharged_on = NhsDateField(label="Care coordination ended on",
+                                 name="the date care coordination ended", bounds="any",
+                                 required=False,
+                                 help_text="Leave empty while care coordination goes on. "
+                                           "For example, 15 3 2027")
+
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        _bound_dates(self)
+        _limit_text(self)
 
     def clean(self) -> dict:
         cleaned = super().clean()
@@ -210,7 +223,7 @@ class EpisodeForm(NHSUKFormMixin, forms.ModelForm):
         if discharged and not (cleaned.get("discharge_plan") or "").strip():
             self.add_error("discharge_plan", "Write the discharge plan before ending care "
                                              "coordination.")
-        if discharged and discharged > dt.date.today():
+        if discharged and discharged > timezone.localdate():
             self.add_error("discharged_on", "The end date cannot be in the future.")
         if discharged and discharged < self.instance.started_on:
             self.add_error("discharged_on", "The end date cannot be before the episode started.")
@@ -228,7 +241,8 @@ class CoordinatorChoiceField(forms.ModelChoiceField):
 
 class AllocationForm(NHSUKFormMixin, forms.Form):
     coordinator = CoordinatorChoiceField(queryset=None, label="Care coordinator",
-                                         empty_label="Choose a care coordinator")
+                                         empty_label="Choose a care coordinator",
+                                         error_messages=required("Choose a care coordinator"))
 
     def __init__(self, *args, coordinators, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -236,12 +250,12 @@ class AllocationForm(NHSUKFormMixin, forms.Form):
 
 
 class EpisodeStartForm(AllocationForm):
-    started_on = forms.DateField(label="Care coordination starts on", widget=DateInput(),
-                                 initial=dt.date.today,
-                                 validators=[date_bounds.validate_any_date])
-    planned_end_on = forms.DateField(label="Care coordination is planned to end on",
-                                     widget=DateInput(),
-                                     validators=[date_bounds.validate_future_date])
+    started_on = NhsDateField(label="Care coordination starts on",
+                              name="the date care coordination starts",
+                              initial=timezone.localdate, bounds="any")
+    planned_end_on = NhsDateField(label="Care coordination is planned to end on",
+                                  name="the date care coordination is planned to end",
+                                  bounds="future")
 
     def clean(self) -> dict:
         cleaned = super().clean()
@@ -252,10 +266,12 @@ class EpisodeStartForm(AllocationForm):
 
 
 class CarerAddForm(NHSUKFormMixin, forms.Form):
-    full_name = forms.CharField(label="Carer's full name", max_length=200)
+    full_name = forms.CharField(label="Carer's full name", max_length=200,
+                                error_messages=required("Enter the carer's full name"))
     relationship = forms.CharField(
         label="How they know each other", max_length=100,
         help_text="In the service user's words, for example: Mum, partner, friend.",
+        error_messages=required("Enter how they know each other, for example: Mum"),
     )
     email = forms.EmailField(
         label="Carer's email address", required=False,
@@ -266,15 +282,18 @@ class CarerAddForm(NHSUKFormMixin, forms.Form):
 
 class InvitationAcceptForm(NHSUKFormMixin, forms.Form):
     full_name = forms.CharField(label="Your full name", max_length=200,
-                                widget=forms.TextInput(attrs={"autocomplete": "name"}))
+                                widget=forms.TextInput(attrs={"autocomplete": "name"}),
+                                error_messages=required("Enter your full name"))
     password1 = forms.CharField(
         label="Choose a password", strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
         help_text="At least 10 characters. Not a common password, and not all numbers.",
+        error_messages=required("Choose a password"),
     )
     password2 = forms.CharField(
         label="Type the password again", strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        error_messages=required("Type the password again"),
     )
 
     def __init__(self, *args, email: str, **kwargs) -> None:

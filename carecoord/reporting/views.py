@@ -23,26 +23,15 @@ from carecoord.records.models import Team
 from carecoord.reporting.csv_stream import csv_stream
 from carecoord.reporting.reports import registry
 from carecoord.reporting.reports.base import Period, ReportSpec, display
-from carecoord.web import date_bounds
+from carecoord.web.date_input import PARTS, NhsDateField
 from carecoord.web.forms_rendering import NHSUKFormMixin
 
 
-class _DateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self) -> None:
-        super().__init__(format="%Y-%m-%d")
-
-
 class PeriodForm(NHSUKFormMixin, forms.Form):
-    start = forms.DateField(label="From", widget=_DateInput(),
-                            validators=[date_bounds.validate_any_date],
-                            error_messages={"required": "Enter the first day of the period",
-                                            "invalid": "Enter the first day as a real date"})
-    end = forms.DateField(label="To", widget=_DateInput(),
-                          validators=[date_bounds.validate_any_date],
-                          error_messages={"required": "Enter the last day of the period",
-                                          "invalid": "Enter the last day as a real date"})
+    start = NhsDateField(label="From", name="the first day of the period", bounds="any",
+                         help_text="For example, 1 1 2026")
+    end = NhsDateField(label="To", name="the last day of the period", bounds="any",
+                       help_text="For example, 31 3 2026")
 
     def clean(self) -> dict:
         data = super().clean()
@@ -56,9 +45,14 @@ class PeriodForm(NHSUKFormMixin, forms.Form):
         return Period(start=self.cleaned_data["start"], end=self.cleaned_data["end"])
 
 
+# The period as typed in the date boxes, or as ISO dates in links (Period.as_params).
+_PERIOD_KEYS = ("start", "end", *(f"{name}_{part}" for name in ("start", "end")
+                                  for part in PARTS))
+
+
 def _period_form(data: Mapping[str, str]) -> PeriodForm:
     """The filter, from the query string or the POST; the last three months if empty."""
-    if not data.get("start") and not data.get("end"):
+    if not any(data.get(key) for key in _PERIOD_KEYS):
         data = Period.default().as_params()
     form = PeriodForm(data)
     form.is_valid()

@@ -8,6 +8,9 @@ with NHS.UK ids `<id>-hint` and `<id>-error`) and the error modifier classes whe
 widget is rendered. `NHSUKFormMixin` does the same for a form however it is rendered,
 and puts the base classes on the widgets in `__init__` (so they show in `form.fields`).
 
+Every textarea with a maximum length is rendered with the NHS.UK character count, and
+every date field (`carecoord/web/date_input.py`) as the NHS.UK date input (ADR 0019).
+
 Classes already on a widget (`widget.attrs["class"]`, for example
 `nhsuk-input--width-10`) are kept; the NHS.UK ones are added beside them.
 """
@@ -17,6 +20,8 @@ from __future__ import annotations
 from django import forms
 from django.forms.boundfield import BoundField
 from django.forms.renderers import TemplatesSetting
+
+from carecoord.web.date_input import ERROR_PARTS_ATTR, NhsDateWidget, error_parts
 
 # Field kinds, as the field template switches on them.
 KIND_INPUT = "input"
@@ -106,6 +111,31 @@ def apply_nhsuk_widget_classes(form: forms.BaseForm) -> None:
             )
 
 
+def required(message: str) -> dict[str, str]:
+    """`error_messages=` for a required field: what to enter, naming the field ("Enter
+    the person's full name"), never Django's "This field is required." (ADR 0019)."""
+    return {"required": message}
+
+
+def set_required_messages(form: forms.BaseForm, messages: dict[str, str]) -> None:
+    """Give the fields of `form` (those it has) their "required" message."""
+    for name, message in messages.items():
+        if name in form.fields:
+            form.fields[name].error_messages["required"] = message
+
+
+def set_length_messages(form: forms.BaseForm) -> None:
+    """"<Label> must be 2,000 characters or fewer" for text with a maximum length, unless
+    the field says it its own way (Django's "Ensure this value has at most …" otherwise).
+    Run before validation, so labels set in a form's __init__ are used."""
+    for name, field in form.fields.items():
+        limit = getattr(field, "max_length", None)
+        if limit and "max_length" not in field.error_messages:
+            label = str(field.label or name.replace("_", " ").capitalize())
+            field.error_messages["max_length"] = (
+                f"{label} must be {limit:,} characters or fewer")
+
+
 class NHSUKBoundField(BoundField):
     """A BoundField that renders its widget with NHS.UK classes and ARIA ids."""
 
@@ -134,6 +164,27 @@ class NHSUKBoundField(BoundField):
         return label
 
     @property
+    def character_count(self) -> int | None:
+        """The most characters a free-text box takes, shown with the NHS.UK character
+        count (every textarea of the product has a maximum length: ADR 0019)."""
+        if self.nhsuk_kind != KIND_TEXTAREA:
+            return None
+        return getattr(self.field, "max_length", None)
+
+    @property
+    def character_count_text(self) -> str:
+        return f"{self.character_count:,}" if self.character_count else ""
+
+    @property
+    def info_id(self) -> str:
+        """The id of the character count's message (the NHS.UK script looks it up)."""
+        return f"{self.auto_id}-info" if self.auto_id else ""
+
+    @property
+    def is_date_input(self) -> bool:
+        return isinstance(self.field.widget, NhsDateWidget)
+
+    @property
     def aria_describedby(self):
         # Preserve an aria-describedby set on the widget by the form.
         if self.field.widget.attrs.get("aria-describedby"):
@@ -144,12 +195,17 @@ class NHSUKBoundField(BoundField):
                 ids.append(self.hint_id)
             if self.errors:
                 ids.append(self.error_id)
+            if self.character_count:
+                ids.append(self.info_id)
         return " ".join(ids)
 
     @property
     def error_target_id(self) -> str:
         """The id the error summary links to: the first thing the user can fill in."""
         kind = self.nhsuk_kind
+        if self.is_date_input and self.auto_id:
+            wrong = error_parts(self.value()) if self.errors else ("day",)
+            return f"{self.auto_id}_{wrong[0]}"
         if kind in (KIND_RADIOS, KIND_CHECKBOXES):
             for subwidget in self.subwidgets:
                 if subwidget.id_for_label:
@@ -162,6 +218,9 @@ class NHSUKBoundField(BoundField):
         if widget.is_hidden:
             return attrs
         has_errors = bool(self.errors)
+        if isinstance(widget, NhsDateWidget):
+            # Only the boxes in the wrong are marked (NHS.UK date input guidance).
+            attrs[ERROR_PARTS_ATTR] = error_parts(self.value()) if has_errors else ()
         if isinstance(widget, forms.MultiWidget):
             # Attributes given here reach every sub-widget: put the classes on each.
             for sub in widget.widgets:
@@ -175,7 +234,12 @@ class NHSUKBoundField(BoundField):
             _classes_for(widget, has_errors=has_errors),
             widget.attrs.get("class"),
             attrs.get("class"),
+            "nhsuk-js-character-count" if self.character_count else "",
         )
+        if self.character_count:
+            # The count tells people they are over and the form says so; the browser's
+            # maxlength would silently cut what they paste instead.
+            attrs["maxlength"] = False  # attrs.html leaves out attributes set to False
         return attrs
 
 
@@ -203,6 +267,10 @@ class NHSUKFormMixin:
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         apply_nhsuk_widget_classes(self)
+
+    def full_clean(self) -> None:
+        set_length_messages(self)
+        super().full_clean()
 
     @property
     def template_name(self):

@@ -13,7 +13,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from carecoord.web import date_bounds
+from carecoord.web import date_bounds, text_limits
 from carecoord.web.api_errors import validated_input
 from carecoord.web.api_lists import PAGE_PARAMETERS, page_of, paginated
 from consent import policy
@@ -60,7 +60,8 @@ class GoalProgressApi(APIView):
     class Input(serializers.Serializer):
         recorded_on = serializers.DateField(validators=[date_bounds.validate_any_date])
         rating = serializers.IntegerField(min_value=0, max_value=10)
-        note = serializers.CharField(required=False, allow_blank=True, default="")
+        note = serializers.CharField(required=False, allow_blank=True, default="",
+                                     max_length=text_limits.NOTE)
 
         def validate_recorded_on(self, value: dt.date) -> dt.date:
             if value > timezone.localdate():

@@ -12,6 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from carecoord.records.models import User
+from carecoord.web import text_limits
 from carecoord.web.api_errors import validated_input
 from carecoord.web.api_lists import PAGE_PARAMETERS, page_of, paginated
 from carecoord.web.api_schema import ErrorOutput
@@ -108,8 +109,9 @@ NO_ETAG = OpenApiResponse(ErrorOutput, description="If-Match is missing (or is \
 class PlanItemCreateApi(APIView):
     class Input(serializers.Serializer):
         section = serializers.CharField(max_length=40)
-        title = serializers.CharField(max_length=200)
-        body = serializers.CharField(required=False, allow_blank=True, default="")
+        title = serializers.CharField(max_length=text_limits.TITLE)
+        body = serializers.CharField(required=False, allow_blank=True, default="",
+                                     max_length=text_limits.ITEM_BODY)
         details = DetailsField(required=False, default=dict)
         recorded_in_meeting = serializers.BooleanField(required=False, default=False)
 
@@ -174,8 +176,9 @@ class PlanItemCreateApi(APIView):
 @extend_schema(tags=["plans"])
 class ItemApi(APIView):
     class Input(serializers.Serializer):
-        title = serializers.CharField(max_length=200, required=False)
-        body = serializers.CharField(required=False, allow_blank=True)
+        title = serializers.CharField(max_length=text_limits.TITLE, required=False)
+        body = serializers.CharField(required=False, allow_blank=True,
+                                     max_length=text_limits.ITEM_BODY)
         details = DetailsField(required=False)
         recorded_in_meeting = serializers.BooleanField(required=False, default=False)
 

@@ -13,7 +13,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from carecoord.web import date_bounds
+from carecoord.web import date_bounds, text_limits
 from carecoord.web.api_errors import validated_input
 from carecoord.web.api_lists import PAGE_PARAMETERS, page_of, paginated
 from carers.models import Carer
@@ -54,8 +54,8 @@ class PlanReviewsApi(APIView):
 
     class Input(serializers.Serializer):
         held_on = serializers.DateField(validators=[date_bounds.validate_any_date])
-        attendees = serializers.CharField(max_length=5000)
-        what_changed = serializers.CharField(max_length=20000)
+        attendees = serializers.CharField(max_length=text_limits.REVIEW_ATTENDEES)
+        what_changed = serializers.CharField(max_length=text_limits.REVIEW_WHAT_CHANGED)
         next_review_on = serializers.DateField(validators=[date_bounds.validate_future_date])
         carers_attended = serializers.ListField(child=serializers.IntegerField(),
                                                 required=False, default=list, max_length=50)

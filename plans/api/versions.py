@@ -12,6 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from carecoord.records.models import User
+from carecoord.web import text_limits
 from carecoord.web.api_errors import validated_input
 from carecoord.web.api_lists import PAGE_PARAMETERS, page_of, paginated
 from plans import selectors, services
@@ -132,7 +133,8 @@ class VersionSignatureApi(APIView):
         decision = serializers.ChoiceField(choices=Signature.Decision.choices)
         password = serializers.CharField(required=False, allow_blank=True,
                                          trim_whitespace=False, max_length=1024)
-        reason = serializers.CharField(required=False, allow_blank=True, max_length=10000)
+        reason = serializers.CharField(required=False, allow_blank=True,
+                                       max_length=text_limits.DECLINE_REASON)
 
         def validate(self, data: dict) -> dict:
             if data["decision"] == Signature.Decision.SIGNED and not data.get("password"):

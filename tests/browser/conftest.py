@@ -126,3 +126,12 @@ def sign_in(page, live_server, email: str, password: str):
     with page.expect_navigation() as navigation:
         page.get_by_role("button", name="Continue").click()
     return navigation.value
+
+
+def fill_date(page, legend: str, value) -> None:
+    """Type a date into an NHS.UK date input as a person does: the day, month and year
+    boxes of the fieldset whose legend is `legend` (carecoord/web/date_input.py)."""
+    group = page.get_by_role("group", name=legend)
+    group.get_by_label("Day").fill(str(value.day))
+    group.get_by_label("Month").fill(str(value.month))
+    group.get_by_label("Year").fill(str(value.year))

@@ -14,7 +14,7 @@ from django.utils.dateformat import format as date_format
 from playwright.sync_api import Page, expect
 
 from tests import clock
-from tests.browser.conftest import screenshots_on_failure, sign_in
+from tests.browser.conftest import fill_date, screenshots_on_failure, sign_in
 from tests.factories import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -110,7 +110,7 @@ def test_a_coordinator_and_a_service_user_build_agree_and_sign_a_care_plan_toget
     service_user.get_by_label("The goal").fill(GOAL)
     service_user.get_by_label("More about this goal").fill("Twice a week, with my brother.")
     service_user.get_by_label("Connectedness").check()
-    service_user.get_by_label("Target date").fill(clock.days(540).isoformat())
+    fill_date(service_user, "Target date", clock.days(540))
     service_user.get_by_role("button", name="Add", exact=True).click()
     expect(_goal_card(service_user)).to_contain_text("Not agreed yet")
     expect(_goal_card(service_user)).to_contain_text(

@@ -59,7 +59,7 @@ def test_a_reason_of_some_length_and_an_exact_nhs_number_are_required(
     client = client_for(outsider)
     assert client.get(URL).status_code == 200
     for data, message in (
-        ({"nhs_number": NHS_NUMBER, "reason": ""}, "This field is required"),
+        ({"nhs_number": NHS_NUMBER, "reason": ""}, "Say why you need their crisis plan now"),
         ({"nhs_number": NHS_NUMBER, "reason": "urgent"}, "at least 20 characters"),
         ({"nhs_number": "943 476", "reason": REASON}, "valid 10-digit NHS number"),
         # A valid number nobody has: no partial matches, no list.

@@ -33,6 +33,7 @@ from tests.carecoord.careteam_helpers import (  # noqa: F401 (record is a fixtur
 )
 from tests.conftest import client_for
 from tests.factories import AllocationFactory, EpisodeFactory, ServiceUserFactory, UserFactory
+from tests.forms import date_parts
 
 # What each role should see, written out here (not read from the policy's table), so a
 # change to the table must change this test too.
@@ -195,7 +196,7 @@ def test_the_coordinator_adds_a_member_on_the_care_team_page(world, record):  # 
     assert reverse("care_team_manage", args=[world.service_user.pk]) in page
     response = coordinator.post(reverse("care_team_manage", args=[world.service_user.pk]), {
         "member": member.pk, "care_team_role": CareTeamRole.PSYCHIATRIST,
-        "started_on": clock.today().isoformat(), "ended_on": "",
+        **date_parts("started_on", clock.today()), **date_parts("ended_on", ""),
     })
     assert response.status_code == 302
     place = CareTeamMember.objects.get(member=member)
@@ -218,7 +219,7 @@ def test_the_team_manager_adds_and_ends_without_seeing_the_record(world, record)
     assert WORDS["contacts"] not in manager.get(url).content.decode()
     response = manager.post(url, {"member": member.pk,
                                   "care_team_role": CareTeamRole.DUTY_WORKER,
-                                  "started_on": clock.today().isoformat()})
+                                  **date_parts("started_on", clock.today())})
     assert response.status_code == 302
     place = CareTeamMember.objects.get(member=member)
     assert manager.get(record_url(world)).status_code == 404
@@ -239,7 +240,7 @@ def test_a_coordinator_cannot_add_themselves_to_another_teams_record(world, reco
     assert client.get(url).status_code == 404
     response = client.post(url, {"member": outsider.pk,
                                  "care_team_role": CareTeamRole.PSYCHIATRIST,
-                                 "started_on": clock.today().isoformat()})
+                                 **date_parts("started_on", clock.today())})
     assert response.status_code == 404
     assert not CareTeamMember.objects.exists()
     assert client.get(record_url(world)).status_code == 404
@@ -247,7 +248,7 @@ def test_a_coordinator_cannot_add_themselves_to_another_teams_record(world, reco
     coordinator = client_for(world.coordinator)
     response = coordinator.post(url, {"member": world.coordinator.pk,
                                       "care_team_role": CareTeamRole.PSYCHIATRIST,
-                                      "started_on": clock.today().isoformat()})
+                                      **date_parts("started_on", clock.today())})
     assert response.status_code == 200
     assert not CareTeamMember.objects.exists()
     assert not policy.may_join_care_team(world.coordinator, world.service_user,
@@ -262,7 +263,7 @@ def test_a_care_team_member_cannot_add_or_end_others(world, record):  # noqa: F8
     url = reverse("care_team_manage", args=[world.service_user.pk])
     assert client.get(url).status_code == 404
     assert client.post(url, {"member": other.pk, "care_team_role": CareTeamRole.DUTY_WORKER,
-                             "started_on": clock.today().isoformat()}).status_code == 404
+                             **date_parts("started_on", clock.today())}).status_code == 404
     assert client.post(reverse("care_team_end", args=[place.pk])).status_code == 404
     assert list(CareTeamMember.objects.values_list("member_id", flat=True)) == [member.pk]
     place.refresh_from_db()

@@ -20,6 +20,7 @@ from plans.reminders import review_reminders_send
 from plans.sections import PlanKind
 from tests import clock
 from tests.conftest import client_for
+from tests.forms import date_parts
 
 JSON = "application/json"
 FAR_FUTURE = "9999-12-31"
@@ -85,8 +86,8 @@ def test_the_reviews_api_refuses_a_review_date_thousands_of_years_ahead(world):
 def test_the_review_page_refuses_a_review_date_thousands_of_years_ahead(world):
     plan = _care_plan(world)
     response = client_for(world.coordinator).post(f"/plans/{plan.pk}/reviews/add/", {
-        "held_on": clock.today().isoformat(), "attendees": "Alex, Sam",
-        "what_changed": "Nothing", "next_review_on": FAR_FUTURE,
+        **date_parts("held_on", clock.today()), "attendees": "Alex, Sam",
+        "what_changed": "Nothing", **date_parts("next_review_on", FAR_FUTURE),
     })
     assert response.status_code == 200
     assert "no more than 5 years ahead" in response.content.decode()
@@ -163,7 +164,8 @@ def test_an_episode_planned_to_end_in_9999_is_refused_on_the_page(world):
     episode = world.service_user.episodes.get(discharged_on__isnull=True)
     response = client_for(world.coordinator).post(
         f"/service-users/{world.service_user.pk}/episodes/{episode.pk}/",
-        {"planned_end_on": FAR_FUTURE, "discharged_on": "", "discharge_plan": ""})
+        {**date_parts("planned_end_on", FAR_FUTURE), **date_parts("discharged_on", ""),
+         "discharge_plan": ""})
     assert response.status_code == 200
     assert "no more than 5 years ahead" in response.content.decode()
     episode.refresh_from_db()

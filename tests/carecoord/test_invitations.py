@@ -256,6 +256,8 @@ def test_missing_name_is_an_error(world, newcomer, send):
     response = Client().post(f"/invitation/{token}/", accept_data(full_name=""))
     assert response.status_code == 200
     assert "There is a problem" in text(response)
+    assert "Enter your full name" in text(response)
+    assert "This field is required." not in text(response)
     assert not User.objects.filter(email__iexact=newcomer.email).exists()
 
 

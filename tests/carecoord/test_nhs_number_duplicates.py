@@ -15,6 +15,7 @@ from carecoord.records.models import PossibleDuplicate, ServiceUser
 from tests import clock
 from tests.conftest import client_for
 from tests.factories import AllocationFactory, EpisodeFactory, ServiceUserFactory
+from tests.forms import date_parts
 
 HELD = "9434765919"  # held by a record in the other team
 FREE = "4010232137"  # held by nobody
@@ -46,17 +47,18 @@ def create_data(team, nhs_number: str) -> dict:
     start = clock.today()
     return {
         "team": team.pk, "full_name": "Morgan Ellis", "preferred_name": "",
-        "pronouns": "", "date_of_birth": "1991-07-23", "nhs_number": nhs_number,
+        "pronouns": "", **date_parts("date_of_birth", "1991-07-23"),
+        "nhs_number": nhs_number,
         "email": "", "phone": "", "address": "", "preferred_contact": "phone",
-        "contact_notes": "", "started_on": start.isoformat(),
-        "planned_end_on": (start + dt.timedelta(weeks=26)).isoformat(),
+        "contact_notes": "", **date_parts("started_on", start),
+        **date_parts("planned_end_on", start + dt.timedelta(weeks=26)),
     }
 
 
 def edit_data(record: ServiceUser, nhs_number: str) -> dict:
     return {
         "full_name": record.full_name, "preferred_name": record.preferred_name,
-        "pronouns": record.pronouns, "date_of_birth": record.date_of_birth.isoformat(),
+        "pronouns": record.pronouns, **date_parts("date_of_birth", record.date_of_birth),
         "nhs_number": nhs_number, "email": record.email, "phone": record.phone,
         "address": record.address, "preferred_contact": record.preferred_contact,
         "contact_notes": record.contact_notes, "version": record.version,

@@ -15,6 +15,7 @@ from carecoord.records.models import Invitation, Role, ServiceUser, User
 from carecoord.records.services import InvitationUnusableError, invitation_accept
 from tests.conftest import client_for
 from tests.factories import AllocationFactory, EpisodeFactory, ServiceUserFactory
+from tests.forms import date_parts
 
 LINK = re.compile(r"https?://[^\s/]+/invitation/([A-Za-z0-9_-]+)/")
 
@@ -26,7 +27,7 @@ def text(response) -> str:
 def edit_data(record: ServiceUser, **overrides) -> dict:
     data = {
         "full_name": record.full_name, "preferred_name": record.preferred_name,
-        "pronouns": record.pronouns, "date_of_birth": record.date_of_birth.isoformat(),
+        "pronouns": record.pronouns, **date_parts("date_of_birth", record.date_of_birth),
         "nhs_number": record.nhs_number, "email": record.email, "phone": record.phone,
         "address": record.address, "preferred_contact": record.preferred_contact,
         "contact_notes": record.contact_notes, "version": record.version,

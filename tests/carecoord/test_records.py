@@ -23,6 +23,7 @@ from tests.factories import (
     ServiceUserFactory,
     UserFactory,
 )
+from tests.forms import date_parts
 
 NHS_NUMBER_ERROR = "Enter a valid NHS number: 10 digits, like 943 476 5919."
 
@@ -60,7 +61,7 @@ def create_data(team: Team, **overrides) -> dict:
         "full_name": "Morgan Ellis-Price",
         "preferred_name": "Mo",
         "pronouns": "they/them",
-        "date_of_birth": "1991-07-23",
+        "date_of_birth": "1991-07-23",  # written out as typed in the boxes below
         "nhs_number": "943 476 5919",
         "email": "mo.ellis@example.test",
         "phone": "07700 900123",
@@ -71,6 +72,17 @@ def create_data(team: Team, **overrides) -> dict:
         "planned_end_on": (start + dt.timedelta(weeks=26)).isoformat(),
     }
     data.update(overrides)
+    return _as_boxes(data)
+
+
+_DATES = ("date_of_birth", "started_on", "planned_end_on", "discharged_on")
+
+
+def _as_boxes(data: dict) -> dict:
+    """Dates as a person types them: day, month and year boxes (tests/forms.py)."""
+    for name in _DATES:
+        if name in data:
+            data.update(date_parts(name, data.pop(name)))
     return data
 
 
@@ -149,7 +161,8 @@ def test_invalid_details_show_every_error_and_keep_what_was_typed(world):
     assert "<title>Error: " in page
     assert NHS_NUMBER_ERROR in page
     assert "The planned end must be after the start." in page
-    assert "This field is required." in page
+    assert "Enter the person's full name" in page
+    assert "This field is required." not in page
     summary = page.split('class="nhsuk-error-summary"')[1].split("</ul>")[0]
     assert NHS_NUMBER_ERROR in summary
     assert "The planned end must be after the start." in summary
@@ -158,8 +171,9 @@ def test_invalid_details_show_every_error_and_keep_what_was_typed(world):
     assert 'value="943 476 5918"' in page
     assert 'value="Mo typed this"' in page
     assert "Flat 3, 7 Typed Road</textarea>" in page
-    assert 'value="2025-03-10"' in page
-    assert 'value="2025-03-01"' in page
+    assert re.search(r'<input[^>]*name="started_on_day" value="10"', page)
+    assert re.search(r'<input[^>]*name="planned_end_on_month" value="3"', page)
+    assert re.search(r'<input[^>]*name="planned_end_on_day" value="1"', page)
     assert re.search(r'<input[^>]*name="preferred_contact" value="text"[^>]*checked', page)
     assert not ServiceUser.objects.filter(preferred_name="Mo typed this").exists()
 
@@ -182,7 +196,7 @@ def detail_data(record: ServiceUser, version: int, **overrides) -> dict:
         "version": version,
     }
     data.update(overrides)
-    return data
+    return _as_boxes(data)
 
 
 def form_version(response) -> int:
@@ -266,7 +280,7 @@ def test_service_user_changes_only_how_they_are_named_and_contacted(world):
         "version": form_version(client.get(url)),
         # Not on the form: must change nothing.
         "full_name": "Someone Else", "nhs_number": "4010232137",
-        "date_of_birth": "2000-01-01", "email": "elsewhere@example.test",
+        **date_parts("date_of_birth", "2000-01-01"), "email": "elsewhere@example.test",
     })
     assert response.status_code == 302
     record.refresh_from_db()
@@ -305,8 +319,8 @@ def test_discharge_ends_coordination_and_allocations(world):
     episode = record.episodes.get()
     client = client_for(world.coordinator)
     response = client.post(episode_url(record, episode), {
-        "planned_end_on": episode.planned_end_on.isoformat(),
-        "discharged_on": today().isoformat(),
+        **date_parts("planned_end_on", episode.planned_end_on),
+        **date_parts("discharged_on", today()),
         "discharge_plan": "Peer support group on Tuesdays; GP reviews medication.",
     })
     assert response.status_code == 302
@@ -330,17 +344,18 @@ def test_discharge_needs_a_plan_and_keeps_the_date(world):
     record = world.service_user
     episode = record.episodes.get()
     client = client_for(world.coordinator)
-    discharge_date = (today() - dt.timedelta(days=1)).isoformat()
+    discharge_date = today() - dt.timedelta(days=1)
     response = client.post(episode_url(record, episode), {
-        "planned_end_on": episode.planned_end_on.isoformat(),
-        "discharged_on": discharge_date,
+        **date_parts("planned_end_on", episode.planned_end_on),
+        **date_parts("discharged_on", discharge_date),
         "discharge_plan": "   ",
     })
     assert response.status_code == 200
     page = text(response)
     assert "There is a problem" in page
     assert "Write the discharge plan before ending care coordination." in page
-    assert f'value="{discharge_date}"' in page
+    assert re.search(rf'name="discharged_on_day" value="{discharge_date.day}"', page)
+    assert re.search(rf'name="discharged_on_year" value="{discharge_date.year}"', page)
     episode.refresh_from_db()
     assert episode.is_open
     assert client.get(record_url(record)).status_code == 200
@@ -350,8 +365,8 @@ def test_other_coordinators_cannot_discharge(world):
     record = world.service_user
     episode = record.episodes.get()
     response = client_for(world.other_coordinator).post(episode_url(record, episode), {
-        "planned_end_on": episode.planned_end_on.isoformat(),
-        "discharged_on": today().isoformat(), "discharge_plan": "x",
+        **date_parts("planned_end_on", episode.planned_end_on),
+        **date_parts("discharged_on", today()), "discharge_plan": "x",
     })
     assert response.status_code == 404
     episode.refresh_from_db()

@@ -18,6 +18,7 @@ from peersupport.selectors import signposting_counts
 from plans.sections import PlanKind
 from tests import clock
 from tests.conftest import client_for
+from tests.forms import date_parts
 from tests.peersupport.helpers import make_offer, page, text
 from tests.plans.factories import make_plan
 
@@ -53,7 +54,7 @@ def test_the_coordinator_records_it_and_it_shows_on_the_care_plan(world, offer, 
     assert form.status_code == 200
     assert f'value="{offer.pk}" selected' in page(form)
     response = coordinator_client.post(url, {
-        "offer": offer.pk, "offered_on": clock.today().isoformat(),
+        "offer": offer.pk, **date_parts("offered_on", clock.today()),
         "taken_up": "not_yet", "outcome": "",
     })
     assert response.status_code == 302
@@ -77,7 +78,7 @@ def test_the_service_user_records_their_own(world, offer, care_plan, service_use
     words = text(service_user_client.get(url))
     assert "Have you taken it up?" in words
     response = service_user_client.post(url, {
-        "offer": offer.pk, "offered_on": clock.today().isoformat(),
+        "offer": offer.pk, **date_parts("offered_on", clock.today()),
         "taken_up": "yes", "outcome": "I loved it.",
     })
     assert response.status_code == 302
@@ -118,7 +119,7 @@ def test_nobody_else_sees_or_records_it(world, signposting, care_plan, offer, wh
                        {"taken_up": "no", "outcome": "x"}).status_code == 404
     create = reverse("signposting_create", args=[world.service_user.pk])
     assert client.get(create).status_code == 404
-    assert client.post(create, {"offer": offer.pk, "offered_on": "2026-01-01",
+    assert client.post(create, {"offer": offer.pk, **date_parts("offered_on", "2026-01-01"),
                                 "taken_up": "yes"}).status_code == 404
     signposting.refresh_from_db()
     assert signposting.taken_up == TakenUp.YES
@@ -157,7 +158,7 @@ def test_the_form_keeps_what_was_typed(world, offer, coordinator_client):
     tomorrow = clock.today() + dt.timedelta(days=1)
     response = coordinator_client.post(
         reverse("signposting_create", args=[world.service_user.pk]),
-        {"offer": offer.pk, "offered_on": tomorrow.isoformat(), "taken_up": "yes",
+        {"offer": offer.pk, **date_parts("offered_on", tomorrow), "taken_up": "yes",
          "outcome": "Keep these words."},
     )
     assert response.status_code == 200
@@ -175,7 +176,7 @@ def test_a_retired_offer_cannot_be_recorded_but_old_records_stay(world, signpost
     offer.save()
     response = coordinator_client.post(
         reverse("signposting_create", args=[world.service_user.pk]),
-        {"offer": offer.pk, "offered_on": clock.today().isoformat(),
+        {"offer": offer.pk, **date_parts("offered_on", clock.today()),
          "taken_up": "not_yet"},
     )
     assert response.status_code == 200

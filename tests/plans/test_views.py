@@ -32,6 +32,7 @@ from plans.sections import CRISIS_PROMPTS, PlanKind
 from tests import clock
 from tests.conftest import client_for
 from tests.factories import PASSWORD
+from tests.forms import date_parts, typed
 from tests.plans.factories import add_item, make_plan, prompt_item, propose, write
 
 # --- Reading pages the way people do ----------------------------------------------------
@@ -112,9 +113,10 @@ def _edit_url(item) -> str:
 
 
 def _goal_data(title="Swim at the leisure centre again", body="Twice a week, with my brother.",
-               domain="connectedness", target_on: str | None = None) -> dict:
+               domain="connectedness", target_on: dict | None = None) -> dict:
+    """`target_on`: the date boxes as typed (tests.forms.typed), or a good date."""
     return {"title": title, "body": body, "domain": domain,
-            "target_on": target_on or clock.days(540).isoformat()}
+            **(target_on or date_parts("target_on", clock.days(540)))}
 
 
 def _propose(client, plan) -> PlanVersion:
@@ -302,12 +304,16 @@ def test_a_goal_without_a_title_or_with_an_impossible_date_keeps_what_was_typed(
     assert "Write the goal" in text
     assert _textarea(no_title, "body") == body
 
-    bad_date = coordinator_client.post(url, _goal_data(title="Walk on my own", body=body,
-                                                       target_on="2030-02-31"))
+    bad_date = coordinator_client.post(url, _goal_data(
+        title="Walk on my own", body=body,
+        target_on=typed("target_on", "31", "2", str(clock.days(540).year))))
     assert bad_date.status_code == 200
     text = _text(bad_date)
     assert "There is a problem" in text
-    assert "Enter a real date, for example 27 March 2026" in text
+    assert "Target date must be a real date" in text
+    # What was typed stays in the boxes, even though it is not a date.
+    assert _input_value(bad_date, "id_target_on_day") == "31"
+    assert _input_value(bad_date, "id_target_on_month") == "2"
     assert _textarea(bad_date, "body") == body
     assert _input_value(bad_date, "id_title") == "Walk on my own"
     assert not care_plan.items.filter(section="goals").exists()
@@ -475,14 +481,14 @@ def test_progress_is_shown_as_a_timeline_and_a_wrong_rating_keeps_the_input(
     url = reverse("progress_add", args=[goal.pk])
     today = clock.today()
 
-    saved = service_user_client.post(url, {"recorded_on": today.isoformat(), "rating": "7",
+    saved = service_user_client.post(url, {**date_parts("recorded_on", today), "rating": "7",
                                            "note": "Went twice this week."}, follow=True)
     assert saved.status_code == 200
     table = _plain(_between(_page(saved), 'class="nhsuk-table app-progress-table"', "</table>"))
     assert f"{_long_date(today)} 7 Went twice this week." in table
     assert "app-progress-chart" in _page(saved)
 
-    wrong = service_user_client.post(url, {"recorded_on": today.isoformat(), "rating": "11",
+    wrong = service_user_client.post(url, {**date_parts("recorded_on", today), "rating": "11",
                                            "note": "Went three times!"})
     assert wrong.status_code == 200
     text = _text(wrong)
@@ -607,11 +613,11 @@ def test_a_review_sets_the_next_date_asks_if_they_felt_listened_to_and_shows_on_
     assert coordinator_client.get(reverse("review_add", args=[care_plan.pk])).status_code == 200
 
     recorded = coordinator_client.post(reverse("review_add", args=[care_plan.pk]), {
-        "held_on": today.isoformat(),
+        **date_parts("held_on", today),
         "attendees": "Alex, Sam (care coordinator), Alex's mum",
         "carers_attended": [carer.pk],
         "what_changed": "Added a goal about going back to college.",
-        "next_review_on": next_review.isoformat(),
+        **date_parts("next_review_on", next_review),
     })
     assert recorded.status_code == 302, _text(recorded)
     review = Review.objects.get(plan=care_plan)
