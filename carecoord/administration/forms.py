@@ -68,7 +68,7 @@ class TeamForm(TeamThresholdsForm):
         return None
 
 
-class StaffSearchForm(forms.Form):
+class StaffSearchForm(NHSUKFormMixin, forms.Form):
     q = forms.CharField(label="Search by name or email address", required=False,
                         max_length=200)
 

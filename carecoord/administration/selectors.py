@@ -177,7 +177,7 @@ def administrative_changes(*, viewer: User) -> QuerySet[AccessEvent]:
     for label in _PERSONAL_ROLE_LABELS:
         events = events.exclude(action__in=("role.grant", "role.revoke"),
                                 basis__startswith=label)
-    return events.select_related("actor").order_by("-seq")
+    return events.select_related("actor").order_by("-occurred_at", "-id")
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,7 @@ from tests.factories import (
 
 
 def actions_by(user: User) -> list[str]:
-    return list(AccessEvent.objects.filter(actor=user).order_by("seq")
+    return list(AccessEvent.objects.filter(actor=user).order_by("occurred_at", "id")
                 .values_list("action", flat=True))
 
 
