@@ -299,9 +299,11 @@ class ChoiceSection:
 
     @property
     def offers_whole(self) -> bool:
-        """A whole-section choice, where it means something more than its items: the
-        section takes new items, or it is shared as a whole now (to stop that)."""
-        return self.open_ended or self.rule.in_effect or self.rule.ended
+        """A whole-section choice, unless it would only repeat the one item of a section
+        that takes no new ones (the same name twice); always while it is shared as a whole,
+        so that it can be stopped."""
+        return (self.open_ended or len(self.items) != 1 or self.rule.in_effect
+                or self.rule.ended)
 
     @property
     def is_open(self) -> bool:
