@@ -336,27 +336,28 @@ def _titles(titles: list[str]) -> str:
 
 
 def _done_words(done: services.ManyDecided, carer_name: str,
-                section_titles: dict[tuple[int, str], str]) -> str:
+                section_titles: dict[tuple[int, str], str],
+                open_ended: set[tuple[int, str]]) -> str:
     """What one submission did, in a sentence or two."""
-    wholes = [section_titles[(d.plan_id, d.section)] for d in done.sections
-              if d.shared == done.shared]
+    wholes = [(d.plan_id, d.section) for d in done.sections if d.shared == done.shared]
     ended = [section_titles[(d.plan_id, d.section)] for d in done.sections
              if d.shared != done.shared]
     titles = [d.item.title for d in done.items]
-    if done.shared:
-        parts = [f"everything in {_titles(wholes)}, including anything added later"] \
-            if wholes else []
-        if titles:
-            parts.append(_titles(titles) if len(titles) <= 3 else f"{len(titles)} items")
-        until = _until(done.decisions[0].expires_on) if done.decisions else ""
-        words = f"{carer_name} can now see {_and(parts)}{until}." if parts else ""
-        if ended:
-            words += (f" Things added later to {_titles(ended)} will not be shared.")
-        return words.strip()
-    parts = [f"anything in {_titles(wholes)}"] if wholes else []
+    parts = [f"everything in {_titles([section_titles[key] for key in wholes])}"] \
+        if wholes else []
     if titles:
         parts.append(_titles(titles) if len(titles) <= 3 else f"{len(titles)} items")
-    return f"{carer_name} can no longer see {_and(parts)}. This took effect straight away."
+    if not done.shared:
+        return (f"{carer_name} can no longer see {'; and '.join(parts)}. This took effect "
+                "straight away.")
+    until = _until(done.decisions[0].expires_on) if done.decisions else ""
+    words = [f"{carer_name} can now see {'; and '.join(parts)}{until}."] if parts else []
+    later = [section_titles[key] for key in wholes if key in open_ended]
+    if later:
+        words.append(f"Anything added to {_titles(later)} later will be shared too.")
+    if ended:
+        words.append(f"Things added to {_titles(ended)} later will not be shared.")
+    return " ".join(words)
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
@@ -395,7 +396,10 @@ def consent_carer(request: HttpRequest, service_user_id: int,
                 form.add_error(None, str(error))
             else:
                 titles = {(plan.pk, code): title for plan, code, title in sections.values()}
-                messages.success(request, _done_words(done, relationship.carer.name, titles))
+                open_ended = {(plan.pk, code) for plan, code, _ in sections.values()
+                              if section_for(plan.kind, code).open_ended}
+                messages.success(request, _done_words(done, relationship.carer.name, titles,
+                                                      open_ended))
                 return redirect(page_url)
 
     chosen_sections, chosen_items = form.chosen("sections"), form.chosen("items")
