@@ -214,9 +214,8 @@ def _and(words: list[str]) -> str:
 
 def readers_words(readers: policy.ItemReaders | None, *, viewer: User,
                   service_user: ServiceUser) -> str:
-    """Who can see something, by name, in a sentence: "You and your care coordinator,
-    Sam Okafor". The names are the policy's (consent.policy.readers); only the words are
-    made here."""
+    """Who can see something, by name: "you and your care coordinator, Sam Okafor".
+    The names are the policy's (consent.policy.readers); only the words are made here."""
     if readers is None:
         return ""
     own = service_user.user_id == viewer.pk
@@ -240,8 +239,7 @@ def readers_words(readers: policy.ItemReaders | None, *, viewer: User,
     parts.extend(carer.name for carer in readers.carers)
     if not parts:
         return ""
-    sentence = _and(parts)
-    return sentence[0].upper() + sentence[1:]
+    return _and(parts)  # lower case "you": it follows "Who can see this:"; |capfirst it
 
 
 @dataclass

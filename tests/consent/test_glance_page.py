@@ -76,8 +76,8 @@ def test_the_page_is_one_form_with_a_line_per_section(world, mum, care_plan):
     page = text(response)
     assert "Sharing a whole section also shares things added to it later" in page
     assert "Share only what is in it now" in page
-    assert f"You and your care coordinator, {world.coordinator.full_name}, can always see " \
-        "everything in your plans." in page
+    assert ("Who can always see everything in your plans: you and your care coordinator, "
+            f"{world.coordinator.full_name}.") in page
     # A section with one item that takes no new ones offers the item, not both.
     hopes = re.search(r'id="section-\d+-hopes".*?</details>', markup, flags=re.S).group(0)
     assert 'name="sections"' not in hopes

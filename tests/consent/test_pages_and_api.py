@@ -159,7 +159,7 @@ def test_the_consent_page_says_who_can_see_each_item_in_plain_words(
         # tests/consent/test_readers.py).
         who = row.split("Who can see this:")[1].split(".")[0]
         if client is own_client:
-            assert who.strip() == "You and your care coordinator, Sam Coordinator"
+            assert who.strip() == "you and your care coordinator, Sam Coordinator"
         else:
             assert who.strip() == f"{world.service_user.name} and you (their care coordinator)"
         assert "Mum can see this" not in row
@@ -177,7 +177,7 @@ def test_the_consent_page_says_who_can_see_each_item_in_plain_words(
     row = row_for(response, shared.title)
     assert "Mum cannot see this" in row
     assert row.split("Who can see this:")[1].split(".")[0].strip() == (
-        "You and your care coordinator, Sam Coordinator")
+        "you and your care coordinator, Sam Coordinator")
 
 
 def test_the_coordinator_records_a_decision_with_its_basis_and_the_service_user_sees_it(

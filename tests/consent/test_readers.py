@@ -102,11 +102,11 @@ def test_who_can_see_is_said_plainly_with_names(world, items):
         return readers_words(readers[items[name].pk], viewer=viewer,
                              service_user=world.service_user)
 
-    assert words("wrap") == "You and your care coordinator, Sam Coordinator"
-    assert words("needs") == ("You, your care coordinator Sam Coordinator, "
+    assert words("wrap") == "you and your care coordinator, Sam Coordinator"
+    assert words("needs") == ("you, your care coordinator Sam Coordinator, "
                               "Dr Nadia Okafor (psychologist, care team) and Dad")
     assert words("early_signs") == (
-        "You, your care coordinator Sam Coordinator, Jo Duty (duty worker, care team), "
+        "you, your care coordinator Sam Coordinator, Jo Duty (duty worker, care team), "
         "Emma Emergency (emergency access) and Mum")
     assert "Mum" in words("expired")  # until the end of today
     assert words("advance_statement", world.coordinator) == (
