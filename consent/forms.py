@@ -22,6 +22,14 @@ MAX_TEXT = 2000
 NOTHING_CHOSEN = "Choose at least one section or item"
 
 
+class _DefaultedChoiceField(forms.ChoiceField):
+    """A choice that is always made: its initial value when nothing is sent (the radios
+    start with it ticked; a submission from elsewhere need not send it)."""
+
+    def clean(self, value):
+        return super().clean(value or self.initial)
+
+
 class ConsentChoicesForm(NHSUKFormMixin, forms.Form):
     """Share or stop sharing (the button pressed says which) the ticked sections
     (`<plan id>-<section code>`) and items (`<item id>`) of the page, with one optional
@@ -36,8 +44,8 @@ class ConsentChoicesForm(NHSUKFormMixin, forms.Form):
         widget=forms.HiddenInput,  # sent by the button pressed, not by a field
         error_messages={"required": "Choose whether to share or stop sharing"},
     )
-    later = forms.ChoiceField(
-        label="When you share a whole section", initial=LATER_TOO, required=False,
+    later = _DefaultedChoiceField(
+        label="When you share a whole section", initial=LATER_TOO,
         choices=[(LATER_TOO, "Share everything in it, including things added to it later"),
                  (ONLY_NOW, "Share only what is in it now")],
         widget=forms.RadioSelect,
