@@ -100,3 +100,37 @@ def test_alex_shares_a_section_and_two_items_with_linda_in_one_go(
         expect(page.get_by_text("Walking the dog")).to_have_count(0)
     finally:
         context.close()
+
+
+def test_the_coordinator_records_it_for_alex_with_one_basis(
+    browser, live_server, live_world, plans
+):
+    context = browser.new_context(viewport={"width": WIDTH, "height": HEIGHT})
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    try:
+        sign_in(page, live_server, live_world.coordinator.email, PASSWORD)
+        relationship = live_world.carer_relationship
+        page.goto(live_server.url + reverse(
+            "consent_carer", args=[live_world.service_user.pk, relationship.pk]))
+        name = live_world.service_user.name
+        expect(page.get_by_role("heading", name=f"What Linda can see of {name}'s plans",
+                                level=1)).to_be_visible()
+        assert page.evaluate("document.documentElement.scrollHeight") < 3 * HEIGHT
+
+        # Without a basis: the error summary, and what was ticked and typed is kept.
+        _section(page, NEEDS).locator("summary").click()
+        page.get_by_role("checkbox", name=NEEDS_ITEMS[0], exact=True).check()
+        page.get_by_role("button", name="Share with Linda").click()
+        expect(page.get_by_role("heading", name="There is a problem")).to_be_visible()
+        page.get_by_role("link", name="Say on what basis you are recording this for them") \
+            .click()
+        expect(page.get_by_role("checkbox", name=NEEDS_ITEMS[0], exact=True)).to_be_checked()
+
+        page.get_by_label("On what basis are you recording this for them?") \
+            .fill("Alex asked for this in our meeting")
+        page.get_by_role("button", name="Share with Linda").click()
+        expect(page.get_by_text(f"Linda can now see “{NEEDS_ITEMS[0]}”.")).to_be_visible()
+        expect(_section(page, NEEDS).locator(".nhsuk-tag")).to_have_text("Some items")
+    finally:
+        context.close()
