@@ -200,3 +200,18 @@ def test_the_page_makes_the_same_number_of_queries_for_2_items_and_for_20(
     assert (_queries(client, url(world, mum)), _queries(client, overview)) == with_two
     with django_assert_max_num_queries(30):
         assert client.get(url(world, mum)).status_code == 200
+
+
+
+
+def test_no_page_says_nobody_else_can_see_something():
+    """It was never quite true (the care coordinator can): pages name who can."""
+    from pathlib import Path
+
+    from django.conf import settings
+
+    roots = [Path(d) for template in settings.TEMPLATES for d in template["DIRS"]]
+    found = [path for root in roots for path in root.rglob("*.html")
+             if "Nobody else can see" in path.read_text(encoding="utf-8")]
+    assert roots
+    assert found == []
