@@ -40,10 +40,6 @@ class ItemRow:
     item: PlanItem
     cells: list[Cell]
 
-    @property
-    def shared_with_nobody(self) -> bool:
-        return not any(cell.shared for cell in self.cells)
-
 
 @dataclass
 class SectionRow:

@@ -114,7 +114,6 @@ def _cell_view(cell: Cell, rule: RuleView) -> CellView:
 class ItemView:
     item: PlanItem
     cells: list[CellView]
-    shared_with_nobody: bool
     who_can_see: str = ""  # the overview: who exactly can read it, in words
 
     @property
@@ -154,7 +153,6 @@ def _section_view(plan: Plan, row: SectionRow) -> SectionView:
             item=item_row.item,
             cells=[_cell_view(cell, rule) for cell, rule in zip(item_row.cells, rules,
                                                                   strict=True)],
-            shared_with_nobody=item_row.shared_with_nobody,
         ))
     return view
 
