@@ -1,10 +1,7 @@
-"""Forms for the consent pages: one decision about one item, or about a whole section,
-for one carer. Every form renders as NHS.UK form groups and keeps what was typed when it
-is shown again with errors.
-
-Many of these forms share a page, so each gets its own prefix (`item-<id>`,
-`section-<plan id>-<code>`) and the page sends it back in `target`, which says which
-form was sent.
+"""Forms for the consent pages: what one carer can see, changed in one submission
+(whole sections and chosen items, ticked; one end date, one note, one basis), and
+whether they are heard at reviews. Every form renders as NHS.UK form groups and keeps
+what was typed when it is shown again with errors (ADR 0018).
 """
 
 from __future__ import annotations
@@ -18,20 +15,42 @@ from carecoord.web.forms_rendering import NHSUKFormMixin, required
 
 ACTION_SHARE = "share"
 ACTION_STOP = "stop"
-ACTION_FOLLOW = "follow"
+LATER_TOO = "later"
+ONLY_NOW = "now"
 
 MAX_TEXT = text_limits.NOTE
+NOTHING_CHOSEN = "Choose at least one section or item"
 
 
-class ConsentDecisionForm(NHSUKFormMixin, forms.Form):
-    """Share or stop sharing (the button sent says which), with an optional end date and
-    note; a care coordinator recording it for the service user also gives the basis."""
+class _DefaultedChoiceField(forms.ChoiceField):
+    """A choice that is always made: its initial value when nothing is sent (the radios
+    start with it ticked; a submission from elsewhere need not send it)."""
 
+    def clean(self, value):
+        return super().clean(value or self.initial)
+
+
+class ConsentChoicesForm(NHSUKFormMixin, forms.Form):
+    """Share or stop sharing (the button pressed says which) the ticked sections
+    (`<plan id>-<section code>`) and items (`<item id>`) of the page, with one optional
+    end date and note; a care coordinator recording it for the service user also gives
+    the basis. The choices are what the page shows: anything else is not on the page."""
+
+    sections = forms.MultipleChoiceField(
+        required=False, widget=forms.CheckboxSelectMultiple)
+    items = forms.MultipleChoiceField(required=False, widget=forms.CheckboxSelectMultiple)
     action = forms.ChoiceField(
-        choices=[(ACTION_SHARE, "Share"), (ACTION_STOP, "Stop sharing"),
-                 (ACTION_FOLLOW, "Follow the section rule again")],
+        choices=[(ACTION_SHARE, "Share"), (ACTION_STOP, "Stop sharing")],
         widget=forms.HiddenInput,  # sent by the button pressed, not by a field
         error_messages=required("Choose whether to share or stop sharing"),
+    )
+    later = _DefaultedChoiceField(
+        label="When you share a whole section", initial=LATER_TOO,
+        choices=[(LATER_TOO, "Share everything in it, including things added to it later"),
+                 (ONLY_NOW, "Share only what is in it now")],
+        widget=forms.RadioSelect,
+        help_text="Sharing a whole section also shares things added to it later, until "
+                  "you stop sharing it.",
     )
     expires_on = NhsDateField(
         label="Share until", name="the date to share until", required=False,
@@ -54,16 +73,17 @@ class ConsentDecisionForm(NHSUKFormMixin, forms.Form):
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text="For example: Asked for this in our meeting on 3 March. They will see "
                   "this and can change the decision.",
-        error_messages={"required": "Say on what basis you are recording this for them"},
+        error_messages=required("Say on what basis you are recording this for them"),
     )
 
-    def __init__(self, *args, records_for_someone_else: bool, allow_follow: bool = False,
+    def __init__(self, *args, records_for_someone_else: bool,
+                 section_choices: list[str] = (), item_choices: list[int] = (),
                  **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        self.fields["sections"].choices = [(value, value) for value in section_choices]
+        self.fields["items"].choices = [(str(pk), str(pk)) for pk in item_choices]
         if not records_for_someone_else:
             del self.fields["basis"]
-        if not allow_follow:
-            self.fields["action"].choices = self.fields["action"].choices[:2]
 
     def clean_expires_on(self):
         # The consent services refuse it too; saying it here puts the message by the field.
@@ -72,17 +92,26 @@ class ConsentDecisionForm(NHSUKFormMixin, forms.Form):
             raise forms.ValidationError("The end date for sharing must be today or later")
         return value
 
-    @property
-    def chosen_action(self) -> str:
-        return self.cleaned_data["action"]
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        if not cleaned.get("sections") and not cleaned.get("items") and not (
+                self.errors.get("sections") or self.errors.get("items")):
+            self.add_error("sections", NOTHING_CHOSEN)
+        return cleaned
 
     @property
     def shared(self) -> bool:
         return self.cleaned_data["action"] == ACTION_SHARE
 
+    def chosen(self, name: str) -> set[str]:
+        """The values ticked in `sections` or `items`, as sent (to tick them again)."""
+        return set(self.data.getlist(name)) if self.is_bound else set()
+
     def decision_kwargs(self) -> dict:
-        """What the consent services take from this form."""
+        """What consent_decide_many takes from this form, besides what was chosen."""
         return {
+            "shared": self.shared,
+            "later_items": self.cleaned_data.get("later") != ONLY_NOW,
             "expires_on": self.cleaned_data.get("expires_on") if self.shared else None,
             "note": self.cleaned_data.get("note", ""),
             "basis": self.cleaned_data.get("basis", ""),

@@ -40,10 +40,6 @@ class ItemRow:
     item: PlanItem
     cells: list[Cell]
 
-    @property
-    def shared_with_nobody(self) -> bool:
-        return not any(cell.shared for cell in self.cells)
-
 
 @dataclass
 class SectionRow:
@@ -77,6 +73,9 @@ def consent_matrix(*, viewer: User, service_user: ServiceUser,
             plan__in=plans, removed_at__isnull=True))
         .order_by("position", "pk")
     )
+    by_id = {plan.pk: plan for plan in plans}
+    for item in items:
+        item.plan = by_id[item.plan_id]  # the plan in hand: no query per item later
     carer_ids = [r.carer_id for r in relationships]
     explicit = {
         (c.carer_id, c.item_id): c.decision
@@ -113,6 +112,22 @@ def consent_matrix(*, viewer: User, service_user: ServiceUser,
             sections.append(row)
         blocks.append(PlanBlock(plan=plan, sections=sections))
     return blocks
+
+
+def readers_of_items(*, viewer: User, service_user: ServiceUser,
+                     items: list[PlanItem]) -> dict[int, policy.ItemReaders]:
+    """Who exactly can read each item (the policy's answer), for the person who decides
+    consent or their coordinator; nobody else is told."""
+    if not policy.can_decide_consent(viewer, service_user):
+        return {}
+    return policy.item_readers(service_user, items)
+
+
+def readers_of_record(*, viewer: User, service_user: ServiceUser) -> policy.ItemReaders | None:
+    """Who can read everything in the person's plans, for the same people."""
+    if not policy.can_decide_consent(viewer, service_user):
+        return None
+    return policy.record_readers(service_user)
 
 
 def consent_history(*, viewer: User, service_user: ServiceUser) -> QuerySet[ConsentDecision]:

@@ -18,9 +18,9 @@ from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.dateformat import format as date_format
 
-from carecoord.audit.services import access_event_record
+from carecoord.audit.services import access_event_record, access_events_record
 from carecoord.notifications.services import notification_send
-from carecoord.records.models import User
+from carecoord.records.models import ServiceUser, User
 from carecoord.web import date_bounds
 from carers.models import Carer, CarerRelationship
 from consent.grants import PlanItemUserObjectPermission
@@ -210,7 +210,8 @@ def _notify_new(carer: Carer, plan: Plan, newly_visible: int) -> None:
 BASIS_SHOWN = 120  # characters of a professional's basis quoted in a notification
 
 
-def _notify_on_behalf(decision: ConsentDecision, *, relationship_ended: bool = False) -> None:
+def _notify_on_behalf(decision: ConsentDecision, *, relationship_ended: bool = False,
+                      count: int = 1) -> None:
     """Someone other than the service user changed what a carer sees, on their behalf:
     the service user is told who, when and on what basis, with a link to that carer's
     sharing page (where the full history is). Grouped per person who changed it and
@@ -234,7 +235,7 @@ def _notify_on_behalf(decision: ConsentDecision, *, relationship_ended: bool = F
              f"Their reason: “{basis}”",
         text_for_count=f"{who} made {{count}} changes to what {carer} can see, on your "
                        f"behalf, the latest on {when}. Their reason: “{basis}”",
-        group=f"consent:{decision.decided_by_id}:{decision.carer_id}", **link,
+        group=f"consent:{decision.decided_by_id}:{decision.carer_id}", count=count, **link,
     )
 
 
@@ -294,6 +295,152 @@ def consent_decide_section(
     _notify_new(carer, plan, newly_visible)
     _notify_on_behalf(decision)
     return decision
+
+
+@dataclass(frozen=True)
+class ManyDecided:
+    """What one submission of the consent page decided, for the page to say."""
+
+    shared: bool
+    sections: tuple[ConsentDecision, ...]  # whole-section rules, including later items
+    items: tuple[ConsentDecision, ...]  # item by item (chosen, or a section's current ones)
+    newly_visible: int
+    withdrawn: int
+
+    @property
+    def decisions(self) -> tuple[ConsentDecision, ...]:
+        return self.sections + self.items
+
+
+@transaction.atomic
+def consent_decide_many(
+    *, service_user: ServiceUser, carer: Carer, shared: bool, decided_by: User,
+    sections: list[tuple[Plan, str]] = (), items: list[PlanItem] = (),
+    later_items: bool = True, basis: str = "", expires_on: dt.date | None = None,
+    note: str = "", include_progress_notes: bool = False,
+) -> ManyDecided:
+    """Share, or stop sharing, whole sections and chosen items with one carer in one go:
+    one end date, one basis and one note for all of it (the consent page's one form).
+
+    Each decision is the one `consent_decide_section` or `consent_decide_item` makes, with
+    the same history, audit action and notifications; the grants are synced once, set-wise,
+    for everything touched (ADR 0005, ADR 0018).
+
+    Sharing: a section is shared as a whole (a rule that covers items added later) or, with
+    `later_items=False`, item by item as it is now ("only what is there now"). An item's own
+    decision still comes before its section's rule.
+
+    Stopping: a chosen section stops being shared at all (its rule is withdrawn and any of
+    its items shared on their own stop too); a chosen item stops being shared. Nothing is
+    recorded for what is not shared now. Raises ConsentError for a decision that cannot be
+    made, and nothing is written."""
+    if not sections and not items:
+        raise ConsentError("Choose at least one section or item.")
+    if not CarerRelationship.objects.active().filter(
+            carer=carer, service_user=service_user).exists():
+        raise ConsentError("This person is not linked as a carer.")
+    plans = {plan.pk: plan for plan, _ in sections} | {item.plan_id: item.plan for item in items}
+    if any(plan.service_user_id != service_user.pk for plan in plans.values()):
+        raise ConsentError("This plan belongs to another service user.")
+    for plan, code in sections:
+        try:
+            section_for(plan.kind, code)
+        except KeyError:
+            raise ConsentError("This plan has no such section.") from None
+    section_keys = list(dict.fromkeys((plan.pk, code) for plan, code in sections))
+    in_sections = Q(pk__in=[])
+    for plan_id, code in section_keys:
+        in_sections |= Q(plan_id=plan_id, section=code)
+    live = PlanItem.objects.filter(removed_at__isnull=True)
+    # The items of the chosen sections as they are now, read once.
+    section_items = list(live.filter(in_sections).order_by("plan_id", "position", "pk"))
+    chosen = {item.pk: item for item in items if item.removed_at is None}
+
+    today = timezone.localdate()
+    rules = {(rule.plan_id, rule.section): rule.decision for rule in SectionRule.objects
+             .filter(carer=carer, plan_id__in=plans.keys()).select_related("decision")}
+    candidates = {item.pk: item for item in section_items} | chosen
+    own = {consent.item_id: consent.decision for consent in ItemConsent.objects
+           .filter(carer=carer, item_id__in=candidates.keys()).select_related("decision")}
+
+    def sharing_now(item: PlanItem) -> ConsentDecision | None:
+        return effective_decision(explicit=own.get(item.pk),
+                                  rule=rules.get((item.plan_id, item.section)),
+                                  removed=False, today=today)
+
+    if shared:
+        whole = section_keys if later_items else []
+        item_targets = dict(chosen)
+        if not later_items:
+            item_targets |= {item.pk: item for item in section_items}
+    else:
+        whole = [key for key in section_keys
+                 if effective_decision(explicit=None, rule=rules.get(key), removed=False,
+                                       today=today) is not None]
+        stopping = set(section_keys)
+        item_targets = {
+            pk: item for pk, item in candidates.items()
+            if (pk in chosen or (item.plan_id, item.section) in stopping)
+            and own.get(pk) is not None and sharing_now(item) is not None
+        }
+        # Chosen items shared only by a rule that stays: their own decision hides them.
+        item_targets |= {pk: item for pk, item in chosen.items()
+                         if (item.plan_id, item.section) not in stopping
+                         and sharing_now(item) is not None}
+        if not whole and not item_targets:
+            raise ConsentError(f"Nothing you chose is shared with {carer.name} now, so "
+                               "there is nothing to stop.")
+
+    # "Only what is there now" for a section shared as a whole until now: its rule ends,
+    # so that what is added later is not shared.
+    rules_ending = [] if (not shared or later_items) else [
+        key for key in section_keys
+        if effective_decision(explicit=None, rule=rules.get(key), removed=False,
+                              today=today) is not None]
+    if not whole and not item_targets and not rules_ending:
+        raise ConsentError("Nothing has been written in the sections you chose yet, so "
+                           "there is nothing to share now. Share the whole section to share "
+                           "what is added to it later.")
+
+    fields = {"basis": basis, "expires_on": expires_on, "note": note,
+              "include_progress_notes": include_progress_notes}
+    section_decisions = []
+    for plan_id, code, as_shared in ([(*key, shared) for key in whole]
+                                     + [(*key, False) for key in rules_ending]):
+        plan = plans[plan_id]
+        decision = _record(plan, carer, decided_by, shared=as_shared, section=code,
+                           item=None, **fields)
+        SectionRule.objects.update_or_create(carer=carer, plan=plan, section=code,
+                                             defaults={"decision": decision})
+        section_decisions.append(decision)
+    item_decisions = []
+    for item in sorted(item_targets.values(), key=lambda i: (i.plan_id, i.position, i.pk)):
+        item_decisions.append(_record(plans.get(item.plan_id) or item.plan, carer, decided_by,
+                                      shared=shared, section=item.section, item=item,
+                                      **fields))
+    ItemConsent.objects.filter(carer=carer, item_id__in=item_targets.keys()).delete()
+    ItemConsent.objects.bulk_create([
+        ItemConsent(carer=carer, item_id=decision.item_id, decision=decision)
+        for decision in item_decisions
+    ])
+
+    synced = _sync(carer, PlanItem.objects.filter(Q(pk__in=item_targets.keys()) | in_sections))
+    every = section_decisions + item_decisions
+    by_action: dict[str, list[tuple[str, str]]] = {}
+    for decision in every:
+        # The actions the one-at-a-time services write, one event per decision.
+        action = ("consent." + ("section_" if decision.item_id is None else "")
+                  + ("share" if decision.shared else "withdraw"))
+        by_action.setdefault(action, []).append(
+            (f"consent_decision:{decision.pk}", decision.get_decided_as_display()))
+    for action, targets in by_action.items():
+        access_events_record(actor=decided_by, service_user=service_user, action=action,
+                             targets=targets)
+    _notify_new(carer, every[0].plan, len(synced.granted))
+    _notify_on_behalf(every[-1], count=len(every))
+    return ManyDecided(shared=shared, sections=tuple(section_decisions),
+                       items=tuple(item_decisions), newly_visible=len(synced.granted),
+                       withdrawn=len(synced.withdrawn))
 
 
 @transaction.atomic

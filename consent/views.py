@@ -10,7 +10,6 @@ call to a consent service. What a person may not see answers 404.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass, field
 
 from django.contrib import messages
@@ -27,7 +26,7 @@ from carecoord.records.selectors import OpenedRecord
 from carers.models import CarerRelationship
 from carers.selectors import group_shared, shared_items
 from consent import policy, selectors, services
-from consent.forms import ACTION_FOLLOW, ConsentDecisionForm, ReviewInvolvementForm
+from consent.forms import ConsentChoicesForm, ReviewInvolvementForm
 from consent.models import ConsentDecision
 from consent.policy import Basis
 from consent.reviews import services as review_services
@@ -115,19 +114,12 @@ def _cell_view(cell: Cell, rule: RuleView) -> CellView:
 class ItemView:
     item: PlanItem
     cells: list[CellView]
-    shared_with_nobody: bool
-    form: ConsentDecisionForm | None = None  # the carer page only
+    who_can_see: str = ""  # the overview: who exactly can read it, in words
 
     @property
     def cell(self) -> CellView:
         """The one cell, on the page about one carer."""
         return self.cells[0]
-
-    @property
-    def may_follow_section(self) -> bool:
-        """It has its own decision, and there is a section rule it could follow again."""
-        cell = self.cells[0]
-        return cell.own_decision is not None and cell.rule.decision is not None
 
 
 @dataclass
@@ -137,11 +129,10 @@ class SectionView:
     title: str
     rules: list[RuleView]
     items: list[ItemView] = field(default_factory=list)
-    form: ConsentDecisionForm | None = None  # the carer page only
 
     @property
     def target(self) -> str:
-        return _section_target(self.plan.pk, self.code)
+        return f"section-{self.plan.pk}-{self.code}"
 
     @property
     def rule(self) -> RuleView:
@@ -162,7 +153,6 @@ def _section_view(plan: Plan, row: SectionRow) -> SectionView:
             item=item_row.item,
             cells=[_cell_view(cell, rule) for cell, rule in zip(item_row.cells, rules,
                                                                   strict=True)],
-            shared_with_nobody=item_row.shared_with_nobody,
         ))
     return view
 
@@ -200,101 +190,176 @@ def consent_overview(request: HttpRequest, service_user_id: int) -> HttpResponse
     relationships = selectors.carers_of(viewer=request.user, service_user=service_user)
     plans = _plan_views(selectors.consent_matrix(
         viewer=request.user, service_user=service_user, relationships=relationships))
-    titles = {view.item.pk: view.item.title
-              for plan in plans for section in plan.sections for view in section.items}
+    views = [view for plan in plans for section in plan.sections for view in section.items]
+    titles = {view.item.pk: view.item.title for view in views}
+    readers = selectors.readers_of_items(viewer=request.user, service_user=service_user,
+                                         items=[view.item for view in views])
+    for view in views:
+        view.who_can_see = readers_words(readers.get(view.item.pk), viewer=request.user,
+                                         service_user=service_user)
     return render(request, "consent/overview.html", _words(record) | {
         "relationships": relationships,
         "plans": plans,
         "history": selectors.consent_history(viewer=request.user, service_user=service_user),
         "reads": _reads(request.user, service_user, titles),
         "reads_shown": READS_SHOWN,
+        "always": readers_words(
+            selectors.readers_of_record(viewer=request.user, service_user=service_user),
+            viewer=request.user, service_user=service_user),
         "today": timezone.localdate(),
     })
 
 
-# --- One carer: what they can see, and the forms that change it ------------------------
+# --- One carer: what they can see, and the one form that changes it --------------------
 
-_ITEM_TARGET = re.compile(r"^item-(\d{1,18})$")
-_SECTION_TARGET = re.compile(r"^section-(\d{1,18})-([a-z_]{1,40})$")
-
-
-def _item_target(item_id: int) -> str:
-    return f"item-{item_id}"
+def _and(words: list[str]) -> str:
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
 
 
-def _section_target(plan_id: int, code: str) -> str:
-    return f"section-{plan_id}-{code}"
+def readers_words(readers: policy.ItemReaders | None, *, viewer: User,
+                  service_user: ServiceUser) -> str:
+    """Who can see something, by name: "you and your care coordinator, Sam Okafor".
+    The names are the policy's (consent.policy.readers); only the words are made here."""
+    if readers is None:
+        return ""
+    own = service_user.user_id == viewer.pk
+    parts = []
+    if readers.service_user is not None:
+        parts.append("you" if own else service_user.name)
+    others = [user for user in readers.coordinators if user.pk != viewer.pk]
+    if any(user.pk == viewer.pk for user in readers.coordinators):
+        parts.append("you (their care coordinator)")
+    if others:
+        whose = "your" if own else "their"
+        role = "care coordinator" if len(others) == 1 else "care coordinators"
+        names = _and([user.display_name for user in others])
+        few = not readers.care_team and not readers.carers and len(parts) == 1
+        parts.append(f"{whose} {role}, {names}" if few else f"{whose} {role} {names}")
+    for reader in readers.care_team:
+        if reader.user.pk == viewer.pk:
+            continue
+        parts.append(f"{reader.user.display_name} ({reader.role.lower()}"
+                     f"{'' if reader.emergency else ', care team'})")
+    parts.extend(carer.name for carer in readers.carers)
+    if not parts:
+        return ""
+    return _and(parts)  # lower case "you": it follows "Who can see this:"; |capfirst it
 
 
-def _item_of(viewer: User, service_user: ServiceUser, item_id: int) -> PlanItem:
-    item, _ = policy.item_for_viewer(viewer, item_id)
-    if item.plan.service_user_id != service_user.pk:
-        raise Http404("No such item.")
-    return item
+@dataclass
+class ChoiceItem:
+    """One item on the carer page: its state for this carer, and whether it is ticked."""
+
+    view: ItemView
+    checked: bool = False
+
+    @property
+    def item(self) -> PlanItem:
+        return self.view.item
+
+    @property
+    def cell(self) -> CellView:
+        return self.view.cell
 
 
-def _plan_of(viewer: User, service_user: ServiceUser, plan_id: int) -> Plan:
-    plan, _ = policy.plan_for_viewer(viewer, plan_id)
-    if plan.service_user_id != service_user.pk:
-        raise Http404("No such plan.")
-    return plan
+@dataclass
+class ChoiceSection:
+    """One section on the carer page, as one line that opens to its items."""
+
+    section: SectionView
+    open_ended: bool
+    items: list[ChoiceItem]
+    checked: bool = False
+
+    @property
+    def value(self) -> str:
+        return f"{self.section.plan.pk}-{self.section.code}"
+
+    @property
+    def target(self) -> str:
+        return self.section.target
+
+    @property
+    def title(self) -> str:
+        return self.section.title
+
+    @property
+    def rule(self) -> RuleView:
+        return self.section.rule
+
+    @property
+    def shared_count(self) -> int:
+        return sum(1 for choice in self.items if choice.cell.shared)
+
+    @property
+    def state(self) -> str:
+        """"whole" (shared as a whole, including later), "some" (some or all of its items
+        one by one) or "none"."""
+        if self.rule.in_effect:
+            return "whole"
+        return "some" if self.shared_count else "none"
+
+    @property
+    def offers_whole(self) -> bool:
+        """A whole-section choice, unless it would only repeat the one item of a section
+        that takes no new ones (the same name twice); always while it is shared as a whole,
+        so that it can be stopped."""
+        return (self.open_ended or len(self.items) != 1 or self.rule.in_effect
+                or self.rule.ended)
+
+    @property
+    def is_open(self) -> bool:
+        return self.checked or any(choice.checked for choice in self.items)
+
+
+def _choice_sections(plans: list[PlanView], chosen_sections: set[str],
+                     chosen_items: set[str]) -> list[tuple[PlanView, list[ChoiceSection]]]:
+    out = []
+    for plan_view in plans:
+        sections = []
+        for section in plan_view.sections:
+            choice = ChoiceSection(
+                section=section, open_ended=section_for(plan_view.plan.kind,
+                                                        section.code).open_ended,
+                items=[ChoiceItem(view=view, checked=str(view.item.pk) in chosen_items)
+                       for view in section.items])
+            choice.checked = choice.value in chosen_sections
+            sections.append(choice)
+        out.append((plan_view, sections))
+    return out
 
 
 def _until(expires_on: dt.date | None) -> str:
     return f" until {date_format(expires_on, 'j F Y')}" if expires_on else ""
 
 
-def _decide(request: HttpRequest, record: OpenedRecord, relationship: CarerRelationship,
-            target: str, form: ConsentDecisionForm) -> str:
-    """Make the one decision the form asks for; returns what to tell the person.
-    Raises ConsentError for a decision that cannot be made."""
-    viewer = request.user
-    service_user = record.service_user
-    carer = relationship.carer
-    name = carer.name
-    owner = "your" if record.basis is Basis.SELF else possessive(service_user.name)
-    if match := _ITEM_TARGET.match(target):
-        item = _item_of(viewer, service_user, int(match[1]))
-        if form.chosen_action == ACTION_FOLLOW:
-            services.consent_item_follow_section(
-                item=item, carer=carer, decided_by=viewer,
-                basis=form.decision_kwargs()["basis"],
-                note=form.decision_kwargs().get("note", ""),
-            )
-            return (f"“{item.title}” follows the rule for its section again. "
-                    "This took effect straight away.")
-        decision = services.consent_decide_item(
-            item=item, carer=carer, shared=form.shared, decided_by=viewer,
-            **form.decision_kwargs(),
-        )
-        if decision.shared:
-            return f"{name} can now see “{item.title}”{_until(decision.expires_on)}."
-        return (f"{name} can no longer see “{item.title}”. This took effect straight "
-                "away.")
-    match = _SECTION_TARGET.match(target)
-    plan = _plan_of(viewer, service_user, int(match[1]))
-    try:
-        plan_section = section_for(plan.kind, match[2])
-    except KeyError:
-        raise Http404("No such section.") from None
-    decision = services.consent_decide_section(
-        plan=plan, section=plan_section.code, carer=carer, shared=form.shared,
-        decided_by=viewer, **form.decision_kwargs(),
-    )
-    where = f"“{plan_section.title}” in {owner} {plan.get_kind_display().lower()}"
-    if decision.shared:
-        return (f"{name} can now see everything in {where}, including anything added "
-                f"later{_until(decision.expires_on)}.")
-    return (f"{name} can no longer see {where} as a whole. Anything shared with them item "
-            "by item is still shared. This took effect straight away.")
+def _titles(titles: list[str]) -> str:
+    return _and([f"“{title}”" for title in titles])
 
 
-def _form(record: OpenedRecord, prefix: str, data=None, *,
-          allow_follow: bool = False) -> ConsentDecisionForm:
-    return ConsentDecisionForm(
-        data, prefix=prefix, allow_follow=allow_follow,
-        records_for_someone_else=record.basis is not Basis.SELF,
-    )
+def _done_words(done: services.ManyDecided, carer_name: str,
+                section_titles: dict[tuple[int, str], str],
+                open_ended: set[tuple[int, str]]) -> str:
+    """What one submission did, in a sentence or two."""
+    wholes = [(d.plan_id, d.section) for d in done.sections if d.shared == done.shared]
+    ended = [section_titles[(d.plan_id, d.section)] for d in done.sections
+             if d.shared != done.shared]
+    titles = [d.item.title for d in done.items]
+    parts = [f"everything in {_titles([section_titles[key] for key in wholes])}"] \
+        if wholes else []
+    if titles:
+        parts.append(_titles(titles) if len(titles) <= 3 else f"{len(titles)} items")
+    if not done.shared:
+        return (f"{carer_name} can no longer see {'; and '.join(parts)}. This took effect "
+                "straight away.")
+    until = _until(done.decisions[0].expires_on) if done.decisions else ""
+    words = [f"{carer_name} can now see {'; and '.join(parts)}{until}."] if parts else []
+    later = [section_titles[key] for key in wholes if key in open_ended]
+    if later:
+        words.append(f"Anything added to {_titles(later)} later will be shared too.")
+    if ended:
+        words.append(f"Things added to {_titles(ended)} later will not be shared.")
+    return " ".join(words)
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
@@ -304,39 +369,56 @@ def consent_carer(request: HttpRequest, service_user_id: int,
     service_user = record.service_user
     relationship = policy.carer_of_record(request.user, service_user, relationship_id)
     page_url = reverse("consent_carer", args=[service_user.pk, relationship.pk])
+    plans = _plan_views(selectors.consent_matrix(
+        viewer=request.user, service_user=service_user, relationships=[relationship]))
+    sections = {f"{plan.plan.pk}-{section.code}": (plan.plan, section.code, section.title)
+                for plan in plans for section in plan.sections}
+    items = {str(view.item.pk): view.item
+             for plan in plans for section in plan.sections for view in section.items}
 
-    failed_target, failed_form = "", None
-    if request.method == "POST":
-        target = request.POST.get("target", "")
-        if not (_ITEM_TARGET.match(target) or _SECTION_TARGET.match(target)):
+    data = request.POST if request.method == "POST" else None
+    form = ConsentChoicesForm(
+        data, records_for_someone_else=record.basis is not Basis.SELF,
+        section_choices=list(sections), item_choices=[int(pk) for pk in items])
+    if data is not None:
+        # Something that is not on this page (someone else's, or nothing at all) is not
+        # found, as it was before the page had one form.
+        if not (form.chosen("sections") <= sections.keys()
+                and form.chosen("items") <= items.keys()):
             raise Http404("No such item or section.")
-        form = _form(record, target, request.POST, allow_follow=True)
         if form.is_valid():
             try:
-                message = _decide(request, record, relationship, target, form)
+                done = services.consent_decide_many(
+                    service_user=service_user, carer=relationship.carer,
+                    decided_by=request.user,
+                    sections=[sections[v][:2] for v in form.cleaned_data["sections"]],
+                    items=[items[v] for v in form.cleaned_data["items"]],
+                    **form.decision_kwargs())
             except services.ConsentError as error:
                 form.add_error(None, str(error))
             else:
-                messages.success(request, message)
-                return redirect(f"{page_url}#{target}")
-        failed_target, failed_form = target, form
+                titles = {(plan.pk, code): title for plan, code, title in sections.values()}
+                open_ended = {(plan.pk, code) for plan, code, _ in sections.values()
+                              if section_for(plan.kind, code).open_ended}
+                messages.success(request, _done_words(done, relationship.carer.name, titles,
+                                                      open_ended))
+                return redirect(page_url)
 
-    plans = _plan_views(selectors.consent_matrix(
-        viewer=request.user, service_user=service_user, relationships=[relationship]))
-    for plan in plans:
-        for section in plan.sections:
-            section.form = (failed_form if section.target == failed_target
-                            else _form(record, section.target))
-            for view in section.items:
-                target = _item_target(view.item.pk)
-                view.form = (failed_form if target == failed_target
-                             else _form(record, target, allow_follow=view.may_follow_section))
+    chosen_sections, chosen_items = form.chosen("sections"), form.chosen("items")
+    plan_choices = _choice_sections(plans, chosen_sections, chosen_items)
+    first_choice = next((f"choose-{choice.value}" for _, group in plan_choices
+                         for choice in group if choice.offers_whole), None) or next(
+        (f"choose-item-{c.item.pk}" for _, group in plan_choices for s in group
+         for c in s.items), "choices")
     return render(request, "consent/carer.html", _words(record) | {
         "relationship": relationship,
         "carer": relationship.carer,
-        "plans": plans,
-        "form": failed_form,  # base.html puts "Error:" in the title when it has errors
-        "failed_target": failed_target,
+        "plans": plan_choices,
+        "form": form,  # base.html puts "Error:" in the title when it has errors
+        "first_choice": first_choice,
+        "always": readers_words(
+            selectors.readers_of_record(viewer=request.user, service_user=service_user),
+            viewer=request.user, service_user=service_user),
         "today": timezone.localdate(),
         "involvement": selectors.review_involvement(relationship=relationship),
         "involvement_form": ReviewInvolvementForm(on_behalf=record.basis is not Basis.SELF),

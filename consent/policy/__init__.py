@@ -14,6 +14,7 @@ One module per subject; this package only re-exports them, so callers write
   emergency (break-glass) access, folded into the record and plan rules;
 - `plans`: plans, items, versions, signing, and what each carer may read;
 - `sharing`: who decides consent, and the carer relationships one acts through;
+- `readers`: who exactly can read each item (the read rules seen from the item's side);
 - `carer_space`: the carer's own space (needs, check-ins, assessments, insights);
 - `peersupport`: the directory, signposting and recovery stories;
 - `reviews`: which carers are involved in reviews, and their views;
@@ -131,6 +132,12 @@ from consent.policy.plans import (
     versions_signable_by,
     versions_visible_to,
 )
+from consent.policy.readers import (
+    CareTeamReader,
+    ItemReaders,
+    item_readers,
+    record_readers,
+)
 from consent.policy.records import (
     can_add_service_user,
     can_allocate,
@@ -178,7 +185,9 @@ __all__ = [
     "FULL_BASES",
     "Area",
     "Basis",
+    "CareTeamReader",
     "CarerSpaceBasis",
+    "ItemReaders",
     "administrator_or_404",
     "administrators",
     "assessment_request_for_coordinator",
@@ -249,6 +258,7 @@ __all__ = [
     "is_story_moderator",
     "item_for_viewer",
     "item_history_for_viewer",
+    "item_readers",
     "items_shared_with",
     "items_shared_with_decisions",
     "items_visible_to",
@@ -271,6 +281,7 @@ __all__ = [
     "record_basis",
     "record_for_care_manager",
     "record_for_viewer",
+    "record_readers",
     "records_read_in_full",
     "records_visible_to",
     "relationship_of_carer",

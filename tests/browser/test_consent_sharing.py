@@ -58,10 +58,18 @@ def service_user_and_carer(request, tmp_path, browser, live_server, live_world, 
             context.close()
 
 
-def _button(page: Page, verb: str, title: str):
-    """An item's button: "<verb>" and, visually hidden, "“<title>” with Mum"."""
-    return page.get_by_role("button", name=re.compile(
-        rf"^{re.escape(verb)}\s*“{re.escape(title)}”\s*with Mum$"))
+def _choose(page: Page, title: str) -> None:
+    """Open the crisis section (one line, collapsed) and tick one of its items."""
+    section = page.locator("details", has=page.get_by_text("Crisis and contingency plan"))
+    if section.get_attribute("open") is None:
+        section.locator("summary").click()
+    page.get_by_role("checkbox", name=title, exact=True).check()
+
+
+def _hint(page: Page, title: str):
+    """What the page says of one item for Mum (its checkbox's hint)."""
+    box = page.get_by_role("checkbox", name=title, exact=True)
+    return page.locator(f"#{box.get_attribute('id')}-hint")
 
 
 def test_a_service_user_shares_one_crisis_item_previews_it_and_withdraws_it(
@@ -80,10 +88,13 @@ def test_a_service_user_shares_one_crisis_item_previews_it_and_withdraws_it(
     expect(service_user.get_by_role("heading", name="What Mum can see", level=1)).to_be_visible()
 
     # ... and shares one crisis answer, and only that one, with Mum.
-    _button(service_user, "Share", SHARED_TITLE).click()
+    _choose(service_user, SHARED_TITLE)
+    service_user.get_by_role("button", name="Share with Mum").click()
     expect(service_user.get_by_text(f"Mum can now see “{SHARED_TITLE}”.")).to_be_visible()
-    expect(_button(service_user, "Stop sharing", SHARED_TITLE)).to_be_visible()
-    expect(_button(service_user, "Share", PRIVATE_TITLE)).to_be_visible()
+    _choose(service_user, PRIVATE_TITLE)  # opens the section to read its items
+    expect(_hint(service_user, SHARED_TITLE)).to_have_text(re.compile(r"^Mum can see this"))
+    expect(_hint(service_user, PRIVATE_TITLE)).to_have_text(
+        re.compile(r"^Mum cannot see this"))
 
     # "See exactly what Mum sees": that answer, and nothing else from the crisis plan.
     service_user.get_by_role("link", name="See exactly what Mum sees").first.click()
@@ -106,10 +117,12 @@ def test_a_service_user_shares_one_crisis_item_previews_it_and_withdraws_it(
 
     # The service user stops sharing it ...
     service_user.get_by_role("link", name="Change what Mum can see").click()
-    _button(service_user, "Stop sharing", SHARED_TITLE).click()
+    _choose(service_user, SHARED_TITLE)
+    service_user.get_by_role("button", name="Stop sharing with Mum").click()
     expect(service_user.get_by_text(f"Mum can no longer see “{SHARED_TITLE}”.")) \
         .to_be_visible()
-    expect(_button(service_user, "Share", SHARED_TITLE)).to_be_visible()
+    _choose(service_user, SHARED_TITLE)
+    expect(_hint(service_user, SHARED_TITLE)).to_have_text(re.compile(r"^Mum cannot see"))
 
     # ... and Mum's next page load no longer shows it.
     carer.reload()

@@ -189,8 +189,7 @@ def test_withdrawal_through_the_consent_page_takes_effect_for_the_carers_next_re
     service_user = client_for(world.service_user_account)
     url = (f"/consent/service-users/{world.service_user.pk}/carers/"
            f"{world.carer_relationship.pk}/")
-    response = service_user.post(url, {"target": f"item-{item.pk}",
-                                       f"item-{item.pk}-action": "stop"})
+    response = service_user.post(url, {"items": [item.pk], "action": "stop"})
     assert response.status_code == 302
     assert "Crisis answer early_signs." not in page_text(carer_page(world))
     assert client_for(world.carer_account).get(f"/api/v1/items/{item.pk}/").status_code == 404

@@ -168,9 +168,9 @@ def test_the_consent_page_offers_the_choice_and_records_it(world, goal_with_prog
            f"{world.carer_relationship.pk}/")
     page = client.get(url).content.decode()
     assert "Also share the progress notes recorded on goals" in page
-    response = client.post(url, {"target": f"item-{goal.pk}", f"item-{goal.pk}-action": "share",
-                                 f"item-{goal.pk}-include_progress_notes": "on"})
-    assert response.status_code in (200, 302)
+    response = client.post(url, {"items": [goal.pk], "action": "share",
+                                 "include_progress_notes": "on"})
+    assert response.status_code == 302
     decision = ConsentDecision.objects.filter(item=goal).latest("pk")
     assert decision.shared
     assert decision.include_progress_notes

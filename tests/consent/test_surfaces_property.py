@@ -35,6 +35,7 @@ from consent import policy
 from consent.services import (
     ConsentError,
     consent_decide_item,
+    consent_decide_many,
     consent_decide_section,
     consent_item_follow_section,
     consent_permissions_check,
@@ -65,7 +66,7 @@ OPERATIONS = (
     "share_item", "share_item", "share_item", "withdraw_item", "withdraw_item",
     "share_section", "share_section", "share_section", "withdraw_section", "follow_section",
     "follow_section", "add_item", "add_item", "add_item", "remove_item", "end_relationship",
-    "end_relationship",
+    "end_relationship", "share_many", "share_many_now", "stop_many",
 )
 END_DATES = (None, 0, 5)  # days from today; evaluated on today or today + 3
 FIRST_FREE_TOKEN = 10**9  # free items' tokens never collide with the prompts' (their pks)
@@ -260,6 +261,9 @@ def _operate(data, model: Model, people: list[Person], carers: list[CarerOf],
                                               shared=shared, expires_on=expires_on, **who),
                lambda: model.rules.__setitem__((carer_index, plan.pk, code),
                                                Decision(shared, expires_on)))
+    elif operation in ("share_many", "share_many_now", "stop_many"):
+        _decide_many(data, model, operation, person, carer, carer_index, live, active,
+                     decide, today)
     elif operation == "add_item":
         kinds = {plan.pk: kind for kind, plan in person.plans.items()}
         ruled = sorted({(kinds[plan_pk], code) for (_, plan_pk, code) in model.rules
@@ -284,6 +288,81 @@ def _operate(data, model: Model, people: list[Person], carers: list[CarerOf],
         carer_relationship_end(relationship=carers[carer_index].relationships[index],
                                ended_by=person.coordinator)
         model.links[(carer_index, index)] = False
+
+
+def _decide_many(data, model: Model, operation: str, person: Person, carer, carer_index: int,
+                 live: list[int], active: bool, decide, today: dt.date) -> None:
+    """The consent page's one submission (consent_decide_many), in the model's terms: what
+    the one-at-a-time decisions it stands for would do (ADR 0018)."""
+    pairs = [(kind, code) for kind, codes in RULE_SECTIONS.items() for code in codes]
+    chosen = data.draw(st.lists(st.sampled_from(pairs), max_size=2, unique=True),
+                       label="sections")
+    picked = data.draw(st.lists(st.sampled_from(live), max_size=3, unique=True),
+                       label="items") if live else []
+    if not chosen and not picked:
+        return
+    sections = [(person.plans[kind], code) for kind, code in chosen]
+    keys = {(plan.pk, code) for plan, code in sections}
+    shared = operation != "stop_many"
+    later = operation == "share_many"
+    expires_on = _end_date(data, today) if shared else None
+    who = _decider(data, person)
+
+    def effective(decision: Decision | None) -> bool:
+        return decision is not None and decision.shared and (
+            decision.expires_on is None or decision.expires_on >= today)
+
+    def rule(key: tuple[int, str]) -> Decision | None:
+        return model.rules.get((carer_index, *key))
+
+    def sharing_now(item: Item) -> bool:
+        own = model.explicit.get((carer_index, item.pk))
+        return effective(own if own is not None else rule((item.plan_pk, item.section)))
+
+    in_chosen = [model.items[pk] for pk in live
+                 if (model.items[pk].plan_pk, model.items[pk].section) in keys]
+    rules, explicit = {}, {}
+    if shared:
+        for key in keys:
+            if later:
+                rules[key] = Decision(True, expires_on)
+            elif effective(rule(key)):
+                rules[key] = Decision(False, None)  # later items are not shared
+        for item in ([] if later else in_chosen):
+            explicit[item.pk] = Decision(True, expires_on)
+        for pk in picked:
+            explicit[pk] = Decision(True, expires_on)
+    else:
+        for key in keys:
+            if effective(rule(key)):
+                rules[key] = Decision(False, None)
+        for item in in_chosen:
+            if (carer_index, item.pk) in model.explicit and sharing_now(item):
+                explicit[item.pk] = Decision(False, None)
+        for pk in picked:
+            item = model.items[pk]
+            if (item.plan_pk, item.section) in keys:
+                continue  # its section stops: above
+            if sharing_now(item):
+                explicit[pk] = Decision(False, None)
+
+    def call() -> None:
+        consent_decide_many(
+            service_user=person.service_user, carer=carer, shared=shared,
+            sections=sections, items=list(PlanItem.objects.filter(pk__in=picked)),
+            later_items=later, expires_on=expires_on, **who)
+
+    def apply() -> None:
+        for key, decision in rules.items():
+            model.rules[(carer_index, *key)] = decision
+        for pk, decision in explicit.items():
+            model.explicit[(carer_index, pk)] = decision
+
+    if active and not rules and not explicit:
+        with pytest.raises(ConsentError):  # nothing to stop, or nothing there to share now
+            call()
+        return
+    decide(call, apply)
 
 
 # --- Reading every surface ---------------------------------------------------------------
