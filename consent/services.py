@@ -18,7 +18,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.dateformat import format as date_format
 
-from carecoord.audit.services import access_event_record, access_events_record
+from carecoord.audit.services import access_event_record
 from carecoord.notifications.services import notification_send
 from carecoord.records.models import ServiceUser, User
 from carecoord.web import date_bounds
@@ -426,16 +426,14 @@ def consent_decide_many(
 
     synced = _sync(carer, PlanItem.objects.filter(Q(pk__in=item_targets.keys()) | in_sections))
     every = section_decisions + item_decisions
-    by_action: dict[str, list[tuple[str, str]]] = {}
     for decision in every:
-        # The actions the one-at-a-time services write, one event per decision.
+        # The actions the one-at-a-time services write, one event per decision (a write,
+        # unlike a page view, is an event of its own).
         action = ("consent." + ("section_" if decision.item_id is None else "")
                   + ("share" if decision.shared else "withdraw"))
-        by_action.setdefault(action, []).append(
-            (f"consent_decision:{decision.pk}", decision.get_decided_as_display()))
-    for action, targets in by_action.items():
-        access_events_record(actor=decided_by, service_user=service_user, action=action,
-                             targets=targets)
+        access_event_record(actor=decided_by, service_user=service_user, action=action,
+                            target=f"consent_decision:{decision.pk}",
+                            basis=decision.get_decided_as_display())
     _notify_new(carer, every[0].plan, len(synced.granted))
     _notify_on_behalf(every[-1], count=len(every))
     return ManyDecided(shared=shared, sections=tuple(section_decisions),

@@ -14,7 +14,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from carecoord.audit.models import AccessEvent
-from carecoord.audit.services import audit_chain_verify
+from carecoord.audit.services import audit_chain_extend, audit_chain_verify
 from carecoord.notifications.models import Notification
 from carecoord.records.models import Role
 from consent import policy
@@ -108,6 +108,7 @@ def test_a_whole_section_and_two_chosen_items_are_shared_in_one_go(world, carer,
     assert sorted(e.action for e in events) == [
         "consent.section_share", "consent.share", "consent.share"]
     assert {e.target for e in events} == {f"consent_decision:{d.pk}" for d in done.decisions}
+    assert audit_chain_extend() > 0
     assert audit_chain_verify() is None
     # The carer is told once how many new things there are, and nothing clinical.
     (told,) = Notification.objects.filter(user=world.carer_account)
