@@ -47,7 +47,10 @@ def notification_send(*, user: User, text: str, url_name: str = "",
     )
     body = render_to_string(
         "carecoord/emails/notification.txt",
-        {"link": settings.SITE_URL.rstrip("/") + (url or "/")},
+        # Greeted by the name they asked for. The invitation and changed-address emails
+        # say only "Hello": their address is not yet (or no longer) known to be theirs.
+        {"link": settings.SITE_URL.rstrip("/") + (url or "/"),
+         "name": user.preferred_name or user.full_name},
     )
     transaction.on_commit(
         lambda: send_mail("New information in care coordination", body, None, [user.email])

@@ -75,6 +75,10 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     email = models.EmailField("email address", unique=True)
     full_name = models.CharField(max_length=200)
+    # What they asked to be called: greetings, lists and the audit trail use it; the full
+    # name is for where someone must be identified (ADR 0020).
+    preferred_name = models.CharField("name you would like us to use", max_length=100,
+                                      blank=True)
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False, help_text="May use the admin site.")
     date_joined = models.DateTimeField(default=timezone.now)
@@ -97,7 +101,8 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     @property
     def display_name(self) -> str:
-        return self.full_name or self.email
+        """The name to use: the one they asked to be called, else their full name."""
+        return self.preferred_name or self.full_name or self.email
 
     @cached_property
     def roles(self) -> frozenset[str]:

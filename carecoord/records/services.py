@@ -464,7 +464,8 @@ def invitation_by_token(token: str) -> Invitation:
 
 @transaction.atomic
 def invitation_accept(
-    *, token: str, password: str | None, full_name: str, signed_in_user: User | None = None
+    *, token: str, password: str | None, full_name: str, signed_in_user: User | None = None,
+    preferred_name: str = "",
 ) -> User:
     """Use a link once: set up (or link) the account and tie it to the record or
     relationship. Locks the invitation so two tabs cannot both use it."""
@@ -484,7 +485,8 @@ def invitation_accept(
     if user is None:
         if User.objects.filter(email__iexact=invitation.email).exists():
             raise InvitationUnusableError("account_exists")
-        user = User(email=invitation.email.lower(), full_name=full_name)
+        user = User(email=invitation.email.lower(), full_name=full_name,
+                    preferred_name=preferred_name.strip())
         validate_password(password, user)
         user.set_password(password)
         user.save()
@@ -496,6 +498,10 @@ def invitation_accept(
         service_user.user = user
         service_user.save(update_fields=["user"])
         role_grant(user=user, role=Role.SERVICE_USER)
+        # Greet them by the name on their record unless they told us another.
+        if not user.preferred_name and service_user.preferred_name:
+            user.preferred_name = service_user.preferred_name[:100]
+            user.save(update_fields=["preferred_name"])
     else:
         # The carers app links the carer's record to this account (records sit below it).
         signals.carer_invitation_accepted.send(sender=Invitation, invitation=invitation,

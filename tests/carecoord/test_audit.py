@@ -162,7 +162,7 @@ def test_the_service_user_sees_who_has_looked_at_their_record(world):
     page = service_user_client.get(own_page).content.decode()
     section = page.split("Who has looked at your record", 1)[1]
     assert "Sam Coordinator" in section
-    assert "Allocated care coordinator" in section
+    assert "They are your care coordinator" in section
     assert world.other_coordinator.full_name not in section
     assert "Nobody else has opened your record yet." not in section
 
