@@ -133,8 +133,9 @@ def _did(done: str, to_you: str) -> ActionWords:
 
 # Changes and other events.
 _CHANGES: dict[str, ActionWords] = {
-    "record_access.grant": _did("Given access to the record as care coordinator",
-                                "was given access to your record as your care coordinator"),
+    # Written by whoever allocated; the coordinator given access is named in the basis.
+    "record_access.grant": _did("Gave a care coordinator access to the record",
+                                "gave a care coordinator access to your record"),
     "service_user.create": _did("Created the record", "created your record"),
     "service_user.update": _did("Changed personal details", "changed your personal details"),
     "service_user.email_change": _did("Changed the email address",

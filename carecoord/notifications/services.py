@@ -47,10 +47,7 @@ def notification_send(*, user: User, text: str, url_name: str = "",
     )
     body = render_to_string(
         "carecoord/emails/notification.txt",
-        # Greeted by the name they asked for. The invitation and changed-address emails
-        # say only "Hello": their address is not yet (or no longer) known to be theirs.
-        {"link": settings.SITE_URL.rstrip("/") + (url or "/"),
-         "name": user.preferred_name or user.full_name},
+        {"link": settings.SITE_URL.rstrip("/") + (url or "/")},
     )
     transaction.on_commit(
         lambda: send_mail("New information in care coordination", body, None, [user.email])

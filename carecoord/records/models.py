@@ -12,7 +12,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from carecoord.records.nhs_number import validate_nhs_number
+from carecoord.records.nhs_number import nhs_number_display, validate_nhs_number
 from carecoord.scoping import ScopedManager
 from carecoord.web import date_bounds
 
@@ -210,6 +210,11 @@ class ServiceUser(models.Model):
     def name(self) -> str:
         """The name to use: the one they chose."""
         return self.preferred_name or self.full_name
+
+    @property
+    def nhs_number_display(self) -> str:
+        """943 476 5919: for staff who must identify the person, never for carers."""
+        return nhs_number_display(self.nhs_number)
 
     def clean(self) -> None:
         super().clean()
