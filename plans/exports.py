@@ -121,6 +121,10 @@ def version_pdf_html(*, requester: User, version: PlanVersion) -> tuple[str, lis
         "partial_notice": partial_notice,
         "made_at": timezone.localtime(),
         "is_own": False,
+        # Staff must be sure whose plan this is: full name, date of birth, NHS number and
+        # the fingerprint plainly on the first page. The person's own copy and a carer's
+        # copy name them as they asked to be called and explain the fingerprint instead.
+        "identify": basis is not None and basis is not policy.Basis.SELF,
     })
     return html, [entry["id"] for entry in opened.entries]
 
