@@ -183,6 +183,7 @@ def service_user_update(
     if current.version != expected_version:
         raise EditConflictError
     old_email, old_nhs_number = current.email, current.nhs_number
+    old_preferred = current.preferred_name
     for field, value in changes.items():
         setattr(current, field, value)
     current.version += 1
@@ -192,6 +193,11 @@ def service_user_update(
         actor=changed_by, service_user=current, action="service_user.update",
         target=f"service_user:{current.pk}", basis=basis,
     )
+    if current.preferred_name != old_preferred and current.user_id is not None:
+        # The name they asked to be called is theirs everywhere: the account greets them
+        # by the record's name once it changes (ADR 0020).
+        User.objects.filter(pk=current.user_id).update(
+            preferred_name=current.preferred_name[:100])
     if current.nhs_number != old_nhs_number:
         _possible_duplicates_record(service_user=current, recorded_by=changed_by)
     if current.email.strip().lower() != old_email.strip().lower():

@@ -233,3 +233,14 @@ def test_a_new_account_is_greeted_by_the_name_on_its_record_or_the_one_it_chose(
     assert [user.display_name for user in accounts] == ["Jo", "Jojo"]
     assert "Hello, Jojo</h1>" in _html(accounts[1], "/")
     assert Invitation.objects.filter(accepted_by__in=accounts).count() == 2
+
+
+def test_changing_the_name_on_ones_record_changes_the_greeting(named):
+    client = client_for(named.service_user_account)
+    url = f"/service-users/{named.service_user.pk}/edit/"
+    form = client.get(url).context["form"]
+    data = {name: ("" if value is None else value) for name, value in form.initial.items()}
+    data.update({"preferred_name": "Lexi", "version": named.service_user.version})
+    response = client.post(url, {k: v for k, v in data.items() if k in form.fields})
+    assert response.status_code == 302, response.context["form"].errors
+    assert "Hello, Lexi</h1>" in _html(named.service_user_account, "/")
