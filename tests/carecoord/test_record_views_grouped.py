@@ -131,3 +131,13 @@ def test_nobody_else_may_open_the_list(world, who):
     response = client_for(getattr(world, who)).get(
         f"/service-users/{world.service_user.pk}/who-has-looked/")
     assert response.status_code == 404
+
+
+def test_the_api_keeps_codes_and_adds_plain_words(world):
+    _looked(world, world.coordinator, "plan_detail.view", Basis.ALLOCATED_COORDINATOR)
+    url = f"/api/v1/service-users/{world.service_user.pk}/access-events/"
+    (event,) = client_for(world.service_user_account).get(url).json()["results"]
+    assert event["action"] == "plan_detail.view"
+    assert event["what"] == "read your plan"
+    assert event["why"] == "They are your care coordinator"
+    assert client_for(world.other_service_user_account).get(url).status_code == 404
