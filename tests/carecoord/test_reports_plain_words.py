@@ -24,6 +24,8 @@ CODES = ("plan_detail.view", "carer_item.view", "record_access.grant")
 
 @pytest.fixture
 def events(world):
+    world.carer_account.preferred_name = "Lin"
+    world.carer_account.save()
     world.service_user.preferred_name = "Al"
     world.service_user.nhs_number = "9434765919"
     world.service_user.save()
@@ -82,7 +84,8 @@ def test_the_csv_has_plain_words_and_keeps_the_code_last(events):
                         "Why they could", "Action code"]
     assert [row[4] for row in table[1:]] == EXPECTED_NEWEST_FIRST
     assert [row[6] for row in table[1:]] == list(CODES[::-1])
-    assert table[2][1:6] == ["Linda Carer", "Al (Alex Service)", "943 476 5919",
+    assert table[1][1] == "Priya Manager"
+    assert table[2][1:6] == ["Lin (Linda Carer)", "Al (Alex Service)", "943 476 5919",
                              "Looked at a shared item", "Shared with them by the service user"]
 
 
@@ -103,3 +106,12 @@ def test_another_teams_manager_gets_404(events):
     response = client_for(world.other_manager).get(
         f"/teams/{world.team.pk}/reports/access-events/", _params())
     assert response.status_code == 404
+
+
+def test_an_event_without_a_person_reads_the_system(world):
+    access_event_record(actor=None, service_user=world.service_user, action="episode.update",
+                        target="episode:1", basis="allocated care coordinator")
+    _header, rows = registry.report_csv(_opened(world))
+    (row,) = list(rows)
+    assert row[1] == "The system"
+    assert row[4] == "Changed the episode of care"

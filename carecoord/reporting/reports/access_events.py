@@ -22,7 +22,7 @@ from carecoord.reporting.reports.base import (
     Table,
     display,
     service_user_identity,
-    user_name,
+    user_identity,
 )
 
 CSV_CHUNK_SIZE = 2000
@@ -42,7 +42,7 @@ def access_events(opened: OpenedReport) -> QuerySet:
             occurred_at__gte=opened.period.starts_at,
             occurred_at__lt=opened.period.ends_before,
         )
-        .annotate(actor_name=user_name("actor__"),
+        .annotate(actor_name=user_identity("actor__"),
                   record_name=service_user_identity("service_user__"))
         .order_by("-seq")
         .values_list("occurred_at", "actor_name", "record_name", "service_user__nhs_number",

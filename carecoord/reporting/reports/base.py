@@ -134,7 +134,19 @@ def service_user_name(prefix: str = "") -> Coalesce:
 def service_user_identity(prefix: str = "") -> Case:
     """For staff who must know who it is: the name they chose, and their full name after it
     when it differs ("Alex (Alexandra Morgan)")."""
+    return _identity(prefix)
+
+
+def user_identity(prefix: str) -> Coalesce:
+    """A user in an audit report: "Sam (Samantha Okafor)", else as `user_name`."""
+    return Coalesce(NullIf(_identity(prefix), Value("")), f"{prefix}email",
+                    output_field=CharField())
+
+
+def _identity(prefix: str) -> Case:
     return Case(
+        # No one (an event the system wrote): empty, so that the caller's fallback shows.
+        When(Q(**{f"{prefix}pk__isnull": True}), then=Value("")),
         When(Q(**{f"{prefix}preferred_name": ""})
              | Q(**{f"{prefix}preferred_name": F(f"{prefix}full_name")}),
              then=F(f"{prefix}full_name")),
