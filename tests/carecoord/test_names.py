@@ -85,6 +85,13 @@ def test_the_caseload_identifies_each_person(named):
     assert _born(named)[1] in caseload
 
 
+def test_the_teams_caseload_identifies_each_person_for_its_manager(named):
+    page = _html(named.manager, f"/teams/{named.team.pk}/")
+    assert "Alexandra Morgan" in page
+    assert SPACED in page
+    assert client_for(named.other_manager).get(f"/teams/{named.team.pk}/").status_code == 404
+
+
 def test_the_record_header_identifies_the_person_for_staff_only(named):
     record_url = f"/service-users/{named.service_user.pk}/"
     staff = _html(named.coordinator, record_url)
