@@ -10,12 +10,15 @@ from django.core.paginator import Page, Paginator
 from django.db.models import (
     CharField,
     Count,
+    Func,
+    IntegerField,
     Max,
     OuterRef,
     Prefetch,
     Q,
     QuerySet,
     Subquery,
+    Sum,
     Value,
 )
 from django.db.models.functions import Coalesce, NullIf, TruncDate
@@ -308,9 +311,30 @@ class LookedGroup:
         return wording.basis_words(self.basis, to_service_user=True)
 
 
-def _looked_count() -> Count:
-    """How many things a group stands for: one a view event. (Should a page view come to
-    write one event listing the items it showed, this is the one place that counts them.)"""
+class _ItemsListed(Func):
+    """How many item ids an event's `details` lists: the length of a JSON array, else 1
+    (no details, or details that are not a list, stand for one thing)."""
+
+    output_field = IntegerField()
+    _TEMPLATES = {  # the expression appears twice, so its parameters are given twice
+        "postgresql": "CASE WHEN jsonb_typeof({0}) = 'array' "
+                      "THEN GREATEST(jsonb_array_length({0}), 1) ELSE 1 END",
+        "sqlite": "CASE WHEN json_type({0}) = 'array' "
+                  "THEN MAX(json_array_length({0}), 1) ELSE 1 END",
+    }
+
+    def as_sql(self, compiler, connection, **extra):
+        sql, params = compiler.compile(self.source_expressions[0])
+        template = self._TEMPLATES.get(connection.vendor, "1")
+        return template.format(sql), (*params, *params) if "{0}" in template else ()
+
+
+def _looked_count() -> Count | Sum:
+    """How many things a group stands for. Today a view writes one event an item, so it
+    counts events; once a page view writes one event with the item ids it showed in a
+    `details` list, it adds up those ids instead — the grouping stays the same."""
+    if any(field.name == "details" for field in AccessEvent._meta.get_fields()):
+        return Sum(_ItemsListed("details"))
     return Count("pk")
 
 

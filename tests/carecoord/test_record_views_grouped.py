@@ -8,9 +8,13 @@ import re
 
 import pytest
 from django.db import connection
+from django.db.models import JSONField, Value
+from django.db.models.functions import Cast
 from django.test.utils import CaptureQueriesContext
 
 from carecoord.audit.services import access_event_record, access_events_record
+from carecoord.records.models import User
+from carecoord.records.selectors import _ItemsListed
 from consent.policy import Basis
 from tests import clock
 from tests.conftest import client_for
@@ -141,3 +145,13 @@ def test_the_api_keeps_codes_and_adds_plain_words(world):
     assert event["what"] == "read your plan"
     assert event["why"] == "They are your care coordinator"
     assert client_for(world.other_service_user_account).get(url).status_code == 404
+
+
+@pytest.mark.parametrize(("details", "count"), [("[11, 12, 13]", 3), ("[]", 1),
+                                                ('{"item": 4}', 1), ("null", 1)])
+def test_an_event_listing_item_ids_counts_each_item(world, details, count):
+    """Ready for page views written as one event with the ids of the items shown."""
+    counted = (User.objects.filter(pk=world.coordinator.pk)
+               .annotate(n=_ItemsListed(Cast(Value(details), JSONField())))
+               .values_list("n", flat=True).get())
+    assert counted == count
