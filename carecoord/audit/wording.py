@@ -293,7 +293,7 @@ BASES: dict[str, BasisWords] = {
         "They are a carer (they can see only that the record exists)",
         "They are your carer (they can see only that you have a record)"),
     "shared with them by the service user": BasisWords(
-        "Shared with them by the service user", "You shared it with them"),
+        "Shared with them by {name}", "You shared it with them"),
     "care team member: the parts their care-team role allows": BasisWords(
         "They are on the care team (the parts their role allows)",
         "They are on your care team (they see only the parts their role needs)"),
@@ -352,8 +352,10 @@ _USER_PREFIX = re.compile(r"^user:\d+ ")
 _GIVEN_ACCESS = re.compile(r"^(?P<name>.+) given access as care coordinator$")
 
 
-def basis_words(basis: str, *, to_service_user: bool = False) -> str:
-    """Why the policy allowed it, as a sentence."""
+def basis_words(basis: str, *, to_service_user: bool = False,
+                service_user_name: str = "") -> str:
+    """Why the policy allowed it, as a sentence. For staff, `service_user_name` (the name
+    the person chose) says whose decision it was: "Shared with them by Alex"."""
     basis = basis or ""
     token = None
     match = _VIA_TOKEN.match(basis)
@@ -362,6 +364,7 @@ def basis_words(basis: str, *, to_service_user: bool = False) -> str:
     words = BASES.get(basis)
     if words is not None:
         text = words.to_you if to_service_user else words.staff
+        text = text.replace("{name}", service_user_name or "the service user")
     elif (given := _GIVEN_ACCESS.match(basis)) is not None:
         text = (f"{given['name']} was made your care coordinator" if to_service_user
                 else f"{given['name']} was made care coordinator")

@@ -67,7 +67,7 @@ def test_the_page_says_it_in_plain_words_newest_first(events):
         f"/teams/{world.team.pk}/reports/access-events/", _params()).content.decode()
     positions = [html.index(words) for words in EXPECTED_NEWEST_FIRST]
     assert positions == sorted(positions)
-    assert "Shared with them by the service user" in html
+    assert "Shared with them by Al" in html
     assert "They are the allocated care coordinator" in html
     assert f"{world.other_coordinator.display_name} was made care coordinator" in html
     assert "Al (Alex Service)" in html
@@ -86,7 +86,7 @@ def test_the_csv_has_plain_words_and_keeps_the_code_last(events):
     assert [row[6] for row in table[1:]] == list(CODES[::-1])
     assert table[1][1] == "Priya Manager"
     assert table[2][1:6] == ["Lin (Linda Carer)", "Al (Alex Service)", "943 476 5919",
-                             "Looked at a shared item", "Shared with them by the service user"]
+                             "Looked at a shared item", "Shared with them by Al"]
 
 
 def test_the_pdf_says_it_in_plain_words(events):

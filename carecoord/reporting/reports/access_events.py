@@ -22,6 +22,7 @@ from carecoord.reporting.reports.base import (
     Table,
     display,
     service_user_identity,
+    service_user_name,
     user_identity,
 )
 
@@ -43,16 +44,17 @@ def access_events(opened: OpenedReport) -> QuerySet:
             occurred_at__lt=opened.period.ends_before,
         )
         .annotate(actor_name=user_identity("actor__"),
-                  record_name=service_user_identity("service_user__"))
+                  record_name=service_user_identity("service_user__"),
+                  chosen_name=service_user_name("service_user__"))
         .order_by("-seq")
         .values_list("occurred_at", "actor_name", "record_name", "service_user__nhs_number",
-                     "action", "basis")
+                     "action", "basis", "chosen_name")
     )
 
 
-def _plain(who, whose, nhs_number, action, basis) -> list[str]:
+def _plain(who, whose, nhs_number, action, basis, chosen_name) -> list[str]:
     return [who or "The system", whose, nhs_number_display(nhs_number) or "–",
-            action_done(action), basis_words(basis)]
+            action_done(action), basis_words(basis, service_user_name=chosen_name or "")]
 
 
 def _access_tables(opened: OpenedReport, page_number, row_limit) -> ReportTables:
