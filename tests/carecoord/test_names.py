@@ -64,16 +64,26 @@ def _born(world) -> tuple[str, ...]:
     return (f"{dob:%-d %B %Y}", f"{dob:%-d %b %Y}", dob.isoformat())
 
 
-@pytest.mark.parametrize("role", ["service_user_account", "coordinator", "carer_account",
-                                  "manager"])
+MAIN_PAGES = {
+    "service_user_account": ["/", "/service-users/{su}/who-has-looked/", "/notifications/"],
+    "coordinator": ["/", "/service-users/{su}/", "/notifications/"],
+    "carer_account": ["/", "/carers/me/", "/carers/people/{rel}/"],
+    "manager": ["/", "/teams/{team}/", "/teams/{team}/reports/"],
+}
+
+
+@pytest.mark.parametrize("role", list(MAIN_PAGES))
 def test_everyone_is_greeted_by_the_name_they_asked_for(named, role):
     user = getattr(named, role)
     full, preferred = named.names[user]
-    home = _html(user, "/")
-    assert f"Hello, {preferred}</h1>" in home
-    # The header names them the same way; their full name is nowhere on their home page.
-    assert f"Signed in as </span>{preferred}" in home
-    assert full not in home
+    assert f"Hello, {preferred}</h1>" in _html(user, "/")
+    for template in MAIN_PAGES[role]:
+        url = template.format(su=named.service_user.pk, rel=named.carer_relationship.pk,
+                              team=named.team.pk)
+        page = _html(user, url)
+        # The header names them the same way; their own full name is nowhere.
+        assert f"Signed in as </span>{preferred}" in page, url
+        assert full not in page, url
 
 
 def test_the_caseload_identifies_each_person(named):
