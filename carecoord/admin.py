@@ -27,7 +27,7 @@ class UserAddForm(forms.ModelForm):
 
     class Meta:
         model = User
-        fields = ["email", "full_name"]
+        fields = ["email", "full_name", "preferred_name"]
 
     def clean_email(self) -> str:
         return self.cleaned_data["email"].strip().lower()
@@ -81,12 +81,13 @@ class UserAdmin(DjangoUserAdmin):
     # No password field (and so no link to a password form) and a read-only email address.
     fieldsets = (
         (None, {"fields": ("email",)}),
-        ("Personal details", {"fields": ("full_name",)}),
+        ("Personal details", {"fields": ("full_name", "preferred_name")}),
         ("Access", {"fields": ("is_active", "is_staff", "is_superuser")}),
         ("Dates", {"fields": ("last_login", "date_joined")}),
     )
     add_form = UserAddForm
-    add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "full_name")}),)
+    add_fieldsets = ((None, {"classes": ("wide",),
+                             "fields": ("email", "full_name", "preferred_name")}),)
     filter_horizontal = ()
     list_filter = ["is_active", "is_staff"]
     actions = ["send_password_reset_link"]

@@ -43,6 +43,8 @@ urlpatterns = [
     path("service-users/new/", views.service_user_create, name="service_user_create"),
     path("service-users/<int:service_user_id>/", views.service_user_detail,
          name="service_user_detail"),
+    path("service-users/<int:service_user_id>/who-has-looked/", views.record_views_list,
+         name="record_views"),
     path("service-users/<int:service_user_id>/edit/", views.service_user_edit,
          name="service_user_edit"),
     path("service-users/<int:service_user_id>/episodes/<int:episode_id>/", views.episode_edit,

@@ -364,6 +364,10 @@ def carer_account_link(*, invitation: Invitation, user: User) -> Carer:
     carer.user = user
     carer.save(update_fields=["user"])
     role_grant(user=user, role=Role.CARER)
+    # Greet them by the name on their carer record unless they told us another.
+    if not user.preferred_name and carer.preferred_name:
+        user.preferred_name = carer.preferred_name[:100]
+        user.save(update_fields=["preferred_name"])
     # Consent grants what was shared before they had an account, in this transaction.
     signals.carer_account_linked.send(sender=Carer, carer=carer)
     return carer

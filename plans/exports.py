@@ -134,6 +134,10 @@ def _version_pdf_context(*, requester: User, version: PlanVersion) -> dict:
         "shared_with_name": shared_with_name,
         "partial_notice": partial_notice,
         "is_own": False,
+        # Staff must be sure whose plan this is: full name, date of birth, NHS number and
+        # the fingerprint plainly on the first page. The person's own copy and a carer's
+        # copy name them as they asked to be called and explain the fingerprint instead.
+        "identify": basis is not None and basis is not policy.Basis.SELF,
     }
 
 

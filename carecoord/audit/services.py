@@ -69,7 +69,11 @@ def access_events_record(
         kinds = sorted({target.split(":", 1)[0] for target, _ in pairs})
         target = MANY_TARGETS.format(kind=", ".join(kinds), count=len(pairs))[:200]
         bases = {basis for _, basis in pairs}
-        basis = bases.pop() if len(bases) == 1 else MIXED_BASES
+        # "shared with them by the service user (consent decision 4)", "(… 5)": the same
+        # reason, told apart by the decision each item names (kept in `items`).
+        reasons = {basis.split(" (", 1)[0] for basis in bases}
+        basis = (bases.pop() if len(bases) == 1
+                 else reasons.pop() if len(reasons) == 1 else MIXED_BASES)
         items = [[t, b] for t, b in pairs]
     event = AccessEvent(
         occurred_at=timezone.now(), actor=actor, service_user=service_user, action=action,

@@ -93,7 +93,7 @@ def seed_people() -> dict[str, ServiceUser]:
         )
         records[full_name] = record
         if email and record.user_id is None:
-            record.user = _user(email, full_name, [Role.SERVICE_USER])
+            record.user = _user(email, full_name, [Role.SERVICE_USER], preferred=preferred)
             record.save(update_fields=["user"])
         if created:
             started = today - dt.timedelta(weeks=weeks_in)
@@ -112,7 +112,7 @@ def seed_people() -> dict[str, ServiceUser]:
             carer = Carer.objects.create(full_name=full_name, preferred_name=preferred,
                                          email=email or "")
         if email and carer.user_id is None:
-            carer.user = _user(email, full_name, [Role.CARER])
+            carer.user = _user(email, full_name, [Role.CARER], preferred=preferred)
             carer.save(update_fields=["user"])
         CarerRelationship.objects.get_or_create(
             carer=carer, service_user=records[cares_for], ended_on=None,
@@ -121,10 +121,12 @@ def seed_people() -> dict[str, ServiceUser]:
     return records
 
 
-def _user(email: str, name: str, roles: list[str]) -> User:
+def _user(email: str, name: str, roles: list[str], preferred: str = "") -> User:
     user = User.objects.filter(email=email).first()
     if user is None:
-        user = User.objects.create_user(email, None, full_name=name)
+        # Greeted by the name on their record, as an invitation taken up would do.
+        user = User.objects.create_user(email, None, full_name=name,
+                                        preferred_name=preferred or "")
         # Argon2 is slow on purpose: hash the one demo password once, not per person.
         user.password = _password_hash()
         user.save(update_fields=["password"])

@@ -13,6 +13,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from carecoord.audit import wording
 from carecoord.records import selectors
 from carecoord.records.models import ContactMethod
 from carecoord.web.api_lists import ListApi
@@ -54,8 +55,16 @@ class CarerRelationshipOutput(serializers.Serializer):
 class AccessEventOutput(serializers.Serializer):
     occurred_at = serializers.DateTimeField()
     who = serializers.CharField(source="actor.display_name", allow_null=True, default=None)
-    action = serializers.CharField()
+    action = serializers.CharField(help_text="A code, e.g. plan_detail.view; see `what`.")
     basis = serializers.CharField()
+    what = serializers.SerializerMethodField(help_text="What they did, in plain words.")
+    why = serializers.SerializerMethodField(help_text="Why they could, in plain words.")
+
+    def get_what(self, obj) -> str:
+        return wording.action_words(obj.action).to_you
+
+    def get_why(self, obj) -> str:
+        return wording.basis_words(obj.basis, to_service_user=True)
 
 
 class ServiceUserSummaryOutput(serializers.Serializer):

@@ -284,6 +284,11 @@ class InvitationAcceptForm(NHSUKFormMixin, forms.Form):
     full_name = forms.CharField(label="Your full name", max_length=200,
                                 widget=forms.TextInput(attrs={"autocomplete": "name"}),
                                 error_messages=required("Enter your full name"))
+    preferred_name = forms.CharField(
+        label="What would you like us to call you? (optional)", max_length=100,
+        required=False, help_text="For example, Alex. We will use this name to greet you.",
+        widget=forms.TextInput(attrs={"autocomplete": "nickname"}),
+    )
     password1 = forms.CharField(
         label="Choose a password", strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),

@@ -12,7 +12,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from carecoord.records.nhs_number import validate_nhs_number
+from carecoord.records.nhs_number import nhs_number_display, validate_nhs_number
 from carecoord.scoping import ScopedManager
 from carecoord.web import date_bounds
 
@@ -78,6 +78,10 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     email = models.EmailField("email address", unique=True)
     full_name = models.CharField(max_length=200)
+    # What they asked to be called: greetings, lists and the audit trail use it; the full
+    # name is for where someone must be identified (ADR 0020).
+    preferred_name = models.CharField("name you would like us to use", max_length=100,
+                                      blank=True)
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False, help_text="May use the admin site.")
     date_joined = models.DateTimeField(default=timezone.now)
@@ -100,7 +104,8 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     @property
     def display_name(self) -> str:
-        return self.full_name or self.email
+        """The name to use: the one they asked to be called, else their full name."""
+        return self.preferred_name or self.full_name or self.email
 
     @cached_property
     def roles(self) -> frozenset[str]:
@@ -208,6 +213,11 @@ class ServiceUser(models.Model):
     def name(self) -> str:
         """The name to use: the one they chose."""
         return self.preferred_name or self.full_name
+
+    @property
+    def nhs_number_display(self) -> str:
+        """943 476 5919: for staff who must identify the person, never for carers."""
+        return nhs_number_display(self.nhs_number)
 
     def clean(self) -> None:
         super().clean()

@@ -29,3 +29,11 @@ def validate_nhs_number(value: str) -> None:
             "You can find it on a letter from the NHS or in the NHS App.",
             code="invalid_nhs_number",
         )
+
+
+def nhs_number_display(value: str) -> str:
+    """An NHS number as people read it: 943 476 5919 (3-3-4). Anything else as it is."""
+    digits = nhs_number_normalise(value or "")
+    if len(digits) != 10 or not digits.isdigit():
+        return value or ""
+    return f"{digits[:3]} {digits[3:6]} {digits[6:]}"

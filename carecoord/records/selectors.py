@@ -6,9 +6,25 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.core.paginator import Page, Paginator
+from django.db.models import (
+    CharField,
+    Count,
+    Func,
+    IntegerField,
+    Max,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+)
+from django.db.models.functions import Coalesce, NullIf, TruncDate
 from django.http import Http404
 
+from carecoord.audit import wording
 from carecoord.audit.models import AccessEvent
 from carecoord.audit.services import access_event_record
 from carecoord.records.models import (
@@ -68,6 +84,17 @@ def service_user_open(*, viewer: User, service_user_id: int, surface: str) -> Op
         can_allocate=policy.can_allocate(viewer, service_user),
         can_manage_care_team=policy.can_manage_care_team(viewer, service_user),
     )
+
+
+def own_record_open(*, viewer: User, service_user_id: int) -> OpenedRecord:
+    """The viewer's own record, for pages only the person themselves has (who has looked
+    at it). Anyone else, their coordinator included, gets 404. Reading one's own record
+    is never an access event."""
+    service_user, basis = policy.record_for_viewer(viewer, service_user_id)
+    if basis is not Basis.SELF:
+        raise Http404("No such record.")
+    return OpenedRecord(service_user=service_user, basis=basis, can_manage_care=False,
+                        can_edit_own_details=True, can_allocate=False)
 
 
 def episodes_for_record(*, record: OpenedRecord) -> QuerySet[Episode]:
@@ -255,6 +282,82 @@ def record_views(*, viewer: User, record: OpenedRecord) -> QuerySet[AccessEvent]
         .select_related("actor")
         .order_by("-occurred_at", "-id")
     )
+
+
+# --- "Who has looked at your record" ---------------------------------------------------
+
+LOOKED_PER_PAGE = 20  # groups a page
+
+
+@dataclass(frozen=True)
+class LookedGroup:
+    """One person's views of one kind on one day, on one basis: "Linda looked at 7 shared
+    items on 2 December"."""
+
+    who: str
+    day: dt.date
+    last_at: dt.datetime
+    action: str
+    basis: str
+    count: int
+
+    @property
+    def sentence(self) -> str:
+        words = wording.action_words(self.action).for_service_user(self.count)
+        return f"{self.who} {words} on {self.day:%-d %B %Y}"
+
+    @property
+    def why(self) -> str:
+        return wording.basis_words(self.basis, to_service_user=True)
+
+
+class _ItemsListed(Func):
+    """How many things an event's `items` lists: the length of a JSON array, else 1 (an
+    empty list, or anything that is not a list, stands for one thing)."""
+
+    output_field = IntegerField()
+    _TEMPLATES = {  # the expression appears twice, so its parameters are given twice
+        "postgresql": "CASE WHEN jsonb_typeof({0}) = 'array' "
+                      "THEN GREATEST(jsonb_array_length({0}), 1) ELSE 1 END",
+        "sqlite": "CASE WHEN json_type({0}) = 'array' "
+                  "THEN MAX(json_array_length({0}), 1) ELSE 1 END",
+    }
+
+    def as_sql(self, compiler, connection, **extra):
+        sql, params = compiler.compile(self.source_expressions[0])
+        template = self._TEMPLATES.get(connection.vendor, "1")
+        return template.format(sql), (*params, *params) if "{0}" in template else ()
+
+
+def _looked_count() -> Sum:
+    """How many things a group stands for: a page view is one event, listing in `items`
+    each thing it showed (ADR 0026); an event with no list stands for one thing."""
+    return Sum(_ItemsListed("items"))
+
+
+def record_views_grouped(*, viewer: User, record: OpenedRecord,
+                         page_number: int | str | None = 1,
+                         per_page: int = LOOKED_PER_PAGE) -> Page:
+    """Who has looked at this record, for the person themselves: a page of groups, newest
+    first, each one person's views of one kind on one day and basis. Grouped and counted
+    in the database (someone may have thousands of events); only a page is loaded."""
+    grouped = (
+        record_views(viewer=viewer, record=record).order_by()
+        .annotate(day=TruncDate("occurred_at"))
+        .values("actor_id", "day", "action", "basis")
+        .annotate(who=Coalesce(NullIf("actor__preferred_name", Value("")),
+                               NullIf("actor__full_name", Value("")), Value("Someone"),
+                               output_field=CharField()),
+                  last_at=Max("occurred_at"), last_id=Max("id"), count=_looked_count())
+        .order_by("-day", "-last_id")
+    )
+    page = Paginator(grouped, per_page).get_page(page_number)
+    page.object_list = [
+        LookedGroup(who=row["who"], day=row["day"], last_at=row["last_at"],
+                    action=row["action"], basis=row["basis"], count=row["count"])
+        for row in page.object_list
+    ]
+    return page
 
 
 def account_exists(*, email: str) -> bool:

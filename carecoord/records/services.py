@@ -184,6 +184,7 @@ def service_user_update(
     if current.version != expected_version:
         raise EditConflictError
     old_email, old_nhs_number = current.email, current.nhs_number
+    old_preferred = current.preferred_name
     for field, value in changes.items():
         setattr(current, field, value)
     current.version += 1
@@ -193,6 +194,11 @@ def service_user_update(
         actor=changed_by, service_user=current, action="service_user.update",
         target=f"service_user:{current.pk}", basis=basis,
     )
+    if current.preferred_name != old_preferred and current.user_id is not None:
+        # The name they asked to be called is theirs everywhere: the account greets them
+        # by the record's name once it changes (ADR 0020).
+        User.objects.filter(pk=current.user_id).update(
+            preferred_name=current.preferred_name[:100])
     if current.nhs_number != old_nhs_number:
         _possible_duplicates_record(service_user=current, recorded_by=changed_by)
     if current.email.strip().lower() != old_email.strip().lower():
@@ -468,7 +474,8 @@ def invitation_by_token(token: str) -> Invitation:
 
 @transaction.atomic
 def invitation_accept(
-    *, token: str, password: str | None, full_name: str, signed_in_user: User | None = None
+    *, token: str, password: str | None, full_name: str, signed_in_user: User | None = None,
+    preferred_name: str = "",
 ) -> User:
     """Use a link once: set up (or link) the account and tie it to the record or
     relationship. Locks the invitation so two tabs cannot both use it."""
@@ -488,7 +495,8 @@ def invitation_accept(
     if user is None:
         if User.objects.filter(email__iexact=invitation.email).exists():
             raise InvitationUnusableError("account_exists")
-        user = User(email=invitation.email.lower(), full_name=full_name)
+        user = User(email=invitation.email.lower(), full_name=full_name,
+                    preferred_name=preferred_name.strip())
         validate_password(password, user)
         user.set_password(password)
         user.save()
@@ -500,6 +508,10 @@ def invitation_accept(
         service_user.user = user
         service_user.save(update_fields=["user"])
         role_grant(user=user, role=Role.SERVICE_USER)
+        # Greet them by the name on their record unless they told us another.
+        if not user.preferred_name and service_user.preferred_name:
+            user.preferred_name = service_user.preferred_name[:100]
+            user.save(update_fields=["preferred_name"])
     else:
         # The carers app links the carer's record to this account (records sit below it).
         signals.carer_invitation_accepted.send(sender=Invitation, invitation=invitation,

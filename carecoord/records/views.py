@@ -79,6 +79,9 @@ def service_user_create(request: HttpRequest) -> HttpResponse:
     return render(request, "carecoord/service_user_create.html", {"form": form})
 
 
+RECORD_VIEWS_ON_RECORD = 5  # the latest groups on the record page; the rest on their own
+
+
 def service_user_detail(request: HttpRequest, service_user_id: int) -> HttpResponse:
     record = selectors.service_user_open(
         viewer=request.user, service_user_id=service_user_id, surface="service_user_record"
@@ -92,7 +95,8 @@ def service_user_detail(request: HttpRequest, service_user_id: int) -> HttpRespo
             "episodes": selectors.episodes_for_record(record=record),
             "carers": selectors.carers_for_record(viewer=request.user, record=record),
             "invitations": selectors.invitations_for_record(record=record),
-            "record_views": selectors.record_views(viewer=request.user, record=record)[:20],
+            "record_views": selectors.record_views_grouped(
+                viewer=request.user, record=record, per_page=RECORD_VIEWS_ON_RECORD),
             "care_team": selectors.care_team_for_record(viewer=request.user,
                                                         service_user=record.service_user),
             "first_meeting": plan_selectors.first_meeting_status(
@@ -100,6 +104,15 @@ def service_user_detail(request: HttpRequest, service_user_id: int) -> HttpRespo
             "today": timezone.localdate(),
         },
     )
+
+
+def record_views_list(request: HttpRequest, service_user_id: int) -> HttpResponse:
+    """Who has looked at your record: all of it, a page at a time (the person only)."""
+    record = selectors.own_record_open(viewer=request.user, service_user_id=service_user_id)
+    page = selectors.record_views_grouped(viewer=request.user, record=record,
+                                          page_number=request.GET.get("page"))
+    return render(request, "carecoord/record_views.html",
+                  {"record": record, "service_user": record.service_user, "page": page})
 
 
 def service_user_edit(request: HttpRequest, service_user_id: int) -> HttpResponse:
@@ -350,6 +363,7 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
                 token=token,
                 password=None if signed_in else form.cleaned_data["password1"],
                 full_name="" if signed_in else form.cleaned_data["full_name"],
+                preferred_name="" if signed_in else form.cleaned_data["preferred_name"],
                 signed_in_user=signed_in,
             )
         except services.InvitationUnusableError as error:

@@ -48,8 +48,9 @@ def stuck_invitations(*, viewer: User, record: OpenedRecord) -> list[str]:
                if p.invitation_text]
     if not prompts:
         return []
-    names = list(policy.coordinators_of(service_user).order_by("pk")
-                 .values_list("full_name", flat=True))
+    # Named as they asked to be called ("talk with Sam").
+    names = [preferred or full for preferred, full in policy.coordinators_of(service_user)
+             .order_by("pk").values_list("preferred_name", "full_name")]
     who = " or ".join(name for name in names if name) or "your care coordinator"
     return [prompt.invitation(who) for prompt in prompts]
 

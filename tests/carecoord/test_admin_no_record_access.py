@@ -162,7 +162,9 @@ def test_an_allocation_shows_on_the_persons_record_and_the_access_report(world):
     own = text(client_for(world.service_user_account).get(
         f"/service-users/{world.service_user.pk}/"))
     looked = own.split("Who has looked at your record")[1]
-    assert f"{world.other_coordinator.display_name} given access as care coordinator" in looked
+    assert "gave a care coordinator access to your record" in looked
+    assert f"{world.other_coordinator.display_name} was made your care coordinator" in looked
 
     report = text(client.get(f"/teams/{world.team.pk}/reports/access-events/"))
-    assert "record_access.grant" in report
+    assert "Gave a care coordinator access to the record" in report
+    assert "record_access.grant" not in report

@@ -167,7 +167,7 @@ def test_the_service_user_sees_who_has_looked_at_their_record(world):
     page = service_user_client.get(own_page).content.decode()
     section = page.split("Who has looked at your record", 1)[1]
     assert "Sam Coordinator" in section
-    assert "Allocated care coordinator" in section
+    assert "They are your care coordinator" in section
     assert world.other_coordinator.full_name not in section
     assert "Nobody else has opened your record yet." not in section
 
@@ -480,6 +480,7 @@ def test_one_page_view_is_one_event_listing_what_it_showed(world):
                  ("plan_item:2", "carer consent (decision 5)")])
     assert AccessEvent.objects.count() == 1
     assert event.target == "plan_item: 2 items"
+    assert event.basis == "carer consent"  # the reason both share
     assert event.shown_targets() == ["plan_item:1", "plan_item:2"]
     assert event.items == [["plan_item:1", "carer consent (decision 4)"],
                            ["plan_item:2", "carer consent (decision 5)"]]

@@ -168,7 +168,7 @@ def test_the_basis_is_visible_to_the_service_user_and_the_manager(
     own = client_for(world.service_user_account).get(record_url(world)).content.decode()
     assert "Who has looked at your record" in own
     assert "Jo Duty" in own
-    assert "Emergency access (break-glass)" in own
+    assert "Emergency access to your crisis plan and advance statement" in own
 
     today = clock.today().isoformat()
     report = client_for(world.manager).get(
@@ -177,7 +177,7 @@ def test_the_basis_is_visible_to_the_service_user_and_the_manager(
     assert report.status_code == 200
     text = report.content.decode()
     assert "Jo Duty" in text
-    assert "emergency access (break-glass)" in text
+    assert "Emergency access to the crisis plan and advance statement" in text
     assert WORDS["crisis_plan"] not in text
 
 

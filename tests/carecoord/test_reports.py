@@ -120,15 +120,18 @@ def test_access_events_in_the_period_by_london_dates(world):
 
     rows = csv_rows(world, "access-events", dt.date(2025, 3, 1), dt.date(2025, 3, 31))
 
-    assert rows[0] == ["When", "Who", "Whose record", "Action", "Basis"]
-    assert [row[3] for row in rows[1:]] == ["first.view", "last.view"]
-    assert rows[1][:3] == ["2025-03-01T00:00:00+00:00", "Sam Coordinator", "Alex Service"]
-    assert rows[2][0] == "2025-03-31T23:59:59+01:00"
-    assert rows[2][4] == "allocated care coordinator"
+    assert rows[0] == ["When", "Who", "Whose record", "NHS number", "What they did",
+                       "Why they could", "Action code"]
+    # Newest first.
+    assert [row[6] for row in rows[1:]] == ["last.view", "first.view"]
+    assert rows[2][:3] == ["2025-03-01T00:00:00+00:00", "Sam Coordinator", "Alex Service"]
+    assert rows[1][0] == "2025-03-31T23:59:59+01:00"
+    assert rows[1][5] == "They are the allocated care coordinator"
     tables = registry.report_tables(opened(world, "access-events", dt.date(2025, 3, 1),
                                            dt.date(2025, 3, 31)))
-    assert [row[3] for row in tables.tables[0].rows] == ["first.view", "last.view"]
-    assert tables.tables[0].rows[0][0] == "1 March 2025, 00:00"
+    assert [row[4] for row in tables.tables[0].rows] == ["Looked at the last",
+                                                         "Looked at the first"]
+    assert tables.tables[0].rows[1][0] == "1 March 2025, 00:00"
 
 
 # --- 2. Review compliance -----------------------------------------------------------------
@@ -483,12 +486,14 @@ def test_the_access_events_csv_is_streamed_row_by_row(world):
     assert "attachment;" in response["Content-Disposition"]
     chunks = iter(response.streaming_content)
     header = next(chunks).decode("utf-8-sig")
-    assert header.strip() == "When,Who,Whose record,Action,Basis"
+    assert header.strip() == ("When,Who,Whose record,NHS number,What they did,Why they could,"
+                              "Action code")
     rows = 0
     for chunk in chunks:  # one chunk per row: nothing is gathered up first
         assert chunk.count(b"\n") == 1
         if rows % 10_000 == 0:
-            assert b",Sam Coordinator,Alex Service,plan.view," in chunk
+            assert b",Sam Coordinator,Alex Service," in chunk
+            assert b",Looked at the plan,They are the allocated care coordinator,plan.view" in chunk
         rows += 1
     assert rows == EVENTS
 

@@ -8,8 +8,8 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import CharField, Value
-from django.db.models.functions import Coalesce, NullIf
+from django.db.models import Case, CharField, F, Q, Value, When
+from django.db.models.functions import Coalesce, Concat, NullIf
 from django.utils import timezone
 
 from carecoord.records.models import Team, User
@@ -131,8 +131,36 @@ def service_user_name(prefix: str = "") -> Coalesce:
                     output_field=CharField())
 
 
+def service_user_identity(prefix: str = "") -> Case:
+    """For staff who must know who it is: the name they chose, and their full name after it
+    when it differs ("Alex (Alexandra Morgan)")."""
+    return _identity(prefix)
+
+
+def user_identity(prefix: str) -> Coalesce:
+    """A user in an audit report: "Sam (Samantha Okafor)", else as `user_name`."""
+    return Coalesce(NullIf(_identity(prefix), Value("")), f"{prefix}email",
+                    output_field=CharField())
+
+
+def _identity(prefix: str) -> Case:
+    return Case(
+        # No one (an event the system wrote): empty, so that the caller's fallback shows.
+        When(Q(**{f"{prefix}pk__isnull": True}), then=Value("")),
+        When(Q(**{f"{prefix}preferred_name": ""})
+             | Q(**{f"{prefix}preferred_name": F(f"{prefix}full_name")}),
+             then=F(f"{prefix}full_name")),
+        default=Concat(f"{prefix}preferred_name", Value(" ("), f"{prefix}full_name",
+                       Value(")"), output_field=CharField()),
+        output_field=CharField(),
+    )
+
+
 def user_name(prefix: str) -> Coalesce:
-    return Coalesce(NullIf(f"{prefix}full_name", Value("")), f"{prefix}email",
+    """A user's name as the app shows it: the one they would like us to use, else their
+    full name, else their email address."""
+    return Coalesce(NullIf(f"{prefix}preferred_name", Value("")),
+                    NullIf(f"{prefix}full_name", Value("")), f"{prefix}email",
                     output_field=CharField())
 
 

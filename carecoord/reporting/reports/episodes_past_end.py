@@ -18,7 +18,7 @@ from carecoord.reporting.reports.base import (
     ReportTables,
     Table,
     display,
-    service_user_name,
+    service_user_identity,
     user_name,
 )
 
@@ -48,7 +48,7 @@ def episodes_past_end(opened: OpenedReport) -> list[PastEndRow]:
                                started_on__lte=as_of)
         .filter(Q(discharged_on__isnull=True) | Q(discharged_on__gte=period.start,
                                                   discharged_on__gt=F("planned_end_on")))
-        .annotate(name=service_user_name("service_user__"))
+        .annotate(name=service_user_identity("service_user__"))
         .order_by("planned_end_on", "pk")
         .values_list("pk", "name", "planned_end_on", "discharged_on")
     )
