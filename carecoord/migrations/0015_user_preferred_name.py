@@ -17,7 +17,7 @@ def copy_preferred_names(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('carecoord', '0012_review_episode_after_discharge_contacts'),
+        ('carecoord', '0014_access_events_partitioned_by_month'),
         ('carers', '0001_initial'),
     ]
 
