@@ -45,8 +45,7 @@ class ConsentChoicesForm(NHSUKFormMixin, forms.Form):
         error_messages=required("Choose whether to share or stop sharing"),
     )
     later = _DefaultedChoiceField(
-        label="When you share a whole section", initial=LATER_TOO,
-        error_messages=required("Choose whether to share what is added to a section later"),
+        label="When you share a whole section", initial=LATER_TOO, required=False,
         choices=[(LATER_TOO, "Share everything in it, including things added to it later"),
                  (ONLY_NOW, "Share only what is in it now")],
         widget=forms.RadioSelect,
