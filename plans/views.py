@@ -94,12 +94,16 @@ def _plan_page_context(request: HttpRequest, opened: selectors.OpenedPlan) -> di
     for index, row in enumerate(versions):  # newest first: the next row is the older one
         row.previous = versions[index + 1].version if index + 1 < len(versions) else None
     latest = versions[0].version if versions else None
+    to_sign = selectors.version_to_sign(viewer=viewer, plan=plan, versions=versions)
     return {
         "opened": opened,
         "plan": plan,
         "service_user": plan.service_user,
         "is_own": opened.basis is Basis.SELF,
         "sections": sections,
+        "contents": selectors.plan_contents(opened=opened, sections=sections,
+                                            to_sign=to_sign),
+        "to_sign": to_sign,
         "episode": record_selectors.open_episode(service_user=plan.service_user),
         "versions": versions,
         "latest_version": latest,
@@ -375,19 +379,26 @@ def version_detail(request: HttpRequest, version_id: int) -> HttpResponse:
         else:
             return redirect("version_detail", version.pk)
     plan = version.plan
+    # One check of the record for the page: may they open the plan, is it theirs, do
+    # they read all of it (only then does the contents list show how far each part got).
+    basis = policy.record_basis(request.user, plan.service_user)
+    sections = selectors.version_sections(version=version, entries=opened.entries,
+                                          with_states=basis in policy.FULL_BASES)
     return render(request, "plans/version_detail.html", {
         "opened": opened,
         "version": version,
         "plan": plan,
         "service_user": plan.service_user,
+        "sections": sections,
+        "contents": selectors.version_contents(sections=sections, may_answer=may_answer),
         "may_answer": may_answer,
         "sign_form": sign_form,
         "decline_form": decline_form,
         "form": failed_form,  # base.html puts "Error:" in the title when it has errors
         "signatures": selectors.version_signatures(viewer=request.user, version=version),
         "carers": {r.pk: r for r in selectors.carer_relationships_for_plan(plan=plan)},
-        "can_open_plan": policy.can_view_record(request.user, plan.service_user),
-        "is_own": policy.record_basis(request.user, plan.service_user) is Basis.SELF,
+        "can_open_plan": basis is not None,
+        "is_own": basis is Basis.SELF,
     })
 
 
