@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django.db.models import Prefetch, QuerySet, prefetch_related_objects
+from django.db.models import Exists, OuterRef, Prefetch, QuerySet, prefetch_related_objects
 from django.http import Http404
 
 from carecoord.audit.services import access_events_record
@@ -163,26 +163,27 @@ class ContentsEntry:
     state: SectionState | None = None
 
 
-def version_to_sign(*, viewer: User, plan: Plan, versions: list[VersionRow]) -> PlanVersion | None:
-    """The version of this plan waiting for the viewer's signature, if there is one: the
-    policy's queryset form of `can_sign`, asked only when the latest version is waiting."""
-    if not versions or versions[0].status != "awaiting":
-        return None
-    return policy.versions_signable_by(viewer, plan.versions.filter(
-        pk=versions[0].version.pk)).first()
+def version_to_sign(*, versions: list[VersionRow]) -> PlanVersion | None:
+    """The version waiting for the viewer's signature, if there is one, from the rows
+    `versions_for_plan` read (each knows whether the viewer may sign it: the policy's
+    `versions_signable_by`, the queryset form of `can_sign`)."""
+    if versions and versions[0].signable:
+        return versions[0].version
+    return None
 
 
 def plan_contents(*, opened: OpenedPlan, sections: list[SectionView],
-                  to_sign: PlanVersion | None) -> list[ContentsEntry]:
+                  to_sign: PlanVersion | None, printing: bool = False) -> list[ContentsEntry]:
     """The plan page's contents list: each section the viewer sees, with its state, then
     the versions (needing the viewer's signature, if one does), reviews and peer support
-    where the page shows them."""
+    where the page shows them (the print view has no peer support)."""
     entries = [ContentsEntry(sv.anchor, sv.section.title, sv.state) for sv in sections]
     entries.append(ContentsEntry("versions", "Versions and signatures",
                                  SectionState(State.NEEDS_SIGNATURE) if to_sign else None))
     if opened.plan.kind == PlanKind.CARE_PLAN and opened.whole:
         entries.append(ContentsEntry("reviews", "Reviews"))
-        entries.append(ContentsEntry("signposting", "Peer support and learning"))
+        if not printing:
+            entries.append(ContentsEntry("signposting", "Peer support and learning"))
     return entries
 
 
@@ -267,21 +268,28 @@ def item_history(*, item: PlanItem) -> QuerySet[ItemChange]:
 class VersionRow:
     version: PlanVersion
     status: str
+    signable: bool = False  # the viewer may sign or decline it now
+
+
 
 
 def versions_for_plan(*, viewer: User, plan: Plan) -> list[VersionRow]:
     versions = list(
         policy.versions_visible_to(viewer, plan.versions.all())
         .select_related("proposed_by")
+        # The signatures give each version's status (and who declined); who must sign is
+        # the version page's business, not the list's.
         .prefetch_related(
             Prefetch("signatures", queryset=Signature.objects.select_related("signer")),
-            Prefetch("required_signers",
-                     queryset=RequiredSigner.objects.select_related("carer")),
         )
+        # In the same query: may the viewer sign it now (the plan page's sign link).
+        .annotate(signable_by_viewer=Exists(policy.versions_signable_by(
+            viewer, PlanVersion.objects.filter(pk=OuterRef("pk")))))
         .order_by("-number")
     )
     latest = versions[0].number if versions else None
-    return [VersionRow(v, version_status(v, latest_number=latest)) for v in versions]
+    return [VersionRow(v, version_status(v, latest_number=latest), v.signable_by_viewer)
+            for v in versions]
 
 
 def latest_agreed_version(*, viewer: User, plan: Plan) -> PlanVersion | None:

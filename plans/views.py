@@ -85,7 +85,8 @@ def plan_start(request: HttpRequest, service_user_id: int, kind: str) -> HttpRes
     return redirect("plan_detail", plan.pk)
 
 
-def _plan_page_context(request: HttpRequest, opened: selectors.OpenedPlan) -> dict:
+def _plan_page_context(request: HttpRequest, opened: selectors.OpenedPlan, *,
+                       printing: bool = False) -> dict:
     """Everything the plan page and its print view show."""
     viewer = request.user
     plan = opened.plan
@@ -94,7 +95,7 @@ def _plan_page_context(request: HttpRequest, opened: selectors.OpenedPlan) -> di
     for index, row in enumerate(versions):  # newest first: the next row is the older one
         row.previous = versions[index + 1].version if index + 1 < len(versions) else None
     latest = versions[0].version if versions else None
-    to_sign = selectors.version_to_sign(viewer=viewer, plan=plan, versions=versions)
+    to_sign = selectors.version_to_sign(versions=versions)
     return {
         "opened": opened,
         "plan": plan,
@@ -102,7 +103,7 @@ def _plan_page_context(request: HttpRequest, opened: selectors.OpenedPlan) -> di
         "is_own": opened.basis is Basis.SELF,
         "sections": sections,
         "contents": selectors.plan_contents(opened=opened, sections=sections,
-                                            to_sign=to_sign),
+                                            to_sign=to_sign, printing=printing),
         "to_sign": to_sign,
         "episode": record_selectors.open_episode(service_user=plan.service_user),
         "versions": versions,
@@ -113,8 +114,10 @@ def _plan_page_context(request: HttpRequest, opened: selectors.OpenedPlan) -> di
         "carer_views": selectors.carer_views_for_upcoming_review(viewer=viewer, plan=plan),
         "suggestions": (selectors.open_suggestions_for_plan(plan=plan)
                         if plan.kind == PlanKind.WRAP and opened.whole else []),
+        # Carers are named on the page only as holders of responsibilities.
         "carers": ({r.pk: r for r in selectors.carer_relationships_for_plan(plan=plan)}
-                   if opened.whole else {}),
+                   if opened.whole and plan.kind == PlanKind.RESPONSIBILITY_AGREEMENT
+                   else {}),
         "today": timezone.localdate(),
     }
 
@@ -126,8 +129,8 @@ def plan_detail(request: HttpRequest, plan_id: int) -> HttpResponse:
 
 def plan_print(request: HttpRequest, plan_id: int) -> HttpResponse:
     opened = selectors.plan_open(viewer=request.user, plan_id=plan_id, surface="plan_print")
-    context = _plan_page_context(request, opened) | {"printing": True,
-                                                    "printed_at": timezone.localtime()}
+    context = _plan_page_context(request, opened, printing=True) | {
+        "printing": True, "printed_at": timezone.localtime()}
     return render(request, "plans/plan_print.html", context)
 
 

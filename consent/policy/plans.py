@@ -7,9 +7,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from django.db.models import (
+    BooleanField,
     Case,
     CharField,
     Exists,
+    ExpressionWrapper,
     OuterRef,
     Q,
     QuerySet,
@@ -72,12 +74,28 @@ def plan_basis(viewer: Viewer, plan: Plan) -> Basis | None:
 
 
 def plan_for_viewer(viewer: Viewer, plan_id: int) -> tuple[Plan, Basis]:
+    """The plan and `plan_basis` for it, in one query for the record's readers: whether
+    the viewer is the person or allocated to them comes with the plan (the same
+    predicates `record_basis` asks), so the page does not check the record again."""
     plan = (
         plans_visible_to(viewer, Plan.objects.select_related("service_user__team"))
+        .annotate(
+            viewer_is_owner=ExpressionWrapper(Q(service_user__user_id=viewer.pk),
+                                              output_field=BooleanField()),
+            viewer_is_allocated=ExpressionWrapper(
+                Q(_allocated_to(viewer, "service_user_id")), output_field=BooleanField()),
+        )
         .filter(pk=plan_id)
         .first()
     )
-    basis = plan_basis(viewer, plan) if plan else None
+    basis = None
+    if plan is not None:
+        if plan.viewer_is_owner:
+            basis = Basis.SELF
+        elif plan.viewer_is_allocated:
+            basis = Basis.ALLOCATED_COORDINATOR
+        else:
+            basis = scoped_basis(viewer, plan.service_user_id, plan_areas(plan.kind))
     if plan is None or basis is None:
         raise Http404("No such plan.")
     return plan, basis
