@@ -99,6 +99,12 @@ def test_no_plan_page_scrolls_sideways_on_a_phone(phones, live_server, live_worl
     for page in phones:
         for url in urls:
             _fits(page, f"{live_server.url}{url}")
+    # The coordinator's plan forms: recording a review, the first meeting's steps.
+    service_user_id = live_world.service_user.pk
+    for url in (reverse("review_add", args=[care_plan.pk]),
+                reverse("first_meeting_step", args=[service_user_id, "recovery"]),
+                reverse("first_meeting_check", args=[service_user_id])):
+        _fits(coordinator, f"{live_server.url}{url}")
     # The versions table is there, in its own box, and the page still fits.
     service_user.goto(f"{live_server.url}{urls[0]}")
     table_box = service_user.get_by_role("region", name="Versions of this care plan")
