@@ -208,7 +208,7 @@ def section_state(plan_section: Section, parts: list[Part]) -> SectionState:
     answered = [part for part in prompts if part.written]
     added = [part for part in parts if not part.prompt and part.written]
     if not answered and not added:
-        return SectionState(State.NOT_STARTED, "Nothing written yet")
+        return SectionState(State.NOT_STARTED)  # the tag says it all
     if len(answered) < len(prompts):
         return SectionState(State.INCOMPLETE, f"{len(answered)} of "
                             f"{_count(len(prompts), 'question', 'questions')} answered")

@@ -119,12 +119,12 @@ def _prompts(section_: Section, answered: int) -> list[Part]:
 
 
 @pytest.mark.parametrize(("plan_section", "parts", "state", "detail"), [
-    (CRISIS, _prompts(CRISIS, 0), State.NOT_STARTED, "Nothing written yet"),
+    (CRISIS, _prompts(CRISIS, 0), State.NOT_STARTED, ""),
     (CRISIS, _prompts(CRISIS, 3), State.INCOMPLETE, "3 of 8 questions answered"),
     (CRISIS, _prompts(CRISIS, 8), State.COMPLETE, ""),
-    (NEEDS, [], State.NOT_STARTED, "Nothing written yet"),
+    (NEEDS, [], State.NOT_STARTED, ""),
     (NEEDS, [Part(prompt="", written=True)], State.COMPLETE, ""),
-    (GOALS, [], State.NOT_STARTED, "Nothing written yet"),
+    (GOALS, [], State.NOT_STARTED, ""),
     (GOALS, [Part("", True, agreed=True), Part("", True, agreed=False)], State.INCOMPLETE,
      "1 goal not agreed yet"),
     (GOALS, [Part("", True, agreed=False), Part("", True, agreed=False)], State.INCOMPLETE,
@@ -212,8 +212,7 @@ def test_a_version_page_has_a_contents_list_of_its_sections(world, kind):
         assert "My goals" not in titles  # nothing in it: not in this version at all
         assert _state_of(markup, "My hopes and aspirations")[0] == "Not started"
         assert _state_of(markup, "What recovery means to me")[0] == "Complete"
-        assert _state_of(markup, "Crisis and contingency plan") == (
-            "Not started", "Nothing written yet")
+        assert _state_of(markup, "Crisis and contingency plan") == ("Not started", "")
     else:
         assert "Triggers and action plan" in titles
     assert titles[-2:] == ["Signatures", "Sign this version"]
@@ -224,9 +223,8 @@ def test_the_care_plan_page_shows_how_far_each_section_has_got(world):
     plan = make_plan(world)
     client = client_for(world.coordinator)
     before = _page(client.get(_plan_url(plan)))
-    assert _state_of(before, "Crisis and contingency plan") == ("Not started",
-                                                                "Nothing written yet")
-    assert _state_of(before, "My goals") == ("Not started", "Nothing written yet")
+    assert _state_of(before, "Crisis and contingency plan") == ("Not started", "")
+    assert _state_of(before, "My goals") == ("Not started", "")
 
     fill_crisis(plan, world.coordinator, skip=("advance_statement", "practical"))
     write(prompt_item(plan, "recovery_meaning"), world.service_user_account,
