@@ -356,6 +356,10 @@ class ItemDiff:
     before: dict | None
     after: dict | None
 
+    @property
+    def section(self) -> str:
+        return (self.after or self.before or {}).get("section", "")
+
 
 @dataclass
 class VersionSection:
@@ -414,8 +418,21 @@ def version_contents(*, sections: list[VersionSection], may_answer: bool
     return entries
 
 
+def diff_contents(*, kind: str, rows: list[ItemDiff]) -> list[ContentsEntry]:
+    """The contents of a "what changed" page: each section with changes (the rows come
+    in section order from `version_diff`), linking to its first change."""
+    counts: dict[str, int] = {}
+    for row in rows:
+        counts[row.section] = counts.get(row.section, 0) + 1
+    titles = {candidate.code: candidate.title for candidate in sections_for(kind)}
+    return [ContentsEntry(f"changes-{code}", f"{titles.get(code, code)} ({count} "
+                          f"change{'' if count == 1 else 's'})")
+            for code, count in counts.items()]
+
+
 def version_diff(*, older: PlanVersion, newer: PlanVersion) -> list[ItemDiff]:
-    """Items added, changed and removed between two versions of one plan."""
+    """Items added, changed and removed between two versions of one plan, in the order
+    of the plan's sections."""
     before = {entry["id"]: entry for entry in older.snapshot}
     after = {entry["id"]: entry for entry in newer.snapshot}
     rows = []
@@ -427,7 +444,9 @@ def version_diff(*, older: PlanVersion, newer: PlanVersion) -> list[ItemDiff]:
     for item_id, entry in before.items():
         if item_id not in after:
             rows.append(ItemDiff("removed", entry, None))
-    return rows
+    order = {candidate.code: index
+             for index, candidate in enumerate(sections_for(newer.plan.kind))}
+    return sorted(rows, key=lambda row: order.get(row.section, len(order)))  # stable
 
 
 def _content(entry: dict) -> tuple:

@@ -430,10 +430,12 @@ def version_diff(request: HttpRequest, plan_id: int, a: int, b: int) -> HttpResp
     if a == b or a not in by_number or b not in by_number:
         raise Http404
     older, newer = sorted((by_number[a], by_number[b]), key=lambda v: v.number)
+    rows = selectors.version_diff(older=older, newer=newer)
     return render(request, "plans/version_diff.html", {
         "plan": opened.plan, "older": older, "newer": newer,
         "is_own": opened.basis is Basis.SELF,
-        "rows": selectors.version_diff(older=older, newer=newer),
+        "rows": rows,
+        "contents": selectors.diff_contents(kind=opened.plan.kind, rows=rows),
         "carers": {r.pk: r for r in selectors.carer_relationships_for_plan(plan=opened.plan)},
     })
 

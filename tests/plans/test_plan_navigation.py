@@ -219,6 +219,22 @@ def test_a_version_page_has_a_contents_list_of_its_sections(world, kind):
     assert _state_of(markup, "Sign this version")[0] == "Needs your signature"
 
 
+def test_what_changed_between_versions_lists_the_sections_that_changed(world):
+    plan = make_plan(world)
+    write(prompt_item(plan, "hopes"), world.service_user_account, "To train as a chef.")
+    propose(plan, world.coordinator)
+    add_item(plan, "risk", world.coordinator, "Cycling to work", body="With lights.")
+    write(prompt_item(plan, "hopes"), world.service_user_account, "To open a café.")
+    add_item(plan, "risk", world.coordinator, "Living alone", body="Weekly visits.")
+    propose(plan, world.coordinator)
+    url = reverse("version_diff", args=[plan.pk, 1, 2])
+    markup = _page(client_for(world.coordinator).get(url))
+    rows = _assert_links_resolve(markup)
+    assert [row["title"] for row in rows] == [
+        "My hopes and aspirations (1 change)", "Risk and positive risk-taking (2 changes)"]
+    assert client_for(world.other_coordinator).get(url).status_code == 404
+
+
 def test_the_care_plan_page_shows_how_far_each_section_has_got(world):
     plan = make_plan(world)
     client = client_for(world.coordinator)
