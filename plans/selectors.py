@@ -271,8 +271,6 @@ class VersionRow:
     signable: bool = False  # the viewer may sign or decline it now
 
 
-
-
 def versions_for_plan(*, viewer: User, plan: Plan) -> list[VersionRow]:
     versions = list(
         policy.versions_visible_to(viewer, plan.versions.all())
