@@ -161,8 +161,9 @@ def _assert_links_resolve(markup: str) -> list[dict]:
     rows = _contents(markup)
     assert rows
     for row in rows:
-        assert re.search(rf'\bid="{re.escape(row["anchor"])}"', markup), (
-            f"the contents link #{row['anchor']} ({row['title']}) goes nowhere on the page")
+        targets = len(re.findall(rf'\bid="{re.escape(row["anchor"])}"', markup))
+        assert targets == 1, (
+            f"the contents link #{row['anchor']} ({row['title']}) has {targets} places to go")
     return rows
 
 
