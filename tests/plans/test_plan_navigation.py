@@ -14,12 +14,13 @@ import re
 
 import pytest
 from django.db import connection
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.template import engines
 from django.test.utils import CaptureQueriesContext
 from django.urls import path, reverse
 
 from carecoord.urls import urlpatterns as site_urlpatterns
+from consent import policy
 from consent.services import consent_decide_item
 from plans import services
 from plans.sections import (
@@ -33,6 +34,7 @@ from plans.sections import (
     State,
     section,
     section_state,
+    sections_for,
 )
 from tests import clock
 from tests.conftest import client_for
@@ -422,3 +424,26 @@ def test_the_coordinators_care_plan_page_checks_the_record_once_and_stays_flat(w
     assert len(many) - len(chrome) <= 15, (
         f"{len(many)} queries for the plan page, {len(chrome)} for an empty page")
     assert len(_sign_links(_page(client.get(url)))) == 2
+
+
+@pytest.mark.parametrize("kind", list(PlanKind))
+def test_the_plan_pages_basis_answers_agree_with_the_policys_viewer_rules(world, kind):
+    """The page asks the rules once with the basis the plan was opened on; for every
+    person who can open it, the answers are those of the rules asked about the viewer."""
+    plan = make_plan(world, kind)
+    openers = [world.coordinator, world.service_user_account]
+    for viewer in (*openers, world.other_coordinator, world.carer_account, world.manager):
+        try:
+            _, basis = policy.plan_for_viewer(viewer, plan.pk)
+        except Http404:
+            assert viewer not in openers
+            assert policy.plan_basis(viewer, plan) is None
+            continue
+        assert basis == policy.plan_basis(viewer, plan)
+        assert policy.can_propose_on_basis(basis) == policy.can_propose_version(viewer, plan)
+        assert policy.can_suggest_on_basis(basis, plan) == policy.can_suggest(viewer, plan)
+        assert (policy.can_record_review_on_basis(basis, plan)
+                == policy.can_record_review(viewer, plan))
+        for plan_section in sections_for(kind):
+            assert (policy.section_editable_on_basis(basis, plan, plan_section.code)
+                    == policy.can_edit_section(viewer, plan, plan_section.code))
