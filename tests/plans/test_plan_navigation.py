@@ -19,6 +19,7 @@ from django.template import engines
 from django.test.utils import CaptureQueriesContext
 from django.urls import path, reverse
 
+from carecoord.records.models import CareTeamRole
 from carecoord.urls import urlpatterns as site_urlpatterns
 from consent import policy
 from consent.services import consent_decide_item
@@ -37,6 +38,7 @@ from plans.sections import (
     sections_for,
 )
 from tests import clock
+from tests.carecoord.careteam_helpers import add_to_care_team, professional
 from tests.conftest import client_for
 from tests.plans.factories import (
     add_goal,
@@ -346,6 +348,23 @@ def test_a_carer_sees_only_the_sections_shared_with_them_and_no_states(world):
     for unshared in ("My hopes and aspirations", "Risk and positive risk-taking",
                      "To train as a chef.", "Living alone", "questions answered"):
         assert unshared not in text
+    assert _sign_links(markup) == []
+
+
+def test_a_care_team_member_sees_only_their_areas_sections_and_no_states(world):
+    """A duty worker reads the crisis plan but not the advance statement: a state worked
+    out from what they see would be wrong (and would speak of what they may not see)."""
+    plan = make_plan(world)
+    write(prompt_item(plan, "hopes"), world.service_user_account, "To train as a chef.")
+    fill_crisis(plan, world.coordinator, skip=("advance_statement",))
+    duty_worker = professional("Jo Duty")
+    add_to_care_team(world, duty_worker, CareTeamRole.DUTY_WORKER)
+    markup = _page(client_for(duty_worker).get(_plan_url(plan)))
+    rows = _assert_links_resolve(markup)
+    assert [row["title"] for row in rows] == ["Crisis and contingency plan",
+                                              "Versions and signatures"]
+    assert all(row["state"] is None for row in rows)
+    assert "questions answered" not in _plain(markup)
     assert _sign_links(markup) == []
 
 
