@@ -291,8 +291,11 @@ def test_a_signer_gets_the_sign_link_at_the_top_and_the_bottom_and_nobody_else(w
         assert top < markup.index('id="about-heading"') < markup.index('id="versions"') < bottom
         assert words in _plain(markup)
         assert _state_of(markup, "Versions and signatures")[0] == "Needs your signature"
-        # The link lands on the signing form.
-        assert 'id="sign"' in _page(client.get(_version_url(version)))
+        # The link lands on the signing form, at the bottom of the version page, whose
+        # top links to it too.
+        version_page = _page(client.get(_version_url(version)))
+        assert (version_page.index('href="#sign"') < version_page.index('id="signatures"')
+                < version_page.index('id="sign"'))
 
     sign(version, world.coordinator)
     signed = _page(coordinator.get(_plan_url(plan)))
@@ -311,6 +314,8 @@ def test_nobody_but_the_service_user_signs_a_wrap_so_only_they_get_the_link(worl
     assert _sign_links(coordinator_page) == []
     version_page = _page(client_for(world.coordinator).get(_version_url(version)))
     assert "Sign this version" not in [row["title"] for row in _contents(version_page)]
+    assert 'href="#sign"' not in version_page
+    assert 'id="sign"' not in version_page
 
 
 def test_other_people_get_not_found_for_the_plan_and_version_pages(world):
