@@ -150,6 +150,76 @@ def section_choices() -> list[tuple[str, str]]:
     return list(seen.items())
 
 
+# --- How far a section has got (the contents list's tags) ------------------------------
+
+
+@dataclass(frozen=True)
+class Part:
+    """What a section's state needs to know of one item (or one entry of a version)."""
+
+    prompt: str  # the fixed question it answers, "" for an item someone added
+    written: bool  # a question answered; an added item always counts as written
+    agreed: bool | None = None  # a goal: agreed by both sides; None when not known
+
+
+class State(models.TextChoices):
+    COMPLETE = "complete", "Complete"
+    INCOMPLETE = "incomplete", "Incomplete"
+    NOT_STARTED = "not_started", "Not started"
+    NEEDS_SIGNATURE = "needs_signature", "Needs your signature"
+
+
+STATE_TAGS = {  # NHS.UK tag colours; the words say the same, never the colour alone
+    State.COMPLETE: "nhsuk-tag--green",
+    State.INCOMPLETE: "nhsuk-tag--yellow",
+    State.NOT_STARTED: "nhsuk-tag--grey",
+    State.NEEDS_SIGNATURE: "nhsuk-tag--blue",
+}
+
+
+@dataclass(frozen=True)
+class SectionState:
+    state: str
+    detail: str = ""  # what is missing, in words: "3 of 8 questions answered"
+
+    @property
+    def label(self) -> str:
+        return State(self.state).label
+
+    @property
+    def tag_class(self) -> str:
+        return STATE_TAGS[State(self.state)]
+
+
+def _count(number: int, one: str, many: str) -> str:
+    return f"{number} {one if number == 1 else many}"
+
+
+def section_state(plan_section: Section, parts: list[Part]) -> SectionState:
+    """How far a section has got, from the parts the reader sees of it (the caller gives
+    every part, or asks this only of a reader who sees the whole section).
+
+    A section with fixed questions is complete when every question is answered; one with
+    none answered (and nothing added) is not started; in between, incomplete. A section
+    people add to is complete once something is written in it — except goals, which are
+    mutually agreed: a goal not yet agreed by both sides leaves the section incomplete.
+    """
+    prompts = [part for part in parts if part.prompt]
+    answered = [part for part in prompts if part.written]
+    added = [part for part in parts if not part.prompt and part.written]
+    if not answered and not added:
+        return SectionState(State.NOT_STARTED)  # the tag says it all
+    if len(answered) < len(prompts):
+        return SectionState(State.INCOMPLETE, f"{len(answered)} of "
+                            f"{_count(len(prompts), 'question', 'questions')} answered")
+    if plan_section.item_type == ItemType.GOAL:
+        waiting = [part for part in added if part.agreed is False]
+        if waiting:
+            return SectionState(State.INCOMPLETE,
+                                f"{_count(len(waiting), 'goal', 'goals')} not agreed yet")
+    return SectionState(State.COMPLETE)
+
+
 RECOVERY_DOMAINS = (
     ("connectedness", "Connectedness"),
     ("hope", "Hope and optimism"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django.db.models import Prefetch, QuerySet, prefetch_related_objects
+from django.db.models import Exists, OuterRef, Prefetch, QuerySet, prefetch_related_objects
 from django.http import Http404
 
 from carecoord.audit.services import access_events_record
@@ -28,7 +28,16 @@ from plans.models import (
     Signature,
     Suggestion,
 )
-from plans.sections import ItemType, PlanKind, Section, sections_for
+from plans.sections import (
+    ItemType,
+    Part,
+    PlanKind,
+    Section,
+    SectionState,
+    State,
+    section_state,
+    sections_for,
+)
 from plans.services import goal_is_agreed, version_status
 
 
@@ -48,14 +57,16 @@ class OpenedPlan:
 
 
 def plan_open(*, viewer: User, plan_id: int, surface: str) -> OpenedPlan:
+    """The plan, and what the viewer may do with it — decided once, from the basis the
+    policy opened it on, so the page never checks the record again (issue 15)."""
     plan, basis = policy.plan_for_viewer(viewer, plan_id)
     audit_read(viewer=viewer, service_user=plan.service_user, basis=basis,
                surface=surface, target=f"plan:{plan.pk}")
     return OpenedPlan(
         plan=plan, basis=basis,
-        can_propose=policy.can_propose_version(viewer, plan),
-        can_suggest=policy.can_suggest(viewer, plan),
-        can_record_review=policy.can_record_review(viewer, plan),
+        can_propose=policy.can_propose_on_basis(basis),
+        can_suggest=policy.can_suggest_on_basis(basis, plan),
+        can_record_review=policy.can_record_review_on_basis(basis, plan),
     )
 
 
@@ -82,6 +93,13 @@ class SectionView:
     items: list[ItemView]
     can_add: bool
     can_edit: bool
+    # How far it has got; None for a reader who sees only part of the plan (a care-team
+    # place, emergency access): a state worked out from part of a section would mislead.
+    state: SectionState | None = None
+
+    @property
+    def anchor(self) -> str:
+        return f"section-{self.section.code}"
 
     @property
     def empty_prompts(self) -> list[PlanItem]:
@@ -111,7 +129,7 @@ def plan_sections(*, viewer: User, opened: OpenedPlan) -> list[SectionView]:
         by_section.setdefault(item.section, []).append(item)
     result = []
     for plan_section in sections_for(plan.kind):
-        can_edit = policy.can_edit_section(viewer, plan, plan_section.code)
+        can_edit = policy.section_editable_on_basis(opened.basis, plan, plan_section.code)
         views = []
         for item in by_section.get(plan_section.code, []):
             view = ItemView(item=item, can_edit=can_edit or policy.own_words_editable(
@@ -122,10 +140,51 @@ def plan_sections(*, viewer: User, opened: OpenedPlan) -> list[SectionView]:
             views.append(view)
         if not views and not opened.whole:
             continue  # a section outside the viewer's areas is not shown at all
-        result.append(SectionView(section=plan_section, items=views,
-                                  can_add=can_edit and plan_section.open_ended,
-                                  can_edit=can_edit))
+        result.append(SectionView(
+            section=plan_section, items=views, can_add=can_edit and plan_section.open_ended,
+            can_edit=can_edit,
+            state=section_state(plan_section, [_part(view) for view in views])
+            if opened.whole else None))
     return result
+
+
+def _part(view: ItemView) -> Part:
+    item = view.item
+    return Part(prompt=item.prompt, written=not (item.prompt and item.is_empty),
+                agreed=view.agreed if item.item_type == ItemType.GOAL else None)
+
+
+@dataclass(frozen=True)
+class ContentsEntry:
+    """One line of a page's contents list: where it goes, what it says, its state."""
+
+    anchor: str
+    title: str
+    state: SectionState | None = None
+
+
+def version_to_sign(*, versions: list[VersionRow]) -> PlanVersion | None:
+    """The version waiting for the viewer's signature, if there is one, from the rows
+    `versions_for_plan` read (each knows whether the viewer may sign it: the policy's
+    `versions_signable_by`, the queryset form of `can_sign`)."""
+    if versions and versions[0].signable:
+        return versions[0].version
+    return None
+
+
+def plan_contents(*, opened: OpenedPlan, sections: list[SectionView],
+                  to_sign: PlanVersion | None, printing: bool = False) -> list[ContentsEntry]:
+    """The plan page's contents list: each section the viewer sees, with its state, then
+    the versions (needing the viewer's signature, if one does), reviews and peer support
+    where the page shows them (the print view has no peer support)."""
+    entries = [ContentsEntry(sv.anchor, sv.section.title, sv.state) for sv in sections]
+    entries.append(ContentsEntry("versions", "Versions and signatures",
+                                 SectionState(State.NEEDS_SIGNATURE) if to_sign else None))
+    if opened.plan.kind == PlanKind.CARE_PLAN and opened.whole:
+        entries.append(ContentsEntry("reviews", "Reviews"))
+        if not printing:
+            entries.append(ContentsEntry("signposting", "Peer support and learning"))
+    return entries
 
 
 def _add_goal_state(view: ItemView) -> None:
@@ -209,17 +268,26 @@ def item_history(*, item: PlanItem) -> QuerySet[ItemChange]:
 class VersionRow:
     version: PlanVersion
     status: str
+    signable: bool = False  # the viewer may sign or decline it now
 
 
 def versions_for_plan(*, viewer: User, plan: Plan) -> list[VersionRow]:
     versions = list(
         policy.versions_visible_to(viewer, plan.versions.all())
         .select_related("proposed_by")
-        .prefetch_related("signatures__signer", "required_signers__carer")
+        # The signatures give each version's status (and who declined); who must sign is
+        # the version page's business, not the list's.
+        .prefetch_related(
+            Prefetch("signatures", queryset=Signature.objects.select_related("signer")),
+        )
+        # In the same query: may the viewer sign it now (the plan page's sign link).
+        .annotate(signable_by_viewer=Exists(policy.versions_signable_by(
+            viewer, PlanVersion.objects.filter(pk=OuterRef("pk")))))
         .order_by("-number")
     )
     latest = versions[0].number if versions else None
-    return [VersionRow(v, version_status(v, latest_number=latest)) for v in versions]
+    return [VersionRow(v, version_status(v, latest_number=latest), v.signable_by_viewer)
+            for v in versions]
 
 
 def latest_agreed_version(*, viewer: User, plan: Plan) -> PlanVersion | None:
@@ -286,9 +354,83 @@ class ItemDiff:
     before: dict | None
     after: dict | None
 
+    @property
+    def section(self) -> str:
+        return (self.after or self.before or {}).get("section", "")
+
+
+@dataclass
+class VersionSection:
+    """A section of a version, as its page shows it: the entries the viewer may read."""
+
+    code: str
+    section: Section | None  # None: frozen under a section the plan kind no longer has
+    entries: list[dict]
+    state: SectionState | None = None
+
+    @property
+    def title(self) -> str:
+        return self.section.title if self.section else self.code
+
+    @property
+    def anchor(self) -> str:
+        return f"section-{self.code}"
+
+
+def version_sections(*, version: PlanVersion, entries: list[dict],
+                     with_states: bool) -> list[VersionSection]:
+    """The entries the viewer may read (`version_entries_visible_to`), under their
+    sections, in order: only sections with something in them for this viewer, so a
+    carer sees no sign of the sections not shared with them. `with_states` only for a
+    reader of the whole version: a state from a carer's share would speak of entries
+    they may not see."""
+    by_section: dict[str, list[dict]] = {}
+    for entry in entries:
+        by_section.setdefault(entry.get("section", ""), []).append(entry)
+    groups = []
+    for candidate in sections_for(version.plan.kind):
+        if candidate.code in by_section:
+            group = by_section.pop(candidate.code)
+            state = section_state(candidate, [_entry_part(entry) for entry in group])
+            groups.append(VersionSection(candidate.code, candidate, group,
+                                         state if with_states else None))
+    # Anything frozen under a section the plan kind no longer has is still shown.
+    groups += [VersionSection(code, None, group) for code, group in by_section.items()]
+    return groups
+
+
+def _entry_part(entry: dict) -> Part:
+    prompt = entry.get("prompt") or ""
+    return Part(prompt=prompt, written=not prompt or bool((entry.get("body") or "").strip()))
+
+
+def version_contents(*, sections: list[VersionSection], may_answer: bool
+                     ) -> list[ContentsEntry]:
+    """The version page's contents list: its sections, who has signed, and the signing
+    form when the viewer may sign (needing their signature)."""
+    entries = [ContentsEntry(group.anchor, group.title, group.state) for group in sections]
+    entries.append(ContentsEntry("signatures", "Signatures"))
+    if may_answer:
+        entries.append(ContentsEntry("sign", "Sign this version",
+                                     SectionState(State.NEEDS_SIGNATURE)))
+    return entries
+
+
+def diff_contents(*, kind: str, rows: list[ItemDiff]) -> list[ContentsEntry]:
+    """The contents of a "what changed" page: each section with changes (the rows come
+    in section order from `version_diff`), linking to its first change."""
+    counts: dict[str, int] = {}
+    for row in rows:
+        counts[row.section] = counts.get(row.section, 0) + 1
+    titles = {candidate.code: candidate.title for candidate in sections_for(kind)}
+    return [ContentsEntry(f"changes-{code}", f"{titles.get(code, code)} ({count} "
+                          f"change{'' if count == 1 else 's'})")
+            for code, count in counts.items()]
+
 
 def version_diff(*, older: PlanVersion, newer: PlanVersion) -> list[ItemDiff]:
-    """Items added, changed and removed between two versions of one plan."""
+    """Items added, changed and removed between two versions of one plan, in the order
+    of the plan's sections."""
     before = {entry["id"]: entry for entry in older.snapshot}
     after = {entry["id"]: entry for entry in newer.snapshot}
     rows = []
@@ -300,7 +442,9 @@ def version_diff(*, older: PlanVersion, newer: PlanVersion) -> list[ItemDiff]:
     for item_id, entry in before.items():
         if item_id not in after:
             rows.append(ItemDiff("removed", entry, None))
-    return rows
+    order = {candidate.code: index
+             for index, candidate in enumerate(sections_for(newer.plan.kind))}
+    return sorted(rows, key=lambda row: order.get(row.section, len(order)))  # stable
 
 
 def _content(entry: dict) -> tuple:
@@ -310,8 +454,10 @@ def _content(entry: dict) -> tuple:
 def reviews_for_plan(*, plan: Plan) -> list[Review]:
     # A list, read here: the prefetch of who attended is a query of its own, and belongs
     # to the selector, not to the page that shows it (carecoord/scoping).
-    return list(plan.reviews.prefetch_related("carers_attended", "carer_views__carer")
-                .select_related("recorded_by"))
+    return list(plan.reviews.prefetch_related(
+        "carers_attended",
+        Prefetch("carer_views", queryset=CarerReviewViews.objects.select_related("carer")),
+    ).select_related("recorded_by"))
 
 
 def carer_views_for_upcoming_review(*, viewer: User, plan: Plan) -> list[CarerReviewViews]:
@@ -322,6 +468,8 @@ def carer_views_for_upcoming_review(*, viewer: User, plan: Plan) -> list[CarerRe
     views = list(policy.carer_views_visible_to(
         viewer, CarerReviewViews.objects.filter(plan=plan, review_due_on=plan.next_review_on))
         .select_related("carer"))
+    if not views:
+        return views  # nothing read, nothing to write (not even an empty savepoint)
     access_events_record(
         actor=viewer, service_user=plan.service_user, action="carer_review_views.view",
         targets=[(f"carer_review_views:{v.pk}", str(policy.Basis.ALLOCATED_COORDINATOR))

@@ -85,7 +85,8 @@ def plan_start(request: HttpRequest, service_user_id: int, kind: str) -> HttpRes
     return redirect("plan_detail", plan.pk)
 
 
-def _plan_page_context(request: HttpRequest, opened: selectors.OpenedPlan) -> dict:
+def _plan_page_context(request: HttpRequest, opened: selectors.OpenedPlan, *,
+                       printing: bool = False) -> dict:
     """Everything the plan page and its print view show."""
     viewer = request.user
     plan = opened.plan
@@ -94,12 +95,16 @@ def _plan_page_context(request: HttpRequest, opened: selectors.OpenedPlan) -> di
     for index, row in enumerate(versions):  # newest first: the next row is the older one
         row.previous = versions[index + 1].version if index + 1 < len(versions) else None
     latest = versions[0].version if versions else None
+    to_sign = selectors.version_to_sign(versions=versions)
     return {
         "opened": opened,
         "plan": plan,
         "service_user": plan.service_user,
         "is_own": opened.basis is Basis.SELF,
         "sections": sections,
+        "contents": selectors.plan_contents(opened=opened, sections=sections,
+                                            to_sign=to_sign, printing=printing),
+        "to_sign": to_sign,
         "episode": record_selectors.open_episode(service_user=plan.service_user),
         "versions": versions,
         "latest_version": latest,
@@ -109,8 +114,10 @@ def _plan_page_context(request: HttpRequest, opened: selectors.OpenedPlan) -> di
         "carer_views": selectors.carer_views_for_upcoming_review(viewer=viewer, plan=plan),
         "suggestions": (selectors.open_suggestions_for_plan(plan=plan)
                         if plan.kind == PlanKind.WRAP and opened.whole else []),
+        # Carers are named on the page only as holders of responsibilities.
         "carers": ({r.pk: r for r in selectors.carer_relationships_for_plan(plan=plan)}
-                   if opened.whole else {}),
+                   if opened.whole and plan.kind == PlanKind.RESPONSIBILITY_AGREEMENT
+                   else {}),
         "today": timezone.localdate(),
     }
 
@@ -122,8 +129,8 @@ def plan_detail(request: HttpRequest, plan_id: int) -> HttpResponse:
 
 def plan_print(request: HttpRequest, plan_id: int) -> HttpResponse:
     opened = selectors.plan_open(viewer=request.user, plan_id=plan_id, surface="plan_print")
-    context = _plan_page_context(request, opened) | {"printing": True,
-                                                    "printed_at": timezone.localtime()}
+    context = _plan_page_context(request, opened, printing=True) | {
+        "printing": True, "printed_at": timezone.localtime()}
     return render(request, "plans/plan_print.html", context)
 
 
@@ -377,19 +384,26 @@ def version_detail(request: HttpRequest, version_id: int) -> HttpResponse:
         else:
             return redirect("version_detail", version.pk)
     plan = version.plan
+    # One check of the record for the page: may they open the plan, is it theirs, do
+    # they read all of it (only then does the contents list show how far each part got).
+    basis = policy.record_basis(request.user, plan.service_user)
+    sections = selectors.version_sections(version=version, entries=opened.entries,
+                                          with_states=basis in policy.FULL_BASES)
     return render(request, "plans/version_detail.html", {
         "opened": opened,
         "version": version,
         "plan": plan,
         "service_user": plan.service_user,
+        "sections": sections,
+        "contents": selectors.version_contents(sections=sections, may_answer=may_answer),
         "may_answer": may_answer,
         "sign_form": sign_form,
         "decline_form": decline_form,
         "form": failed_form,  # base.html puts "Error:" in the title when it has errors
         "signatures": selectors.version_signatures(viewer=request.user, version=version),
         "carers": {r.pk: r for r in selectors.carer_relationships_for_plan(plan=plan)},
-        "can_open_plan": policy.can_view_record(request.user, plan.service_user),
-        "is_own": policy.record_basis(request.user, plan.service_user) is Basis.SELF,
+        "can_open_plan": basis is not None,
+        "is_own": basis is Basis.SELF,
     })
 
 
@@ -419,10 +433,12 @@ def version_diff(request: HttpRequest, plan_id: int, a: int, b: int) -> HttpResp
     if a == b or a not in by_number or b not in by_number:
         raise Http404
     older, newer = sorted((by_number[a], by_number[b]), key=lambda v: v.number)
+    rows = selectors.version_diff(older=older, newer=newer)
     return render(request, "plans/version_diff.html", {
         "plan": opened.plan, "older": older, "newer": newer,
         "is_own": opened.basis is Basis.SELF,
-        "rows": selectors.version_diff(older=older, newer=newer),
+        "rows": rows,
+        "contents": selectors.diff_contents(kind=opened.plan.kind, rows=rows),
         "carers": {r.pk: r for r in selectors.carer_relationships_for_plan(plan=opened.plan)},
     })
 

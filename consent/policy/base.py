@@ -42,9 +42,11 @@ def _active_allocations_of(viewer: Viewer) -> QuerySet[Allocation]:
     return Allocation.objects.active().filter(coordinator_id=viewer.pk)
 
 
-def _allocated_to(viewer: Viewer) -> Exists:
-    """For a ServiceUser queryset: the viewer is actively allocated to them."""
-    return Exists(_active_allocations_of(viewer).filter(episode__service_user=OuterRef("pk")))
+def _allocated_to(viewer: Viewer, service_user_ref: str = "pk") -> Exists:
+    """For a ServiceUser queryset: the viewer is actively allocated to them (for another
+    model's queryset, `service_user_ref` names its service user's id)."""
+    return Exists(_active_allocations_of(viewer).filter(
+        episode__service_user=OuterRef(service_user_ref)))
 
 
 def _coordinated_service_user_ids(viewer: Viewer) -> QuerySet:

@@ -86,7 +86,12 @@ def signposting_visible_to(
 
 
 def can_record_signposting(viewer: Viewer, service_user: ServiceUser) -> bool:
-    return record_basis(viewer, service_user) in (Basis.SELF, Basis.ALLOCATED_COORDINATOR)
+    return can_record_signposting_on_basis(record_basis(viewer, service_user))
+
+
+def can_record_signposting_on_basis(basis: Basis | None) -> bool:
+    """`can_record_signposting` for a basis already known (the plan page's)."""
+    return basis in (Basis.SELF, Basis.ALLOCATED_COORDINATOR)
 
 
 def signposting_record_for_viewer(viewer: Viewer, service_user_id: int

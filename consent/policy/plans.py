@@ -7,9 +7,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from django.db.models import (
+    BooleanField,
     Case,
     CharField,
     Exists,
+    ExpressionWrapper,
     OuterRef,
     Q,
     QuerySet,
@@ -72,12 +74,28 @@ def plan_basis(viewer: Viewer, plan: Plan) -> Basis | None:
 
 
 def plan_for_viewer(viewer: Viewer, plan_id: int) -> tuple[Plan, Basis]:
+    """The plan and `plan_basis` for it, in one query for the record's readers: whether
+    the viewer is the person or allocated to them comes with the plan (the same
+    predicates `record_basis` asks), so the page does not check the record again."""
     plan = (
         plans_visible_to(viewer, Plan.objects.select_related("service_user__team"))
+        .annotate(
+            viewer_is_owner=ExpressionWrapper(Q(service_user__user_id=viewer.pk),
+                                              output_field=BooleanField()),
+            viewer_is_allocated=ExpressionWrapper(
+                Q(_allocated_to(viewer, "service_user_id")), output_field=BooleanField()),
+        )
         .filter(pk=plan_id)
         .first()
     )
-    basis = plan_basis(viewer, plan) if plan else None
+    basis = None
+    if plan is not None:
+        if plan.viewer_is_owner:
+            basis = Basis.SELF
+        elif plan.viewer_is_allocated:
+            basis = Basis.ALLOCATED_COORDINATOR
+        else:
+            basis = scoped_basis(viewer, plan.service_user_id, plan_areas(plan.kind))
     if plan is None or basis is None:
         raise Http404("No such plan.")
     return plan, basis
@@ -356,7 +374,18 @@ def first_meeting_record(viewer: Viewer, service_user_id: int) -> ServiceUser:
 
 
 def can_edit_section(viewer: Viewer, plan: Plan, section_code: str) -> bool:
-    basis = record_basis(viewer, plan.service_user)
+    return section_editable_on_basis(record_basis(viewer, plan.service_user), plan, section_code)
+
+
+# The plan page asks the rules below for one plan, and for every section of it, with the
+# basis it opened the plan on (plan_basis): one check of the record per page, not one per
+# section (issue 15). Each rule's viewer form is its basis form with record_basis; the two
+# bases differ only where record_basis says CARE_TEAM and plan_basis BREAK_GLASS or None,
+# and no rule here gives either of those anything.
+
+
+def section_editable_on_basis(basis: Basis | None, plan: Plan, section_code: str) -> bool:
+    """`can_edit_section` for a basis already known."""
     if basis is None:
         return False
     if plan.kind == PlanKind.WRAP:
@@ -371,10 +400,12 @@ def can_edit_section(viewer: Viewer, plan: Plan, section_code: str) -> bool:
 
 def can_suggest(viewer: Viewer, plan: Plan) -> bool:
     """A care coordinator may suggest changes to a WRAP; only its owner applies them."""
-    return (
-        plan.kind == PlanKind.WRAP
-        and record_basis(viewer, plan.service_user) is Basis.ALLOCATED_COORDINATOR
-    )
+    return plan.kind == PlanKind.WRAP and can_suggest_on_basis(
+        record_basis(viewer, plan.service_user), plan)
+
+
+def can_suggest_on_basis(basis: Basis | None, plan: Plan) -> bool:
+    return plan.kind == PlanKind.WRAP and basis is Basis.ALLOCATED_COORDINATOR
 
 
 def can_start_plan(viewer: Viewer, service_user: ServiceUser) -> bool:
@@ -384,14 +415,20 @@ def can_start_plan(viewer: Viewer, service_user: ServiceUser) -> bool:
 
 
 def can_propose_version(viewer: Viewer, plan: Plan) -> bool:
-    return record_basis(viewer, plan.service_user) in (Basis.SELF, Basis.ALLOCATED_COORDINATOR)
+    return can_propose_on_basis(record_basis(viewer, plan.service_user))
+
+
+def can_propose_on_basis(basis: Basis | None) -> bool:
+    return basis in (Basis.SELF, Basis.ALLOCATED_COORDINATOR)
 
 
 def can_record_review(viewer: Viewer, plan: Plan) -> bool:
-    return (
-        plan.kind == PlanKind.CARE_PLAN
-        and record_basis(viewer, plan.service_user) is Basis.ALLOCATED_COORDINATOR
-    )
+    return plan.kind == PlanKind.CARE_PLAN and can_record_review_on_basis(
+        record_basis(viewer, plan.service_user), plan)
+
+
+def can_record_review_on_basis(basis: Basis | None, plan: Plan) -> bool:
+    return plan.kind == PlanKind.CARE_PLAN and basis is Basis.ALLOCATED_COORDINATOR
 
 
 def goal_party(viewer: Viewer, item: PlanItem) -> str | None:

@@ -16,18 +16,21 @@ register = template.Library()
 
 
 @register.simple_tag
-def plan_signposting(user, plan) -> dict | None:
+def plan_signposting(user, plan, basis=None) -> dict | None:
     """The signposting to show on a care plan page, for this viewer: the rows they may
-    read and whether they may add one. None on other kinds of plan."""
+    read and whether they may add one. None on other kinds of plan. `basis`: the one the
+    plan page opened the plan on, so the record is not checked again."""
     if plan is None or plan.kind != PlanKind.CARE_PLAN:
         return None
     service_user = plan.service_user
-    if not policy.reads_in_full(user, service_user):
+    if not basis:  # not given (or not in the template's context): ask
+        basis = policy.record_basis(user, service_user)
+    if basis not in policy.FULL_BASES:
         return None  # not for a care-team member or emergency access
     return {
         "rows": list(selectors.signposting_for_service_user(viewer=user,
                                                             service_user=service_user)),
-        "can_record": policy.can_record_signposting(user, service_user),
+        "can_record": policy.can_record_signposting_on_basis(basis),
         "is_own": service_user.user_id is not None and service_user.user_id == user.pk,
         "service_user": service_user,
     }
