@@ -32,6 +32,7 @@ from urllib.parse import urldefrag, urlsplit
 import pytest
 from django.core.management import call_command
 from django.urls import Resolver404, resolve
+from playwright.sync_api import expect
 
 from tests.browser.axe import axe_violations
 from tests.browser.conftest import sign_in
@@ -266,7 +267,8 @@ def test_a_page_wider_than_the_phone_is_reported_with_what_sticks_out(phone_sign
     page = phone_sign_in_page
     page.evaluate("""() => {
         document.querySelector('main').insertAdjacentHTML('beforeend',
-            '<p id="too-wide" class="nhsuk-body">' + 'x'.repeat(200) + '</p>');
+            '<p id="too-wide" class="nhsuk-body">Too wide</p>');
+        document.getElementById('too-wide').style.minWidth = '600px';
     }""")
 
     problems = phone_problems(page)
@@ -286,3 +288,39 @@ def test_the_crawl_skips_sign_out_files_admin_and_other_sites():
         assert crawlable(f"{origin}{skipped}", origin) is None, skipped
     assert crawlable("https://www.nhs.uk/", origin) is None
     assert route_of("/plans/1/") == route_of("/plans/2/") == "plans/<int:plan_id>/"
+
+
+WIDE_TABLE_JS = """() => {
+    const row = (tag, kind) => '<tr class="nhsuk-table__row">' + Array.from({length: 8},
+        (_, i) => `<${tag} class="nhsuk-table__${kind}">Column-${i}-words</${tag}>`
+    ).join('') + '</tr>';
+    document.querySelector('main').insertAdjacentHTML('beforeend',
+        '<table class="nhsuk-table" id="wide">'
+        + '<caption class="nhsuk-table__caption">Wide</caption>'
+        + `<thead class="nhsuk-table__head">${row('th', 'header')}</thead>`
+        + `<tbody class="nhsuk-table__body">${row('td', 'cell')}</tbody></table>`);
+}"""
+
+
+def test_a_wide_table_scrolls_in_its_own_box_and_can_be_scrolled_from_the_keyboard(
+    phone_sign_in_page, live_server
+):
+    page = phone_sign_in_page
+    page.evaluate(WIDE_TABLE_JS)
+    # The enhancement runs on the tables there when a page loads: run it again (a new
+    # module URL, from our own origin, as the CSP allows).
+    page.add_script_tag(url=f"{live_server.url}/static/js/scrolling-tables.js?again",
+                        type="module")
+    table = page.locator("#wide")
+
+    expect(table).to_have_attribute("tabindex", "0")
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= PHONE["width"]
+    assert table.evaluate("(t) => t.scrollWidth > t.clientWidth")
+    assert phone_problems(page) == []
+    table.focus()
+    page.keyboard.press("ArrowRight")
+    page.wait_for_function("() => document.getElementById('wide').scrollLeft > 0")
+
+    page.set_viewport_size(DESKTOP)  # it fits: no extra Tab stop
+
+    expect(table).not_to_have_attribute("tabindex", "0")
