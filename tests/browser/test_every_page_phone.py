@@ -11,7 +11,8 @@ it is shown (GET only). Each page must:
 
 Pages are counted once per account and URL pattern (`/plans/1/` and `/plans/2/` are one
 page), at most MAX_PAGES_PER_ACCOUNT each, so the test stays within a few minutes. Each
-URL pattern is also checked by axe once at 1280 px wide (the first account to reach it).
+URL pattern is also checked by axe once at 1280 px wide (the first account to reach it,
+the same document resized, so no second visit).
 All failures are collected and reported together in one assertion.
 
 KNOWN_ELSEWHERE names the URL patterns whose failures come from templates other areas
@@ -187,22 +188,18 @@ def crawl(browser, live_server, email: str, password: str, desktop_done: set[str
             seen_routes.add(route)
             problems, final_url = check_page(page, url)
             visited_routes[route] = url
+            if route not in desktop_done:
+                # The wide pass, axe once per URL pattern across all accounts: the same
+                # document, resized, so it costs no second visit.
+                desktop_done.add(route)
+                page.set_viewport_size(DESKTOP)
+                problems += [f"{v} (at {DESKTOP['width']} px)" for v in axe_violations(page)]
+                page.set_viewport_size(PHONE)
             if problems:
                 failures.append(Failure(email, route, url, problems))
             if urlsplit(final_url).path != urlsplit(url).path:
                 continue  # redirected elsewhere: that page is reached by its own link
             queue.extend(page_links(page, origin))
-
-        # The wide pass: axe once per URL pattern across all accounts.
-        page.set_viewport_size(DESKTOP)
-        for route, url in visited_routes.items():
-            if route in desktop_done:
-                continue
-            desktop_done.add(route)
-            page.goto(url, wait_until="load")
-            problems = [f"{v} (at {DESKTOP['width']} px)" for v in axe_violations(page)]
-            if problems:
-                failures.append(Failure(email, route, url, problems))
     finally:
         context.close()
     return visited_routes, failures
