@@ -15,6 +15,9 @@ URL pattern is also checked by axe once at 1280 px wide (the first account to re
 the same document resized, so no second visit).
 All failures are collected and reported together in one assertion.
 
+PHONE_ACCOUNTS=<emails, comma-separated> crawls only those accounts; PHONE_SHOW_ROUTES=1
+prints the URL patterns checked.
+
 KNOWN_ELSEWHERE names the URL patterns whose failures come from templates other areas
 own (consent, plans, forms, reports, ...). They still fail the test — the report labels
 them with their owner — unless PHONE_IGNORE_KNOWN=1 is set, which leaves them out so a
@@ -124,7 +127,10 @@ def demo_accounts() -> list[str]:
     from carecoord.demo.care_team import CARE_TEAM_LOGINS
     from carecoord.demo.people import DEMO_LOGINS
 
-    return [email for email, _ in DEMO_LOGINS + CARE_TEAM_LOGINS]
+    emails = [email for email, _ in DEMO_LOGINS + CARE_TEAM_LOGINS]
+    # PHONE_ACCOUNTS=a@x,b@y crawls only those (quicker, while fixing a page).
+    chosen = [e.strip() for e in os.environ.get("PHONE_ACCOUNTS", "").split(",") if e.strip()]
+    return [email for email in emails if email in chosen] if chosen else emails
 
 
 @pytest.fixture
@@ -228,6 +234,8 @@ def test_every_page_a_demo_user_reaches_works_on_a_phone_and_passes_axe(
     if stale:
         report += "\nKNOWN_ELSEWHERE entries that no longer fail (remove them): " + ", ".join(stale)
     print(f"pages checked per account: {reached}")
+    if os.environ.get("PHONE_SHOW_ROUTES") == "1":
+        print(*sorted(desktop_done), sep="\n")
     problems = len(failures) + len(stale)
     assert problems == 0, f"{len(failures)} page(s) fail:\n{report}"
 
