@@ -4,7 +4,9 @@ the page under test.
 How axe gets into the page: the page's Content-Security-Policy allows scripts from our own
 origin only, so `page.add_script_tag(content=...)` (an inline script) is refused, and
 `add_script_tag(path=...)` is inline too. Playwright's `page.evaluate` runs through the
-DevTools protocol, which CSP does not govern, so we evaluate the file's text there. The
+DevTools protocol, which CSP does not govern, so we evaluate the file's text there (or,
+for many pages in one browser context, `context.add_init_script(script=axe_source())`,
+injected the same way into every new document). The
 page keeps its real CSP (no `bypass_csp`), so what axe sees is what a person gets: a style
 the CSP blocks stays blocked.
 """
