@@ -339,3 +339,23 @@ def test_a_wide_table_scrolls_in_its_own_box_and_can_be_scrolled_from_the_keyboa
     page.set_viewport_size(DESKTOP)  # it fits: no extra Tab stop
 
     expect(table).not_to_have_attribute("tabindex", "0")
+
+
+def test_the_sign_in_code_step_works_on_a_phone(browser, live_server, live_world):
+    """The crawl signs staff in through this page without checking it: check it here."""
+    from tests.conftest import totp_device_for
+    from tests.factories import PASSWORD
+
+    totp_device_for(live_world.coordinator)
+    context = browser.new_context(viewport=PHONE)
+    page = context.new_page()
+    try:
+        page.goto(f"{live_server.url}/sign-in/")
+        page.get_by_label("Email address").fill(live_world.coordinator.email)
+        page.get_by_label("Password", exact=True).fill(PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        expect(page.get_by_role("heading", name="Enter your security code")).to_be_visible()
+
+        assert phone_problems(page) == []
+    finally:
+        context.close()
