@@ -32,6 +32,24 @@ apt_install_missing postgresql libpq-dev redis-server chromium poppler-utils \
     libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core
 ensure_venv
 
+# --- 2b. axe-core from npm, for the browser tests' accessibility checks ----------------------
+# tests/browser/package.json pins it and package-lock.json locks it; `npm ci` runs only when
+# node_modules is missing or the lock changed since (its sha256 kept beside the modules).
+BROWSER_JS="$ROOT/tests/browser"
+lock_sum="$(sha256sum "$BROWSER_JS/package-lock.json" | cut -d' ' -f1)"
+if [[ ! -f "$BROWSER_JS/node_modules/axe-core/axe.min.js" ]] \
+    || [[ "$(cat "$BROWSER_JS/node_modules/.lock.sha256" 2>/dev/null || true)" != "$lock_sum" ]]; then
+    command -v npm >/dev/null 2>&1 || apt_install_missing nodejs npm || true
+    log "npm ci --prefix tests/browser (axe-core)"
+    # Without npm or its registry the rest of the suite still runs; the axe checks then
+    # fail, saying axe.min.js is missing (tests/browser/axe.py), rather than skip.
+    if npm ci --prefix "$BROWSER_JS" --no-audit --no-fund >&2; then
+        printf '%s\n' "$lock_sum" >"$BROWSER_JS/node_modules/.lock.sha256"
+    else
+        log "npm ci failed: the browser tests' accessibility checks will fail"
+    fi
+fi
+
 # --- cleanup, registered before anything is started ---------------------------------------
 TMP_DIR=""
 PG_BIN=""
