@@ -136,6 +136,8 @@ export PRIVATE_FILES_ROOT="$BENCH_DIR/private"
 export LOG_LEVEL=WARNING
 
 .venv/bin/python manage.py migrate --noinput -v 0
+# DEBUG off serves static files through the manifest, as in a deployment.
+.venv/bin/python manage.py collectstatic --noinput -v 0
 if [[ ! -s "$BENCH_DIR/fingerprint" ]]; then
     log "generating the $SCALE scale data"
     .venv/bin/python manage.py generate_scale_data --scale "$SCALE" --i-know-this-is-not-production

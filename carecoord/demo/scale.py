@@ -45,7 +45,7 @@ from consent.models import (
     ReviewInvolvementDecision,
     SectionRule,
 )
-from consent.services import consent_sync_carer
+from consent.services import consent_sync_carer_for
 from plans.models import (
     ItemChange,
     Plan,
@@ -404,7 +404,8 @@ class _Generator:
         _bulk(ReviewInvolvementDecision, involvement)
         self.say(f"  {len(decisions):,} consent decisions; granting...")
         for relationship in self.relationships:
-            consent_sync_carer(carer=relationship.carer)
+            consent_sync_carer_for(carer=relationship.carer,
+                                   service_user_ids=[relationship.service_user_id])
 
     # --- the audit trail ----------------------------------------------------------------
 
