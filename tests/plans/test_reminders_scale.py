@@ -7,11 +7,13 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.core import mail
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from carecoord.notifications.models import Notification
-from carecoord.records.models import Role
+from carecoord.notifications.services import notifications_send_many
+from carecoord.records.models import Role, User
 from consent.reviews.services import review_involvement_decide
 from plans import services
 from plans.models import CarerReviewReminder, Plan, ReviewReminder
@@ -81,3 +83,34 @@ def test_the_sweep_costs_the_same_queries_for_ten_plans_as_for_fifty():
     assert big_first == small_first
     assert big_again == small_again
     assert big_first <= 15
+
+
+def test_many_notifications_are_one_insert_and_their_emails_name_nobody(
+    world, django_capture_on_commit_callbacks
+):
+    Notification.objects.all().delete()
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True), \
+            CaptureQueriesContext(connection) as queries:
+        made = notifications_send_many(messages=[
+            (world.coordinator, "Alex Service's care plan review is due today.",
+             "plan_detail", [1]),
+            (world.service_user_account, "Your care plan review is due today.",
+             "plan_detail", [1]),
+        ])
+    assert made == 2
+    assert len(queries) == 1
+    assert sorted(Notification.objects.values_list("user_id", "url")) == sorted(
+        [(world.coordinator.pk, "/plans/1/"), (world.service_user_account.pk, "/plans/1/")])
+    assert sorted(m.to[0] for m in mail.outbox) == sorted(
+        [world.coordinator.email, world.service_user_account.email])
+    assert all("Alex" not in m.body + m.subject for m in mail.outbox)
+
+
+def test_coordinating_each_is_coordinating_for_many_people_at_once(world):
+    ids = [world.service_user.pk, world.other_service_user.pk]
+    each = User.objects.coordinating_each(ids)
+    for service_user_id in ids:
+        assert each[service_user_id] == list(User.objects.coordinating(service_user_id))
+    world.service_user.episodes.update(discharged_on=TODAY)
+    assert User.objects.coordinating_each(ids)[world.service_user.pk] == []
