@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -162,3 +164,43 @@ def audit_chain_verify() -> ChainBreak | None:
 def audit_chain_pending() -> int:
     """How many events are waiting for the chainer."""
     return AccessEvent.objects.unchained().count()
+
+
+@transaction.atomic
+def access_events_append_history(
+    *,
+    events: Iterable[tuple[dt.datetime, int | None, int | None, str, str, str]],
+    batch_size: int = 5000,
+) -> int:
+    """Append already-happened events — (occurred_at, actor_id, service_user_id, action,
+    target, basis) each, oldest first — to the hash chain, in batches: the same links and
+    hashes the chainer (`audit_chain_extend`) gives, computed as they are inserted (a
+    bulk UPDATE of millions of rows afterwards would be far slower), under the chain-head
+    lock like the chainer, a few queries per `batch_size` events. For loading
+    history in bulk (the scale data, `generate_scale_data`); a request records its own
+    events with `access_events_record`. Returns how many were appended."""
+    head, _ = AuditChainHead.objects.select_for_update().get_or_create(
+        pk=1, defaults={"last_seq": 0, "last_hash": GENESIS_HASH}
+    )
+    seq, prev_hash = head.last_seq, head.last_hash
+    batch: list[AccessEvent] = []
+    written = 0
+    for occurred_at, actor_id, service_user_id, action, target, basis in events:
+        seq += 1
+        event = AccessEvent(
+            seq=seq, occurred_at=occurred_at, actor_id=actor_id,
+            service_user_id=service_user_id, action=action, target=target, basis=basis,
+            ip_address=None, prev_hash=prev_hash,
+        )
+        event.hash = prev_hash = event.compute_hash()
+        batch.append(event)
+        if len(batch) >= batch_size:
+            models.QuerySet.bulk_create(AccessEvent.objects.all(), batch)
+            written += len(batch)
+            batch = []
+    if batch:
+        models.QuerySet.bulk_create(AccessEvent.objects.all(), batch)
+        written += len(batch)
+    head.last_seq, head.last_hash = seq, prev_hash
+    head.save(update_fields=["last_seq", "last_hash"])
+    return written

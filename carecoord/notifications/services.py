@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from django.core.mail import send_mail
+from django.core.mail import send_mail, send_mass_mail
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -53,6 +53,30 @@ def notification_send(*, user: User, text: str, url_name: str = "",
         lambda: send_mail("New information in care coordination", body, None, [user.email])
     )
     return notification
+
+
+def notifications_send_many(*, messages: list[tuple[User, str, str, list]]) -> int:
+    """Many ungrouped notifications at once — (user, text, url_name, url_args) each — as
+    `notification_send` would make them one by one, in one insert; their content-free
+    emails go after commit over one mail connection. For sweeps that tell thousands of
+    people something (review reminders), where one insert each would be thousands of
+    queries."""
+    if not messages:
+        return 0
+    notifications = []
+    emails = []
+    bodies: dict[str, str] = {}
+    for user, text, url_name, url_args in messages:
+        url = reverse(url_name, args=url_args or []) if url_name else ""
+        notifications.append(Notification(user=user, text=_words(text, "", 1), url=url))
+        if url not in bodies:
+            bodies[url] = render_to_string("carecoord/emails/notification.txt",
+                                           {"link": absolute_url(url or "/")})
+        emails.append(("New information in care coordination", bodies[url], None,
+                       [user.email]))
+    Notification.objects.bulk_create(notifications, batch_size=1000)
+    transaction.on_commit(lambda: send_mass_mail(emails, fail_silently=False))
+    return len(notifications)
 
 
 def _words(text: str, text_for_count: str, count: int) -> str:

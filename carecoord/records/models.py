@@ -46,6 +46,19 @@ class UserQuerySet(models.QuerySet):
             .values("coordinator_id")
         )
 
+    def coordinating_each(self, service_user_ids: list[int]) -> dict[int, list[User]]:
+        """`coordinating`, set-wise: for each of these service users, their actively
+        allocated coordinators, in one query (the same predicate: `Allocation.active`)."""
+        result: dict[int, list[User]] = {pk: [] for pk in service_user_ids}
+        rows = (Allocation.objects.active()
+                .filter(episode__service_user_id__in=service_user_ids)
+                .values_list("episode__service_user_id", "coordinator_id").distinct())
+        pairs = list(rows)
+        users = {u.pk: u for u in self.filter(pk__in={c for _, c in pairs})}
+        for service_user_id, coordinator_id in sorted(pairs):
+            result[service_user_id].append(users[coordinator_id])
+        return result
+
 
 class UserManager(BaseUserManager.from_queryset(UserQuerySet)):
     use_in_migrations = True

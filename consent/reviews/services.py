@@ -28,14 +28,22 @@ def _possessive(name: str) -> str:
 
 def carers_involved_in_review(plan: Plan) -> QuerySet[CarerRelationship]:
     """The relationships whose carer is heard at this care plan's reviews."""
-    if plan.kind != PlanKind.CARE_PLAN:
+    return carers_involved_in_reviews([plan])
+
+
+def carers_involved_in_reviews(plans: list[Plan]) -> QuerySet[CarerRelationship]:
+    """The same, set-wise: the relationships whose carer is heard at the reviews of any of
+    these care plans (one query, for the reminder sweep)."""
+    service_user_ids = {plan.service_user_id for plan in plans
+                        if plan.kind == PlanKind.CARE_PLAN}
+    if not service_user_ids:
         return CarerRelationship.objects.none()
     return policy.involved_in_reviews(
-        CarerRelationship.objects.filter(service_user_id=plan.service_user_id)
+        CarerRelationship.objects.filter(service_user_id__in=service_user_ids)
     ).select_related("carer__user")
 
 
-review_reminder_carers_source(carers_involved_in_review)
+review_reminder_carers_source(carers_involved_in_reviews)
 
 
 def _invite(plan: Plan, relationship: CarerRelationship) -> None:

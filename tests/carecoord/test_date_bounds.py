@@ -53,8 +53,24 @@ def test_the_bounds():
 def test_one_far_future_review_date_does_not_stop_the_sweep_for_everyone(world, caplog):
     bad = _care_plan(world)
     good = _care_plan(world, service_user=world.other_service_user)
-    # A date stored before the bounds existed (or written around them).
+    # A date stored before the bounds existed (or written around them): never inside a
+    # reminder window, so the sweep (which picks plans in SQL) does not even look at it.
     Plan.objects.filter(pk=bad.pk).update(next_review_on=dt.date(9999, 12, 31))
+    Plan.objects.filter(pk=good.pk).update(next_review_on=clock.today() + dt.timedelta(days=3))
+
+    result = review_reminders_send(today=clock.today())
+
+    assert result.sent == 1
+    assert result.failed == ()
+    assert Notification.objects.filter(user=world.other_coordinator).count() == 1
+
+
+def test_one_plan_that_fails_does_not_stop_the_sweep_for_everyone(world, caplog):
+    bad = _care_plan(world)
+    good = _care_plan(world, service_user=world.other_service_user)
+    # The first day there is: inside every window, and its thresholds cannot be worked out
+    # (the date before it does not exist), so the plan fails in the middle of its batch.
+    Plan.objects.filter(pk=bad.pk).update(next_review_on=dt.date(1, 1, 1))
     Plan.objects.filter(pk=good.pk).update(next_review_on=clock.today() + dt.timedelta(days=3))
 
     with caplog.at_level(logging.ERROR, logger="plans.reminders"):
@@ -63,6 +79,7 @@ def test_one_far_future_review_date_does_not_stop_the_sweep_for_everyone(world, 
     assert result.sent == 1
     assert result.failed == (bad.pk,)
     assert Notification.objects.filter(user=world.other_coordinator).count() == 1
+    assert Notification.objects.filter(user=world.coordinator).count() == 0
     assert any(str(bad.pk) in record.getMessage() for record in caplog.records)
 
 

@@ -1,0 +1,480 @@
+"""The benchmark of issue 15 (ADR 0023): run by `make bench` (scripts/bench.sh), which
+starts PostgreSQL, makes or reuses the scale data and then runs this.
+
+Each scenario picks a realistic subject from the scale data (a carer with 25 shared items,
+a coordinator with 30 people, a care plan with 80 items, the manager of a 300-person team,
+...), signs them in as the tests do (two-factor passed), warms up, counts the queries of
+one request (an execute wrapper), then times `--requests` requests through
+django.test.Client — the real URL stack, middleware and all — and records the median and
+the 95th percentile. The review-reminder sweep and django-guardian's generic
+get_objects_for_user (the baseline our grants must beat tenfold) run in the same process.
+
+It writes benchmarks/results.md (machine, versions, date, scale, a table with the target
+of each and met/missed) and exits 1 when any target is missed. A missed target means
+finding the cause, not loosening the target.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import platform
+import statistics
+import sys
+import time
+import tracemalloc
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "carecoord.settings")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.db import connection, transaction  # noqa: E402
+from django.http import StreamingHttpResponse  # noqa: E402
+from django.test import Client  # noqa: E402
+from django.utils import timezone  # noqa: E402
+from django_otp import DEVICE_ID_SESSION_KEY  # noqa: E402
+from django_otp.plugins.otp_totp.models import TOTPDevice  # noqa: E402
+from guardian.shortcuts import get_objects_for_user  # noqa: E402
+
+from carecoord.audit.models import AccessEvent  # noqa: E402
+from carecoord.exports.models import Export  # noqa: E402
+from carecoord.records.models import Allocation, ServiceUser, Team, User  # noqa: E402
+from carecoord.twofa.selectors import second_factor_required  # noqa: E402
+from carers.models import CarerRelationship  # noqa: E402
+from consent import policy  # noqa: E402
+from plans.models import Plan, PlanItem, PlanVersion  # noqa: E402
+from plans.reminders import review_reminders_send  # noqa: E402
+from plans.sections import PlanKind  # noqa: E402
+
+RESULTS = ROOT / "benchmarks" / "results.md"
+MiB = 1024 * 1024
+
+
+@dataclass
+class Row:
+    scenario: str
+    runs: int
+    queries: int | None
+    median: str
+    p95: str
+    target: str
+    met: bool
+    notes: list[str] = field(default_factory=list)
+
+
+class QueryCount:
+    """Counts the queries run on the connection inside `with`: an execute wrapper, so it
+    counts the same with DEBUG off as on (CaptureQueriesContext relies on the debug
+    cursor and the request signals)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self._wrapper = connection.execute_wrapper(self._count)
+
+    def _count(self, execute, sql, params, many, context):
+        self.count += 1
+        return execute(sql, params, many, context)
+
+    def __enter__(self) -> QueryCount:
+        self._wrapper.__enter__()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._wrapper.__exit__(*exc)
+
+    def __len__(self) -> int:
+        return self.count
+
+
+def _ms(seconds: float) -> str:
+    return f"{seconds * 1000:,.0f} ms"
+
+
+def _percentile(values: list[float], pct: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(pct / 100 * (len(ordered) - 1)))]
+
+
+def client_for(user: User) -> Client:
+    """Signed in, the second factor passed as django-otp's own login() records it."""
+    client = Client()
+    client.force_login(user)
+    if second_factor_required(user=user):
+        device = (TOTPDevice.objects.filter(user=user, confirmed=True).first()
+                  or TOTPDevice.objects.create(user=user, name="Benchmark", confirmed=True))
+        session = client.session
+        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+        session.save()
+    return client
+
+
+def _request(client: Client, method: str, url: str) -> int:
+    response = client.post(url) if method == "POST" else client.get(url)
+    if isinstance(response, StreamingHttpResponse):
+        for _ in response.streaming_content:
+            pass
+    if response.status_code not in (200, 302):
+        raise AssertionError(f"{method} {url} answered {response.status_code}")
+    return response.status_code
+
+
+def measure_page(name: str, user: User, url: str, *, requests: int, target_ms: float,
+                 max_queries: int | None = None, method: str = "GET",
+                 warmup: int = 5) -> Row:
+    client = client_for(user)
+    for _ in range(warmup):
+        _request(client, method, url)
+    with QueryCount() as captured:
+        _request(client, method, url)
+    times = []
+    for _ in range(requests):
+        started = time.perf_counter()
+        _request(client, method, url)
+        times.append(time.perf_counter() - started)
+    median, p95 = statistics.median(times), _percentile(times, 95)
+    queries = len(captured)
+    met = p95 * 1000 <= target_ms and (max_queries is None or queries <= max_queries)
+    target = f"p95 ≤ {target_ms:,.0f} ms" + (f", ≤ {max_queries} queries"
+                                              if max_queries is not None else "")
+    print(f"  {name}: {queries} queries, median {_ms(median)}, p95 {_ms(p95)}"
+          f" -> {'met' if met else 'MISSED'}", flush=True)
+    return Row(name, requests, queries, _ms(median), _ms(p95), target, met)
+
+
+# --- subjects -----------------------------------------------------------------------------
+
+
+@dataclass
+class Subjects:
+    team: Team
+    manager: User
+    coordinator: User
+    service_user: ServiceUser
+    carer_relationship: CarerRelationship
+    long_plan: Plan
+    long_plan_coordinator: User
+    version: PlanVersion
+    today: dt.date
+
+
+def pick_subjects() -> Subjects:
+    team = Team.objects.filter(name__startswith="Scale team").order_by("name").first()
+    if team is None:
+        raise SystemExit("No scale data: run python manage.py generate_scale_data first.")
+    manager = team.managers.order_by("pk").first()
+    coordinator = team.coordinators.order_by("pk").first()
+    allocation = (Allocation.objects.active().filter(coordinator=coordinator)
+                  .select_related("episode__service_user").order_by("pk").first())
+    service_user = allocation.episode.service_user
+    relationship = (CarerRelationship.objects.active().filter(service_user__team=team)
+                    .select_related("carer__user").order_by("pk").first())
+    # The longest care plan of the team: 80 items in the scale data.
+    plans = (Plan.objects.filter(kind=PlanKind.CARE_PLAN, service_user__team=team)
+             .order_by("pk"))
+    long_plan = max(plans[:60], key=lambda plan: plan.items.count())
+    long_plan_coordinator = User.objects.coordinating(long_plan.service_user_id).first()
+    version = long_plan.versions.order_by("-number").first()
+    return Subjects(team, manager, coordinator, service_user, relationship, long_plan,
+                    long_plan_coordinator, version, timezone.localdate())
+
+
+# --- scenarios ----------------------------------------------------------------------------
+
+
+def scenario_pages(s: Subjects, requests: int) -> list[Row]:
+    carer = s.carer_relationship.carer.user
+    shared = policy.items_visible_to(carer, PlanItem.objects.all()).count()
+    items = s.long_plan.items.count()
+    people = Allocation.objects.active().filter(coordinator=s.coordinator).count()
+    team_size = ServiceUser.objects.filter(team=s.team).count()
+    start_90 = s.today - dt.timedelta(days=90)
+    start_year = s.today - dt.timedelta(days=365)
+    report = f"/teams/{s.team.pk}/reports/access-events/"
+    rows = [
+        measure_page(f"carer's \"shared with me\" page ({shared} items)", carer,
+                     f"/carers/people/{s.carer_relationship.pk}/", requests=requests,
+                     target_ms=60, max_queries=12),
+        measure_page(f"coordinator caseload ({people} people)", s.coordinator, "/",
+                     requests=requests, target_ms=80, max_queries=15),
+        measure_page(f"care plan page, coordinator ({items} items)", s.long_plan_coordinator,
+                     f"/plans/{s.long_plan.pk}/", requests=requests, target_ms=120,
+                     max_queries=15),
+        measure_page("consent page for one carer (the service user)",
+                     s.carer_relationship.service_user.user,
+                     f"/consent/service-users/{s.carer_relationship.service_user_id}/carers/"
+                     f"{s.carer_relationship.pk}/", requests=requests, target_ms=120),
+        measure_page(f"manager's team page ({team_size} people)", s.manager,
+                     f"/teams/{s.team.pk}/", requests=requests, target_ms=150),
+        measure_page("access-events report, 90 days, page 1", s.manager,
+                     f"{report}?start={start_90}&end={s.today}", requests=requests,
+                     target_ms=60),
+        measure_page("access-events report, one year, page 500", s.manager,
+                     f"{report}?start={start_year}&end={s.today}&page=500",
+                     requests=requests, target_ms=60),
+    ]
+    return rows
+
+
+def _csv_download(client: Client, url: str, *, trace: bool) -> tuple[int, float, int]:
+    if trace:
+        tracemalloc.start()
+    started = time.perf_counter()
+    response = client.get(url)
+    lines = 0
+    for chunk in response.streaming_content:
+        lines += chunk.count(b"\n")
+    seconds = time.perf_counter() - started
+    peak = 0
+    if trace:
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+    return lines - 1, seconds, peak
+
+
+def scenario_csv(s: Subjects, downloads: int) -> Row:
+    """Rows a second over one year of the team's events, and peak Python memory for 90
+    days against a year: flat memory means about the same peak for four times the rows."""
+    client = client_for(s.manager)
+    base = f"/teams/{s.team.pk}/reports/access-events/csv/?end={s.today}&start="
+    year_url = base + str(s.today - dt.timedelta(days=365))
+    quarter_url = base + str(s.today - dt.timedelta(days=90))
+    _csv_download(client, quarter_url, trace=False)  # warm-up
+    with QueryCount() as captured:
+        _csv_download(client, quarter_url, trace=False)
+    rates = []
+    rows = 0
+    for _ in range(downloads):
+        rows, seconds, _ = _csv_download(client, year_url, trace=False)
+        rates.append(rows / seconds)
+    quarter_rows, _, quarter_peak = _csv_download(client, quarter_url, trace=True)
+    _, _, year_peak = _csv_download(client, year_url, trace=True)
+    median, worst = statistics.median(rates), min(rates)
+    flat = year_peak < quarter_peak * 2 + 2 * MiB
+    met = worst >= 100_000 and flat
+    print(f"  access-events CSV: {rows:,} rows, median {median:,.0f} rows/s, worst "
+          f"{worst:,.0f}; peak {quarter_peak / MiB:.1f} MiB ({quarter_rows:,} rows) vs "
+          f"{year_peak / MiB:.1f} MiB ({rows:,} rows) -> {'met' if met else 'MISSED'}",
+          flush=True)
+    return Row(f"access-events CSV, one year ({rows:,} rows)", downloads, len(captured),
+               f"{median:,.0f} rows/s", f"{worst:,.0f} rows/s (slowest)",
+               "≥ 100,000 rows/s, flat memory", met,
+               [f"peak Python memory {quarter_peak / MiB:.1f} MiB for {quarter_rows:,} rows, "
+                f"{year_peak / MiB:.1f} MiB for {rows:,}"])
+
+
+def scenario_pdf(s: Subjects, requests: int) -> Row:
+    """Asking for a version's PDF. The target: queued always (the request does not make
+    it), a request within 700 ms."""
+    url = f"/plans/versions/{s.version.pk}/pdf/"
+    row = measure_page(f"plan PDF request ({s.long_plan.items.count()} items)",
+                       s.long_plan_coordinator, url, method="POST", requests=requests,
+                       target_ms=700, warmup=2)
+    latest = Export.objects.filter(requested_by=s.long_plan_coordinator).order_by("-pk").first()
+    queued = latest is not None and latest.status == Export.Status.QUEUED
+    made = Export.objects.filter(requested_by=s.long_plan_coordinator,
+                                 status=Export.Status.READY).count()
+    row.notes.append(f"after the last request the export was {latest.status if latest else '-'}"
+                     f"; {made} PDFs made for {requests + 3} requests of one version")
+    if not queued:
+        row.notes.append("not queued: the PDF was made inside the request")
+    row.met = row.met and queued
+    row.target += ", queued always"
+    return row
+
+
+def scenario_sweep(s: Subjects, runs: int) -> Row:
+    """The whole trust's review-reminder sweep, first (everything due is sent) and again
+    (nothing to send); each run rolled back so every run starts from the same data."""
+    first_times, again_times = [], []
+    first_queries = again_queries = 0
+    sent = 0
+    for _ in range(runs):
+        with transaction.atomic():
+            with QueryCount() as first:
+                started = time.perf_counter()
+                result = review_reminders_send(today=s.today)
+                first_times.append(time.perf_counter() - started)
+            with QueryCount() as again:
+                started = time.perf_counter()
+                review_reminders_send(today=s.today)
+                again_times.append(time.perf_counter() - started)
+            first_queries, again_queries = len(first), len(again)
+            sent = result.sent
+            transaction.set_rollback(True)
+    worst = max(first_times + again_times)
+    met = worst <= 5 and max(first_queries, again_queries) <= 200
+    print(f"  reminder sweep: {sent} sent, {first_queries} queries "
+          f"({again_queries} with nothing to send), worst {worst:.2f} s "
+          f"-> {'met' if met else 'MISSED'}", flush=True)
+    return Row(f"review-reminder sweep, whole trust ({sent:,} reminders)", runs * 2,
+               max(first_queries, again_queries),
+               f"{statistics.median(first_times):.2f} s / {statistics.median(again_times):.2f} s",
+               f"{worst:.2f} s (slowest)", "≤ 5 s, ≤ 200 queries, exactly-once kept", met,
+               [f"{first_queries} queries sending, {again_queries} with nothing to send"])
+
+
+def scenario_guardian(s: Subjects, runs: int) -> Row:
+    """django-guardian's generic get_objects_for_user against our path (the policy's
+    items_visible_to over the direct foreign-key grants), for the same carer."""
+    carer = s.carer_relationship.carer.user
+
+    def guardian() -> int:
+        return len(list(get_objects_for_user(
+            carer, "plans.view_planitem", klass=PlanItem, with_superuser=False,
+            accept_global_perms=False)))
+
+    def ours() -> int:
+        return len(list(policy.items_visible_to(carer, PlanItem.objects.all())))
+
+    def timed(fn: Callable[[], int]) -> tuple[list[float], int, int]:
+        for _ in range(3):
+            fn()
+        with QueryCount() as captured:
+            count = fn()
+        times = []
+        for _ in range(runs):
+            started = time.perf_counter()
+            fn()
+            times.append(time.perf_counter() - started)
+        return times, len(captured), count
+
+    g_times, g_queries, g_count = timed(guardian)
+    o_times, o_queries, o_count = timed(ours)
+    ratio = statistics.median(g_times) / statistics.median(o_times)
+    met = ratio >= 10
+    print(f"  guardian baseline: guardian {_ms(statistics.median(g_times))} ({g_count} items),"
+          f" ours {_ms(statistics.median(o_times))} ({o_count} items): {ratio:.1f}x "
+          f"-> {'met' if met else 'MISSED'}", flush=True)
+    return Row("django-guardian get_objects_for_user, same carer (baseline)", runs, g_queries,
+               _ms(statistics.median(g_times)), _ms(_percentile(g_times, 95)),
+               "our path ≥ 10× faster", met,
+               [f"our path (policy.items_visible_to): {o_queries} queries, median "
+                f"{_ms(statistics.median(o_times))}, p95 {_ms(_percentile(o_times, 95))}; "
+                f"{ratio:.1f}× faster; {o_count} items either way" if o_count == g_count else
+                f"our path: {o_count} items, guardian: {g_count} (the carer's items differ: "
+                "ours also honours expiry and relationships)"])
+
+
+# --- the report ---------------------------------------------------------------------------
+
+
+def machine() -> dict[str, str]:
+    model = "unknown"
+    memory = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal"):
+                memory = f"{int(line.split()[1]) / 1024 / 1024:.1f} GiB"
+                break
+    except OSError:
+        pass
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW server_version")
+        postgres = cursor.fetchone()[0]
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    return {"CPU": f"{os.cpu_count()} × {model}", "RAM": memory,
+            "load average at the start (1, 5, 15 min)": load,
+            "PostgreSQL": postgres, "Python": platform.python_version(),
+            "Django": django.get_version(), "OS": platform.platform()}
+
+
+def scale_counts() -> dict[str, int]:
+    from consent.models import ConsentDecision
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM consent_planitemuserobjectpermission")
+        grants = cursor.fetchone()[0]
+    return {
+        "service users": ServiceUser.objects.count(),
+        "carer relationships": CarerRelationship.objects.count(),
+        "plan items": PlanItem.objects.count(),
+        "consent decisions": ConsentDecision.objects.count(),
+        "permission rows (grants)": grants,
+        "access events": AccessEvent.objects.count(),
+    }
+
+
+def write_results(rows: list[Row], *, scale: str, info: dict, counts: dict,
+                  seconds: float) -> None:
+    missed = [row for row in rows if not row.met]
+    lines = [
+        "# Benchmark results (issue 15)",
+        "",
+        "Written by `make bench` (scripts/bench.sh, benchmarks/run.py; method in ADR 0023). "
+        "Each page scenario: 5 warm-up requests, the queries of one request, then the timed "
+        "requests through django.test.Client (URLs, middleware, sessions, two-factor, "
+        "templates), one process, DEBUG off, tasks eager (no broker).",
+        "",
+        f"- date: {timezone.now():%Y-%m-%d %H:%M} UTC; run took {seconds:,.0f} s",
+        f"- scale: {scale} — " + ", ".join(f"{v:,} {k}" for k, v in counts.items()),
+    ]
+    lines += [f"- {k}: {v}" for k, v in info.items()]
+    lines += [
+        "",
+        "| scenario | runs | queries | median | p95 | target | result |",
+        "| --- | ---: | ---: | ---: | ---: | --- | --- |",
+    ]
+    for row in rows:
+        lines.append(f"| {row.scenario} | {row.runs} | "
+                     f"{'' if row.queries is None else row.queries} | {row.median} | {row.p95} "
+                     f"| {row.target} | {'met' if row.met else '**missed**'} |")
+    notes = [(row.scenario, note) for row in rows for note in row.notes]
+    if notes:
+        lines += ["", "Notes:", ""]
+        lines += [f"- {scenario}: {note}" for scenario, note in notes]
+    lines += ["", f"{len(rows) - len(missed)} of {len(rows)} targets met.", ""]
+    RESULTS.write_text("\n".join(lines))
+
+
+SCENARIOS = ("pages", "csv", "pdf", "sweep", "guardian")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", default="trust")
+    parser.add_argument("--requests", type=int, default=100,
+                        help="timed requests per page scenario (at least 100 for the record)")
+    parser.add_argument("--csv-downloads", type=int, default=5)
+    parser.add_argument("--sweeps", type=int, default=3)
+    parser.add_argument("--only", choices=SCENARIOS, action="append")
+    args = parser.parse_args()
+    started = time.perf_counter()
+    info = machine()
+    counts = scale_counts()
+    subjects = pick_subjects()
+    print(f"Scale: {args.scale}: " + ", ".join(f"{v:,} {k}" for k, v in counts.items()),
+          flush=True)
+    chosen = args.only or SCENARIOS
+    rows: list[Row] = []
+    if "pages" in chosen:
+        rows += scenario_pages(subjects, args.requests)
+    if "csv" in chosen:
+        rows.append(scenario_csv(subjects, args.csv_downloads))
+    if "pdf" in chosen:
+        rows.append(scenario_pdf(subjects, args.requests))
+    if "sweep" in chosen:
+        rows.append(scenario_sweep(subjects, args.sweeps))
+    if "guardian" in chosen:
+        rows.append(scenario_guardian(subjects, args.requests))
+    write_results(rows, scale=args.scale, info=info, counts=counts,
+                  seconds=time.perf_counter() - started)
+    missed = [row.scenario for row in rows if not row.met]
+    print(f"Wrote {RESULTS.relative_to(ROOT)}: {len(rows) - len(missed)} of {len(rows)} "
+          "targets met." + (f" Missed: {'; '.join(missed)}" if missed else ""))
+    return 1 if missed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
