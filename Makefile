@@ -25,6 +25,17 @@ lint:
 #   make bench SCALE=small     a quick run on the small trust
 #   make bench ARGS="--only pages --requests 20"
 SCALE ?= trust
+LOAD_USERS ?= 200
+LOAD_SECONDS ?= 60
 .PHONY: bench
 bench:
 	SCALE=$(SCALE) ./scripts/bench.sh $(ARGS)
+
+# make load: the load test of issue 15 (scripts/load.sh): the benchmark's database with the
+# scale data, served by gunicorn with a real Celery worker and Redis on loopback; Locust
+# runs LOAD_USERS people (200) for LOAD_SECONDS (60) and reports p95 and errors.
+#   make load                      the trust
+#   make load SCALE=small LOAD_USERS=20
+.PHONY: load
+load:
+	SCALE=$(SCALE) LOAD_USERS=$(LOAD_USERS) LOAD_SECONDS=$(LOAD_SECONDS) ./scripts/load.sh

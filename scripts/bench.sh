@@ -145,5 +145,12 @@ if [[ ! -s "$BENCH_DIR/fingerprint" ]]; then
     echo "$FINGERPRINT" >"$BENCH_DIR/fingerprint"
 fi
 
+if [[ "${BENCH_COMMAND:-bench}" == "load" ]]; then
+    # make load (scripts/load.sh): the same database, served as in production.
+    # shellcheck source=scripts/_load.sh
+    source "$ROOT/scripts/_load.sh"
+    exit 0
+fi
+
 log "benchmarks/run.py --scale $SCALE $*"
 .venv/bin/python benchmarks/run.py --scale "$SCALE" "$@"

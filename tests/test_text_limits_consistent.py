@@ -9,7 +9,7 @@ import pytest
 from carers.api import ReviewViewsInput
 from carers.forms import CarerReviewViewsForm
 from consent.api import DecisionInput
-from consent.forms import ConsentDecisionForm
+from consent.forms import ConsentChoicesForm
 from plans.api.goals import GoalProgressApi
 from plans.api.items import ItemApi, PlanItemCreateApi
 from plans.api.reviews import PlanReviewsApi
@@ -34,8 +34,8 @@ def _form(form_class, name: str) -> int | None:
     ((PlanReviewsApi.Input, "attendees"), (ReviewForm, "attendees")),
     ((PlanReviewsApi.Input, "what_changed"), (ReviewForm, "what_changed")),
     ((VersionSignatureApi.Input, "reason"), (DeclineForm, "reason")),
-    ((DecisionInput, "note"), (ConsentDecisionForm, "note")),
-    ((DecisionInput, "basis"), (ConsentDecisionForm, "basis")),
+    ((DecisionInput, "note"), (ConsentChoicesForm, "note")),
+    ((DecisionInput, "basis"), (ConsentChoicesForm, "basis")),
     ((ReviewViewsInput, "views"), (CarerReviewViewsForm, "views")),
 ])
 def test_the_page_and_the_api_take_the_same_length(api, form):

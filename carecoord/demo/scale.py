@@ -26,9 +26,11 @@ from dataclasses import dataclass, field
 from django.contrib.auth.hashers import make_password
 from django.db import connection, transaction
 from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from carecoord.audit.services import access_events_append_history
 from carecoord.records.models import (
+    STAFF_ROLES,
     Allocation,
     Episode,
     Role,
@@ -37,6 +39,7 @@ from carecoord.records.models import (
     User,
     UserRole,
 )
+from carecoord.twofa.services import DEMO_TOTP_KEY
 from carers.models import Carer, CarerRelationship
 from consent.models import (
     ConsentDecision,
@@ -166,6 +169,12 @@ class _Generator:
                  password=self.password)
             for n in range(count)])
         _bulk(UserRole, [UserRole(user=user, role=role) for user in users])
+        if role in STAFF_ROLES:
+            # Staff sign in with a second factor: the demo's published authenticator key,
+            # which is accepted only while DEBUG or DEMO is on (the load test, scripts/load.sh).
+            _bulk(TOTPDevice, [TOTPDevice(user=user, name="Demo authenticator",
+                                          key=DEMO_TOTP_KEY, confirmed=True)
+                               for user in users])
         return users
 
     def days_ago(self, low: int, high: int) -> dt.date:
