@@ -77,11 +77,21 @@ class QueryCount:
 
     def __init__(self) -> None:
         self.count = 0
+        self.timed: list[tuple[float, str]] = []
         self._wrapper = connection.execute_wrapper(self._count)
 
     def _count(self, execute, sql, params, many, context):
         self.count += 1
-        return execute(sql, params, many, context)
+        started = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            self.timed.append((time.perf_counter() - started, sql))
+
+    def slowest(self, n: int = 2) -> list[str]:
+        """The n slowest queries, shortened: where to look first for a missed target."""
+        return [f"{seconds * 1000:,.0f} ms: `{' '.join(sql.split())[:160]}…`"
+                for seconds, sql in sorted(self.timed, reverse=True)[:n]]
 
     def __enter__(self) -> QueryCount:
         self._wrapper.__enter__()
@@ -146,7 +156,8 @@ def measure_page(name: str, user: User, url: str, *, requests: int, target_ms: f
                                               if max_queries is not None else "")
     print(f"  {name}: {queries} queries, median {_ms(median)}, p95 {_ms(p95)}"
           f" -> {'met' if met else 'MISSED'}", flush=True)
-    return Row(name, requests, queries, _ms(median), _ms(p95), target, met)
+    notes = [] if met else [f"slowest query {q}" for q in captured.slowest()]
+    return Row(name, requests, queries, _ms(median), _ms(p95), target, met, notes)
 
 
 # --- subjects -----------------------------------------------------------------------------
