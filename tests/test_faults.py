@@ -10,11 +10,9 @@ from __future__ import annotations
 import datetime as dt
 import os
 import shlex
-import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
 import urllib.error
 import urllib.request
@@ -23,7 +21,8 @@ from contextlib import contextmanager
 
 import pytest
 from django.core import mail
-from django.db import close_old_connections, connection, connections, transaction
+from django.db import close_old_connections, connections
+from django.utils import timezone
 
 from carecoord.exports import services as exports
 from carecoord.exports.models import Export
@@ -33,7 +32,6 @@ from plans.tasks import review_reminders_sweep
 from tests import clock
 from tests.plans.test_reminders import care_plan_due
 from tests.test_celery_worker import (
-    BROKER_URL,
     pdf_text,
     real_celery,  # noqa: F401 - a fixture
     redis_answers,
@@ -153,81 +151,41 @@ def test_redis_restarted_with_an_export_and_reminders_pending_loses_nothing_send
 
 
 
-def _test_database_url() -> str:
-    db = connections["default"].settings_dict
-    return f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
-
-
-def _celery_worker(tmp_path, name: str, settings) -> subprocess.Popen:
-    """`celery worker` as production runs it (one process), on the test database and the
-    test Redis, with a 2-second visibility timeout and render lease so the test is quick."""
-    env = {**os.environ, "DATABASE_URL": _test_database_url(), "DB_CONN_MAX_AGE": "0",
-           "CELERY_BROKER_URL": BROKER_URL, "CELERY_VISIBILITY_TIMEOUT": "2",
-           "EXPORT_RENDER_LEASE_SECONDS": "2",
-           "PRIVATE_FILES_ROOT": str(settings.PRIVATE_FILES_ROOT)}
-    log = (tmp_path / f"{name}.log").open("w")
-    return subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "carecoord", "worker", "--pool=solo",
-         "--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "info",
-         "-n", f"{name}@%h"],
-        env=env, stdout=log, stderr=subprocess.STDOUT)
-
-
-def _wait_until(condition, what: str, timeout: float = 90) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, what
-        time.sleep(0.2)
-
-
-def test_a_worker_killed_while_making_a_pdf_another_takes_it_over_once(
-        world, real_celery, tmp_path, settings):  # noqa: F811 - the fixture
+def test_a_render_whose_worker_died_is_taken_over_once_by_another_worker(
+        world, real_celery, settings):  # noqa: F811 - the fixture
+    """A worker killed while making a PDF leaves the export "being made" and its task
+    unacknowledged (acks_late), so Redis hands the task to another worker. That worker
+    takes the render over once the dead one's lease has run out, and it completes once."""
+    settings.EXPORT_RENDER_LEASE_SECONDS = 2
     version, ids = shared_agreement(world)
-    export = request(world.coordinator, version)  # queued in Redis: no worker yet
+    export = request(world.coordinator, version)
+    # What the killed worker left: marked as being made, one attempt, never finished.
+    Export.objects.filter(pk=export.pk).update(
+        status=Export.Status.RENDERING, attempts=1, started_at=timezone.now())
 
-    # The render reads the plan version after marking the export as being made: with the
-    # table locked, the first worker stops there, mid-task, until it is killed.
-    locked, release, errors = threading.Event(), threading.Event(), []
+    with worker():
+        # The task, handed over while the lease still runs: the worker looks again when it
+        # has run out, then takes the render over.
+        wait_for(export, Export.Status.READY, timeout=90)
 
-    def hold_the_versions() -> None:
-        try:
-            with transaction.atomic(), connection.cursor() as cursor:
-                cursor.execute("LOCK TABLE plans_planversion IN ACCESS EXCLUSIVE MODE")
-                locked.set()
-                release.wait(timeout=120)
-        except BaseException as error:
-            errors.append(error)
-        finally:
-            connection.close()
-
-    holder = threading.Thread(target=hold_the_versions)
-    holder.start()
-    first = second = None
-    try:
-        assert locked.wait(timeout=30)
-        first = _celery_worker(tmp_path, "first", settings)
-        _wait_until(lambda: Export.objects.get(pk=export.pk).status
-                    == Export.Status.RENDERING, "the first worker never started the render")
-        first.send_signal(signal.SIGKILL)
-        first.wait(timeout=30)
-        release.set()
-        holder.join(timeout=30)
-
-        second = _celery_worker(tmp_path, "second", settings)
-        _wait_until(lambda: Export.objects.get(pk=export.pk).status == Export.Status.READY,
-                    "the task was not taken over: "
-                    + (tmp_path / "second.log").read_text()[-3000:])
-    finally:
-        release.set()
-        holder.join(timeout=30)
-        for worker_process in (first, second):
-            if worker_process is not None and worker_process.poll() is None:
-                worker_process.terminate()
-                worker_process.wait(timeout=30)
-    assert errors == []
     export.refresh_from_db()
-    assert export.attempts == 2  # the killed render, then the one that finished
+    assert export.attempts == 2  # the dead render, then the one that finished
     text = " ".join(pdf_text(export).split())
     assert all(title in text for title in ids)
     ready = Notification.objects.filter(user=world.coordinator, text__startswith="Your file")
     assert ready.count() == 1
+
+
+def test_a_second_delivery_while_a_render_runs_does_not_render_twice(world, settings):
+    """Within the lease the render is someone else's: the service says so (the task then
+    looks again later) instead of making a second file."""
+    version, _ = shared_agreement(world)
+    export = Export.objects.create(
+        kind=Export.Kind.PLAN_VERSION, params={"version_id": version.pk},
+        requested_by=world.coordinator, title="A plan", status=Export.Status.RENDERING,
+        attempts=1, started_at=timezone.now())
+    with pytest.raises(exports.ExportBusyError):
+        exports.export_render(export_id=export.pk)
+    export.refresh_from_db()
+    assert (export.status, export.attempts, export.file_name) == (
+        Export.Status.RENDERING, 1, "")
