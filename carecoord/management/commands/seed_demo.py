@@ -37,7 +37,8 @@ class Command(BaseCommand):
             self.stdout.write(f"  {email:<36} {who}")
         self.stdout.write("")
         self.stdout.write(
-            "Staff accounts (manager, coordinators, admin) also ask for a 6-digit code."
+            "Staff accounts (manager, coordinators, admin, care-team professionals) also "
+            "ask for a 6-digit code."
         )
         self.stdout.write("  Get the current one with:  python manage.py demo_otp_code <email>")
         self.stdout.write(f"  or add the demo key to an authenticator app: {DEMO_TOTP_SECRET}")
