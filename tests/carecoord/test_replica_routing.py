@@ -44,6 +44,9 @@ def replica_snapshot(settings) -> Iterator[str]:
     admin = _admin_connection()
     try:
         with admin.cursor() as cursor:
+            # Connections other tests' threads left open would stop the copy.
+            cursor.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                           "WHERE datname = %s AND pid <> pg_backend_pid()", [primary])
             cursor.execute(f'CREATE DATABASE "{name}" TEMPLATE "{primary}"')
         replica_settings = {**connections["default"].settings_dict, "NAME": name}
         settings.DATABASES = {**settings.DATABASES, REPLICA: replica_settings}
