@@ -2,8 +2,8 @@
 # make bench: measure the scenarios of issue 15 on one trust's worth of data (ADR 0023).
 #   1. sets up the virtualenv (scripts/_venv.sh);
 #   2. starts a PostgreSQL cluster of its own (as scripts/test.sh does), kept under
-#      var/bench/<scale>/ so that the scale data is made once and reused while the
-#      migrations are the same (a change to any migration file: the database is made again);
+#      var/bench/<scale>/ so that the scale data is made once and reused: new migrations are
+#      applied to it in place, a changed or removed migration makes it again;
 #   3. migrates, and runs generate_scale_data if the data is not there;
 #   4. runs benchmarks/run.py, which writes benchmarks/results.md and exits non-zero when
 #      a target is missed;
@@ -12,7 +12,8 @@
 #   ./scripts/bench.sh              # the trust: 6,000 service users (builds in minutes)
 #   SCALE=small ./scripts/bench.sh  # a quick run on the small trust
 #   SCALE=medium ./scripts/bench.sh
-# Extra arguments go to benchmarks/run.py (e.g. --requests 20 --only plan_page).
+# Extra arguments go to benchmarks/run.py (e.g. --requests 20 --only pages).
+#   BENCH_COMMAND=hold ./scripts/bench.sh   # keep the database up for profiling by hand
 set -euo pipefail
 
 SECONDS=0
@@ -89,18 +90,23 @@ if [[ "$(id -u)" -eq 0 ]]; then
     chown -R postgres: "$PG_DIR"
 fi
 
-# The migrations the data was made with: any change and the database is made again.
-FINGERPRINT="$(find . -path ./.venv -prune -o -path '*/migrations/*.py' -print | sort \
-    | xargs sha256sum | sha256sum | cut -c1-16)"
-if [[ -d "$PG_DATA" && "$(cat "$BENCH_DIR/fingerprint" 2>/dev/null || true)" != "$FINGERPRINT" ]]; then
-    log "the migrations changed since the scale data was made: making it again"
-    rm -rf "$PG_DATA"
+# The migrations the data was made with, one line a file. Only new migrations since then:
+# the data is migrated in place, as a deployed database would be. A migration changed or
+# removed: the data is made again.
+MIGRATIONS="$(find . -path ./.venv -prune -o -path ./var -prune -o -path '*/migrations/*.py' -print \
+    | sort | xargs sha256sum)"
+if [[ -d "$PG_DATA" ]]; then
+    if [[ ! -s "$BENCH_DIR/migrations" ]] \
+        || [[ -n "$(comm -23 <(sort "$BENCH_DIR/migrations") <(sort <<<"$MIGRATIONS"))" ]]; then
+        log "the migrations changed since the scale data was made: making it again"
+        rm -rf "$PG_DATA" "$BENCH_DIR/migrations"
+    fi
 fi
 if [[ ! -d "$PG_DATA" ]]; then
     run_pg "$PG_BIN/initdb" -D "$PG_DATA" --auth=trust --username=postgres --encoding=UTF8 \
         --locale=C.UTF-8 --no-sync >"$PG_DIR/initdb.log" 2>&1 \
         || { cat "$PG_DIR/initdb.log" >&2; exit 1; }
-    rm -f "$BENCH_DIR/fingerprint"
+    rm -f "$BENCH_DIR/migrations"
 fi
 
 log "starting PostgreSQL ($(basename "$(dirname "$PG_BIN")")) on 127.0.0.1:$PG_PORT, data in $PG_DATA"
@@ -138,13 +144,22 @@ export LOG_LEVEL=WARNING
 .venv/bin/python manage.py migrate --noinput -v 0
 # DEBUG off serves static files through the manifest, as in a deployment.
 .venv/bin/python manage.py collectstatic --noinput -v 0
-if [[ ! -s "$BENCH_DIR/fingerprint" ]]; then
+if [[ ! -s "$BENCH_DIR/migrations" ]]; then
     log "generating the $SCALE scale data"
     .venv/bin/python manage.py generate_scale_data --scale "$SCALE" --i-know-this-is-not-production
     run_pg "$PG_BIN/psql" -h 127.0.0.1 -p "$PG_PORT" -U postgres -q -c "VACUUM ANALYZE" carecoord
-    echo "$FINGERPRINT" >"$BENCH_DIR/fingerprint"
 fi
+# Recorded after every migrate, so that the next run knows which migrations the data has.
+echo "$MIGRATIONS" >"$BENCH_DIR/migrations"
 
+if [[ "${BENCH_COMMAND:-bench}" == "hold" ]]; then
+    # For profiling by hand: keep the database up and write its settings to a file that a
+    # shell can source (`. var/bench/trust/env`); stops with Ctrl-C or kill.
+    export -p | grep -E ' (DATABASE_URL|DEBUG|SECRET_KEY|ALLOWED_HOSTS|SECURE_SSL_REDIRECT|ACCESS_SCOPE_GUARD|EMAIL_BACKEND|PRIVATE_FILES_ROOT|LOG_LEVEL)=' \
+        >"$BENCH_DIR/env"
+    log "holding PostgreSQL on port $PG_PORT; settings in $BENCH_DIR/env"
+    while true; do sleep 3600; done
+fi
 if [[ "${BENCH_COMMAND:-bench}" == "load" ]]; then
     # make load (scripts/load.sh): the same database, served as in production.
     # shellcheck source=scripts/_load.sh
