@@ -1,9 +1,9 @@
 """Faults, against the real servers the test command starts: PostgreSQL restarted under the
 running web app (the next requests succeed: CONN_HEALTH_CHECKS), and Redis stopped and
 started again while an export and review reminders are pending (nothing lost, nothing sent
-twice), and a Celery worker killed in the middle of making a PDF (another worker takes the
-task over once its lease runs out, and it completes once). Two sweeps at once are in
-tests/plans/test_reminders.py."""
+twice), and a Celery worker process killed with SIGKILL in the middle of making a PDF (the
+task goes back on the queue, runs again once its lease has run out, and completes once).
+Two sweeps at once are in tests/plans/test_reminders.py."""
 
 from __future__ import annotations
 
@@ -28,8 +28,10 @@ from carecoord.exports import services as exports
 from carecoord.exports.models import Export
 from carecoord.notifications.models import Notification
 from plans.models import ReviewReminder
+from plans.sections import PlanKind
 from plans.tasks import review_reminders_sweep
 from tests import clock
+from tests.plans.factories import add_responsibility, make_plan, propose
 from tests.plans.test_reminders import care_plan_due
 from tests.test_celery_worker import (
     pdf_text,
@@ -189,3 +191,80 @@ def test_a_second_delivery_while_a_render_runs_does_not_render_twice(world, sett
     export.refresh_from_db()
     assert (export.status, export.attempts, export.file_name) == (
         Export.Status.RENDERING, 1, "")
+
+
+@contextmanager
+def celery_worker_process(tmp_path, settings) -> Iterator[subprocess.Popen]:
+    """A real worker, as deployed (`celery worker`, the prefork pool with one child), on
+    the test database and the test Redis, writing files where this test reads them."""
+    db = connections["default"].settings_dict
+    env = {**os.environ,
+           "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+           "CELERY_TASK_ALWAYS_EAGER": "false",
+           "PRIVATE_FILES_ROOT": str(settings.PRIVATE_FILES_ROOT),
+           "EXPORT_RENDER_LEASE_SECONDS": str(settings.EXPORT_RENDER_LEASE_SECONDS)}
+    log_path = tmp_path / "worker.log"
+    log = log_path.open("w")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "carecoord", "worker", "--pool", "prefork",
+         "--concurrency", "1", "--without-heartbeat", "--without-gossip", "--without-mingle",
+         "--loglevel", "INFO"], env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 60
+        while "ready." not in log_path.read_text():
+            assert process.poll() is None, log_path.read_text()[-3000:]
+            assert time.monotonic() < deadline, "the worker did not start"
+            time.sleep(0.1)
+        yield process
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        log.close()
+
+
+def _children(pid: int) -> list[int]:
+    with open(f"/proc/{pid}/task/{pid}/children") as children:
+        return [int(child) for child in children.read().split()]
+
+
+def test_a_worker_process_killed_mid_render_its_task_runs_again_once_and_completes(
+        world, real_celery, settings, tmp_path):  # noqa: F811 - the fixture
+    settings.EXPORT_RENDER_LEASE_SECONDS = 2
+    # A long agreement, so that the render takes long enough to be killed in the middle.
+    plan = make_plan(world, PlanKind.RESPONSIBILITY_AGREEMENT)
+    for number in range(150):
+        add_responsibility(plan, world.coordinator, title=f"Responsibility {number}")
+    version = propose(plan, world.coordinator)
+
+    with celery_worker_process(tmp_path, settings) as process:
+        export = request(world.coordinator, version)
+        deadline = time.monotonic() + 60
+        while True:
+            export.refresh_from_db()
+            if export.status == Export.Status.RENDERING:
+                break
+            assert export.status == Export.Status.QUEUED, export.status
+            assert time.monotonic() < deadline, "the worker did not start the render"
+            time.sleep(0.02)
+        # Killed as the kernel's out-of-memory killer would: no clean-up, no acknowledgement.
+        (child,) = _children(process.pid)
+        os.kill(child, 9)
+
+        # acks_late and reject-on-worker-lost: the message goes back on the queue; the new
+        # child finds the dead render's lease still running, looks again once it has run
+        # out, and takes the render over.
+        wait_for(export, Export.Status.READY, timeout=120)
+        time.sleep(1)  # a second, duplicate run would show within this
+
+    log = (tmp_path / "worker.log").read_text()
+    assert "WorkerLostError" in log or "signal 9" in log, log[-3000:]
+    export.refresh_from_db()
+    assert export.attempts == 2  # the killed render, then the one that finished
+    text = pdf_text(export)
+    assert "Responsibility 0" in text
+    assert "Responsibility 149" in text
+    ready = Notification.objects.filter(user=world.coordinator, text__startswith="Your file")
+    assert ready.count() == 1
