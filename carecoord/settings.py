@@ -186,10 +186,13 @@ LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 PASSWORD_RESET_TIMEOUT = 60 * 60 * 2
 
-# Sessions end after this much inactivity: every request pushes the expiry forward.
+# Sessions end after this much inactivity: a request pushes the expiry forward, at most
+# once a SESSION_TOUCH_SECONDS (carecoord/records/sessions.py), so that reading pages does
+# not write the session row on every request.
 SESSION_IDLE_MINUTES = env_int("SESSION_IDLE_MINUTES", default=30)
 SESSION_COOKIE_AGE = SESSION_IDLE_MINUTES * 60
-SESSION_SAVE_EVERY_REQUEST = True
+SESSION_SAVE_EVERY_REQUEST = False
+SESSION_TOUCH_SECONDS = 60
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

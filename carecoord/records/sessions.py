@@ -1,6 +1,6 @@
 """Ending sessions: every session of one person (signing out everywhere, an account
-disabled, a role removed), and the absolute lifetime of any session (12 hours from
-signing in, however active it stays)."""
+disabled, a role removed), the absolute lifetime of any session (12 hours from signing in,
+however active it stays), and the idle limit's sliding expiry."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from django.utils import timezone
 from carecoord.records.models import User, UserRole
 
 SIGNED_IN_AT = "signed_in_at"
+TOUCHED_AT = "touched_at"
 
 
 def end_all_sessions(user: User) -> int:
@@ -53,7 +54,8 @@ def _end_sessions_when_role_removed(sender, instance: UserRole, **kwargs) -> Non
 
 class SessionLifetimeMiddleware:
     """Ends a session SESSION_ABSOLUTE_HOURS after signing in, beside the idle timeout
-    (SESSION_IDLE_MINUTES). A session signed in before this middleware existed is given
+    (SESSION_IDLE_MINUTES), which it keeps sliding (at most one session write a
+    SESSION_TOUCH_SECONDS). A session signed in before this middleware existed is given
     the full lifetime from its next request."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -67,4 +69,12 @@ class SessionLifetimeMiddleware:
                 request.session[SIGNED_IN_AT] = now
             elif now - float(signed_in_at) > settings.SESSION_ABSOLUTE_HOURS * 3600:
                 logout(request)
+                return self.get_response(request)
+            # The idle limit slides with activity. Saving the session pushes its expiry
+            # forward; doing that at most once a SESSION_TOUCH_SECONDS instead of on every
+            # request spares a write per page, and ends an idle session at most that much
+            # sooner than SESSION_IDLE_MINUTES.
+            touched_at = request.session.get(TOUCHED_AT)
+            if touched_at is None or now - float(touched_at) >= settings.SESSION_TOUCH_SECONDS:
+                request.session[TOUCHED_AT] = now
         return self.get_response(request)

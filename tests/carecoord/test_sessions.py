@@ -7,7 +7,9 @@ from __future__ import annotations
 import datetime as dt
 
 from django.contrib.sessions.models import Session
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from carecoord.records.models import Role, UserRole
@@ -47,6 +49,32 @@ def test_the_idle_limit_still_ends_a_session_sooner(world):
     client = client_for(world.carer_account)
     start = timezone.now()
     with clock.travel_to(start + dt.timedelta(minutes=35), tick=False):
+        assert not signed_in(client)
+
+
+def _session_writes(client: Client) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        assert signed_in(client)
+    return sum(1 for query in queries if query["sql"].startswith('UPDATE "django_session"'))
+
+
+def test_reading_pages_writes_the_session_at_most_once_a_minute_and_still_slides(world):
+    client = client_for(world.carer_account)
+    start = timezone.now()
+    with clock.travel_to(start, tick=False):
+        _session_writes(client)
+    # Within the minute: the page is read without writing the session row.
+    with clock.travel_to(start + dt.timedelta(seconds=50), tick=False):
+        assert _session_writes(client) == 0
+    # A minute on: the expiry is pushed forward once...
+    with clock.travel_to(start + dt.timedelta(minutes=20), tick=False):
+        assert _session_writes(client) == 1
+        assert _session_writes(client) == 0
+    # ... so 45 minutes after signing in, 25 after the last page, it is still open,
+    with clock.travel_to(start + dt.timedelta(minutes=45), tick=False):
+        assert signed_in(client)
+    # and it ends 30 minutes after the last page that moved it.
+    with clock.travel_to(start + dt.timedelta(minutes=45, seconds=30 * 60 + 1), tick=False):
         assert not signed_in(client)
 
 
