@@ -54,3 +54,17 @@ def test_list_and_one_person_agree(world):
     assert listed == {world.admin, second}
     for person in everyone:
         assert policy.can_administer(person) == (person in listed), person
+
+
+def test_the_header_asks_the_database_only_about_someone_holding_the_role(
+        world, django_assert_num_queries):
+    """Every page asks whether to show "Administration": the roles read for the request
+    answer it for everyone else, without another query."""
+    carer = User.objects.get(pk=world.carer_account.pk)
+    assert carer.roles  # read once, as the request does
+    with django_assert_num_queries(0):
+        assert not policy.can_administer(carer)
+    admin = User.objects.get(pk=world.admin.pk)
+    assert admin.roles
+    with django_assert_num_queries(1):
+        assert policy.can_administer(admin)
