@@ -67,10 +67,14 @@ for i in $(seq 1 300); do
     sleep 0.2
 done
 
-log "Locust: $LOAD_USERS people for ${LOAD_SECONDS}s"
+# People arrive LOAD_SPAWN_RATE a second and sign in; the measured minute starts once the
+# last has arrived, so the run lasts the arrivals plus LOAD_SECONDS.
+SPAWN_RATE="${LOAD_SPAWN_RATE:-10}"
+RUN_SECONDS=$(( LOAD_SECONDS + (LOAD_USERS + SPAWN_RATE - 1) / SPAWN_RATE ))
+log "Locust: $LOAD_USERS people arriving $SPAWN_RATE a second, then ${LOAD_SECONDS}s measured"
 LOAD_ACCOUNTS="$LOAD_DIR/accounts.json" LOAD_RESULT="$LOAD_DIR/result.json" \
     .venv/bin/locust -f benchmarks/locustfile.py --headless -u "$LOAD_USERS" \
-    -r "${LOAD_SPAWN_RATE:-10}" -t "${LOAD_SECONDS}s" --host "http://127.0.0.1:$WEB_PORT" \
+    -r "$SPAWN_RATE" -t "${RUN_SECONDS}s" --host "http://127.0.0.1:$WEB_PORT" \
     --only-summary --stop-timeout 15 >"$LOAD_DIR/locust.log" 2>&1 || true
 tail -40 "$LOAD_DIR/locust.log"
 .venv/bin/python - "$LOAD_DIR/result.json" <<'PY'
@@ -79,11 +83,12 @@ import sys
 
 result = json.load(open(sys.argv[1]))
 print()
-print(f"requests: {result['requests']:,} ({result['sign_in_requests']:,} of them signing in)")
+print(f"requests: {result['requests']:,} ({result['sign_in_requests']:,} of them signing in; "
+      f"{result['steady_requests']:,} pages once everyone had arrived)")
 print(f"errors: {result['errors']:,}")
 print(f"p95 of the pages (signing in apart): {result['p95_ms']:.0f} ms "
       f"(median {result['median_ms']:.0f} ms); signing in: p95 {result['sign_in_p95_ms']:.0f} ms")
-ok = result["errors"] == 0 and result["p95_ms"] <= 300 and result["requests"] > 0
+ok = result["errors"] == 0 and result["p95_ms"] <= 300 and result["steady_requests"] > 0
 print("target (no errors, p95 <= 300 ms):", "met" if ok else "MISSED")
 sys.exit(0 if ok else 1)
 PY
