@@ -157,6 +157,15 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
+for _database in DATABASES.values():
+    if _database["ENGINE"] == "django.db.backends.postgresql":
+        # No JIT compilation. The access policy's predicates (an OR of correlated EXISTS
+        # subqueries) make the planner cost a query that reads a few hundred rows in
+        # 5 ms at hundreds of thousands, above jit_above_cost, and compiling it then
+        # takes 200 ms or more on every request (issue 15: the consent page, the header's
+        # things to do). Our reads are short and indexed; JIT never pays for itself here.
+        _options = _database.setdefault("OPTIONS", {})
+        _options["options"] = f"{_options.get('options', '')} -c jit=off".strip()
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "carecoord.User"

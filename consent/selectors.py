@@ -3,6 +3,7 @@ who has read what was shared."""
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.db.models import QuerySet
@@ -74,8 +75,12 @@ def consent_matrix(*, viewer: User, service_user: ServiceUser,
         .order_by("position", "pk")
     )
     by_id = {plan.pk: plan for plan in plans}
+    for plan in plans:
+        plan.service_user = service_user  # in hand: no query per plan for its heading
+    by_section: dict[tuple[int, str], list[PlanItem]] = defaultdict(list)
     for item in items:
         item.plan = by_id[item.plan_id]  # the plan in hand: no query per item later
+        by_section[(item.plan_id, item.section)].append(item)
     carer_ids = [r.carer_id for r in relationships]
     explicit = {
         (c.carer_id, c.item_id): c.decision
@@ -97,9 +102,7 @@ def consent_matrix(*, viewer: User, service_user: ServiceUser,
                 rules=[(r, rules.get((r.carer_id, plan.pk, plan_section.code)))
                        for r in relationships],
             )
-            for item in items:
-                if item.plan_id != plan.pk or item.section != plan_section.code:
-                    continue
+            for item in by_section[(plan.pk, plan_section.code)]:
                 cells = []
                 for r in relationships:
                     own = explicit.get((r.carer_id, item.pk))

@@ -296,6 +296,11 @@ class PlanVersion(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["plan", "number"], name="unique_version_number")
         ]
+        # The versions still waiting for agreement: few at any time, but asked for on
+        # every page (things to do: what to sign) and by "getting stuck". Without it each
+        # of those reads every version of every plan (issue 15).
+        indexes = [models.Index(fields=["plan"], condition=Q(agreed_at__isnull=True),
+                                name="version_awaiting_agreement")]
 
     def __str__(self) -> str:
         return f"Version {self.number} of {self.plan}"

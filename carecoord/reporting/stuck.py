@@ -40,17 +40,18 @@ from dataclasses import dataclass
 from enum import StrEnum
 from itertools import pairwise
 
-from django.db.models import Exists, F, Max, OuterRef, Window
-from django.db.models.functions import RowNumber
+from django.db.models import Count, Exists, F, Max, OuterRef, Subquery, Window
+from django.db.models.functions import Coalesce, RowNumber, TruncDate
 from django.utils import dateformat, timezone
 
 from carecoord.records.models import Episode, ServiceUser, Team
 from carers.models import AssessmentRequest, CarerRelationship, WellbeingCheckIn
 from consent import policy
-from plans.models import Plan, PlanItem, PlanVersion, Signature
-from plans.sections import ItemType, PlanKind
+from plans.models import Plan, PlanItem, PlanVersion, ProgressUpdate, Signature
+from plans.sections import ItemType, PlanKind, sections_for
 
 MIN_FALLING_CHECK_INS = 2
+GOAL_SECTIONS = [s.code for s in sections_for(PlanKind.CARE_PLAN) if s.item_type == ItemType.GOAL]
 
 
 class Rule(StrEnum):
@@ -133,19 +134,27 @@ def _long_date(value: dt.date) -> str:
 # --- The rules, one fact set at a time ----------------------------------------------------
 
 
-def no_progress(goals: list[tuple[dt.date, dt.date | None]], team: Team,
-                today: dt.date) -> Prompt | None:
-    """`goals`: (date set, latest progress date or None) for each live goal."""
-    if not goals:
+@dataclass(frozen=True)
+class GoalFacts:
+    """A care plan's live goals, summed up: how many, whether any has progress, and the
+    latest of the goals' latest progress dates (or, for a goal with none, the date it was
+    set)."""
+
+    goals: int
+    with_progress: bool
+    last: dt.date
+
+
+def no_progress(goals: GoalFacts | None, team: Team, today: dt.date) -> Prompt | None:
+    if goals is None or not goals.goals:
         return None
-    last = max(latest or set_on for set_on, latest in goals)
-    days = (today - last).days
+    days = (today - goals.last).days
     if days <= team.stuck_no_progress_days:
         return None
-    if any(latest is not None for _, latest in goals):
+    if goals.with_progress:
         reason = f"No goal progress recorded for {_days(days)}"
     else:
-        were = "s were" if len(goals) > 1 else " was"
+        were = "s were" if goals.goals > 1 else " was"
         reason = f"No goal progress recorded since the goal{were} set, {_days(days)} ago"
     return Prompt(Rule.NO_PROGRESS, reason,
                   "It has been a while since we looked at your goals together. You could talk "
@@ -242,14 +251,25 @@ def prompts_for(service_users: Iterable[ServiceUser],
     if not ids:
         return result
 
-    goals: dict[int, list[tuple[dt.date, dt.date | None]]] = defaultdict(list)
-    for service_user_id, created_at, latest in (
-        PlanItem.objects.filter(plan__service_user_id__in=ids, plan__kind=PlanKind.CARE_PLAN,
-                                item_type=ItemType.GOAL, removed_at__isnull=True)
-        .order_by().annotate(latest=Max("progress__recorded_on"))
-        .values_list("plan__service_user_id", "created_at", "latest")
-    ):
-        goals[service_user_id].append((timezone.localdate(created_at), latest))
+    # Summed up in SQL, one row a person: a team has thousands of goals. The date a goal
+    # was set is its local date (TruncDate uses the current time zone, as localdate does).
+    # Goals live in their own sections (an item's type is its section's): naming them
+    # lets the (plan, section) index skip a care plan's other items.
+    latest_progress = (ProgressUpdate.objects.filter(item=OuterRef("pk")).order_by()
+                       .values("item").annotate(latest=Max("recorded_on")).values("latest"))
+    goals = {
+        service_user_id: GoalFacts(goals=count, with_progress=bool(with_progress), last=last)
+        for service_user_id, count, with_progress, last in (
+            PlanItem.objects.filter(plan__service_user_id__in=ids,
+                                    plan__kind=PlanKind.CARE_PLAN, section__in=GOAL_SECTIONS,
+                                    item_type=ItemType.GOAL, removed_at__isnull=True)
+            .annotate(latest=Subquery(latest_progress))
+            .values("plan__service_user_id").order_by()
+            .annotate(count=Count("pk"), with_progress=Count("latest"),
+                      last=Max(Coalesce("latest", TruncDate("created_at"))))
+            .values_list("plan__service_user_id", "count", "with_progress", "last")
+        )
+    }
 
     next_review = dict(
         Plan.objects.filter(service_user_id__in=ids, kind=PlanKind.CARE_PLAN)
@@ -314,7 +334,7 @@ def prompts_for(service_users: Iterable[ServiceUser],
     for pk in ids:
         team = teams[team_ids[pk]]
         found = [
-            no_progress(goals[pk], team, today),
+            no_progress(goals.get(pk), team, today),
             review_overdue(next_review.get(pk), today),
             past_planned_end(planned_end[pk], today),
             awaiting_signature(waiting[pk], team, today),

@@ -203,6 +203,21 @@ def test_the_page_makes_the_same_number_of_queries_for_2_items_and_for_20(
         assert client.get(url(world, mum)).status_code == 200
 
 
+def test_the_page_makes_the_same_number_of_queries_for_one_plan_and_for_three(
+    world, mum, care_plan
+):
+    """Each plan's heading names its person ("Your WRAP"): the person in hand, not a
+    query per plan (issue 15: 3 of the page's 31 queries were these)."""
+    client = client_for(world.service_user_account)
+    with_one = _queries(client, url(world, mum))
+    make_plan(world, PlanKind.WRAP)
+    make_plan(world, PlanKind.RESPONSIBILITY_AGREEMENT)
+    response = client.get(url(world, mum))
+    assert {"Your care plan", "Your WRAP"} <= set(
+        re.findall(r'<h2 id="plan-\d+"[^>]*>([^<]+)</h2>', response.content.decode()))
+    assert _queries(client, url(world, mum)) == with_one
+
+
 
 
 def test_no_page_says_nobody_else_can_see_something():
