@@ -271,9 +271,14 @@ class VersionRow:
     signable: bool = False  # the viewer may sign or decline it now
 
 
-def versions_for_plan(*, viewer: User, plan: Plan) -> list[VersionRow]:
+def versions_for_plan(*, viewer: User, plan: Plan,
+                      with_snapshots: bool = False) -> list[VersionRow]:
+    """The plan's versions the viewer may read, newest first, each with its status.
+    `with_snapshots`: also their frozen entries (the comparison page); the list itself
+    never reads them (a big JSON column, many kilobytes a version)."""
+    queryset = plan.versions.all() if with_snapshots else plan.versions.defer("snapshot")
     versions = list(
-        policy.versions_visible_to(viewer, plan.versions.all())
+        policy.versions_visible_to(viewer, queryset)
         .select_related("proposed_by")
         # The signatures give each version's status (and who declined); who must sign is
         # the version page's business, not the list's.

@@ -429,7 +429,8 @@ def version_diff(request: HttpRequest, plan_id: int, a: int, b: int) -> HttpResp
     if not opened.whole:
         raise Http404  # a diff shows every entry, not only a care-team role's areas
     by_number = {row.version.number: row.version
-                 for row in selectors.versions_for_plan(viewer=request.user, plan=opened.plan)}
+                 for row in selectors.versions_for_plan(viewer=request.user, plan=opened.plan,
+                                                        with_snapshots=True)}
     if a == b or a not in by_number or b not in by_number:
         raise Http404
     older, newer = sorted((by_number[a], by_number[b]), key=lambda v: v.number)

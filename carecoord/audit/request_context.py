@@ -14,6 +14,11 @@ current_ip_address: ContextVar[str | None] = ContextVar("current_ip_address", de
 # The personal API token this request was authenticated with (its audit label), set by
 # the token authentication: every access event of the request names it.
 current_api_token: ContextVar[str | None] = ContextVar("current_api_token", default=None)
+# Reads a page asks for twice in one request, kept for the rest of that request only (the
+# home page's "getting stuck" list and its things to do, issue 15). None outside a
+# request, so a task, a test or the shell never gets an answer worked out earlier.
+current_request_reads: ContextVar[dict | None] = ContextVar("current_request_reads",
+                                                            default=None)
 
 
 def _valid_ip(value: str | None) -> str | None:
@@ -51,8 +56,10 @@ class RequestContextMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         token = current_ip_address.set(client_ip(request))
         api_token = current_api_token.set(None)
+        reads = current_request_reads.set({})
         try:
             return self.get_response(request)
         finally:
+            current_request_reads.reset(reads)
             current_api_token.reset(api_token)
             current_ip_address.reset(token)

@@ -104,7 +104,7 @@ def things_to_do(*, viewer: User, today: dt.date | None = None) -> list[Entry]:
     signable: list[PlanVersion] = []
     if roles & {Role.SERVICE_USER, Role.COORDINATOR, Role.CARER}:
         signable = list(policy.versions_signable_by(viewer).select_related("plan__service_user")
-                        .order_by("proposed_at", "pk"))
+                        .defer("snapshot").order_by("proposed_at", "pk"))
     if Role.SERVICE_USER in roles:
         entries += _for_service_user(viewer, signable)
     if Role.CARER in roles:
@@ -292,24 +292,45 @@ def _for_coordinator(viewer: User, signable: list[PlanVersion], today: dt.date) 
         for v in signable if v.signing_as == RequiredSigner.Role.COORDINATOR
     ]
     # The plans of the records the policy lets them read, not their own: their caseload.
-    caseload = policy.plans_visible_to(viewer).exclude(service_user__user_id=viewer.pk)
-    versions = policy.versions_visible_to(
-        viewer, PlanVersion.objects.filter(plan__in=caseload.values("pk")))
+    # Read once, as rows: every later read starts from these ids (an indexed lookup of a
+    # few dozen plans) instead of repeating the policy's whole-trust predicate inside
+    # each query, which at a trust's size cost seconds a query (issue 15).
+    caseload_plans = list(
+        policy.plans_visible_to(viewer, Plan.objects.select_related("service_user"))
+        .exclude(service_user__user_id=viewer.pk)
+    )
+    caseload_ids = [plan.pk for plan in caseload_plans]
+    caseload = Plan.objects.filter(pk__in=caseload_ids)
+    plans_by_id = {plan.pk: plan for plan in caseload_plans}
+
+    # The latest version of each plan on the caseload, read once: both the declines and
+    # the versions waiting for others come from these rows. Never the snapshot (a big
+    # JSON column nobody reads here).
+    newer = PlanVersion.objects.filter(plan=OuterRef("plan"), number__gt=OuterRef("number"))
+    latest = list(
+        policy.versions_visible_to(viewer, PlanVersion.objects.filter(
+            plan_id__in=caseload_ids,
+            plan__service_user_id__in={plan.service_user_id for plan in caseload_plans}))
+        .exclude(Exists(newer))
+        .defer("snapshot")
+        .prefetch_related(
+            Prefetch("signatures", queryset=Signature.objects.select_related("signer")
+                     .order_by("signed_at", "pk")),
+            Prefetch("required_signers", queryset=RequiredSigner.objects.select_related("carer")),
+        )
+        .order_by("proposed_at", "pk")
+    )
+    for version in latest:
+        version.plan = plans_by_id[version.plan_id]
 
     # Declined: the latest version, someone else said no. Done when a new one is proposed.
-    newer = PlanVersion.objects.filter(plan=OuterRef("plan"), number__gt=OuterRef("number"))
-    declines = Signature.objects.filter(decision=Signature.Decision.DECLINED)
-    for version in (
-        versions.exclude(Exists(newer))
-        .filter(Exists(declines.filter(version=OuterRef("pk")).exclude(signer_id=viewer.pk)))
-        .select_related("plan__service_user")
-        .prefetch_related(Prefetch("signatures", to_attr="declines",
-                                   queryset=declines.select_related("signer").order_by(
-                                       "signed_at")))
-        .order_by("proposed_at", "pk")
-    ):
+    for version in latest:
         service_user = version.plan.service_user
-        for decline in version.declines:
+        declines = [s for s in version.signatures.all()
+                    if s.decision == Signature.Decision.DECLINED]
+        if not any(decline.signer_id != viewer.pk for decline in declines):
+            continue
+        for decline in declines:
             who = (service_user.name if decline.role == RequiredSigner.Role.SERVICE_USER
                    else decline.signer.display_name)
             # The reasons are the person's own words about the whole plan: for the
@@ -320,14 +341,14 @@ def _for_coordinator(viewer: User, signable: list[PlanVersion], today: dt.date) 
                 f"{_words(version.plan)} (version {version.number})",
                 _version_url(version), detail=decline.reason))
 
-    # Waiting for others: open, and not the viewer's to sign now.
+    # Waiting for others: open (not agreed, nobody declined), and not the viewer's to
+    # sign now.
     signable_ids = {v.pk for v in signable}
-    for version in (
-        _open_versions(versions).exclude(pk__in=signable_ids)
-        .select_related("plan__service_user")
-        .prefetch_related("required_signers__carer", "signatures")
-        .order_by("proposed_at", "pk")
-    ):
+    for version in latest:
+        if (version.agreed_at is not None or version.pk in signable_ids
+                or any(s.decision == Signature.Decision.DECLINED
+                       for s in version.signatures.all())):
+            continue
         waiting_for = _unsigned(version)
         if not waiting_for:
             continue
@@ -341,13 +362,16 @@ def _for_coordinator(viewer: User, signable: list[PlanVersion], today: dt.date) 
 
     goals: dict[int, list[PlanItem]] = defaultdict(list)
     for goal in _goals_waiting(
+        # The plans' people too (the same rows): it narrows the plans the query joins,
+        # so PostgreSQL plans a few dozen rows instead of every care plan in the trust.
         policy.items_visible_to(viewer, PlanItem.objects.filter(
-            plan__in=caseload.values("pk"))),
+            plan_id__in=caseload_ids,
+            plan__service_user_id__in={plan.service_user_id for plan in caseload_plans})),
         GoalAgreement.Party.COORDINATOR,
-    ).select_related("plan__service_user"):
+    ).only("pk", "plan_id", "title"):
         goals[goal.plan_id].append(goal)
     for plan_id, waiting in goals.items():
-        name = possessive(waiting[0].plan.service_user.name)
+        name = possessive(plans_by_id[plan_id].service_user.name)
         text = (f"Agree the goal “{waiting[0].title}” on {name} care plan" if len(waiting) == 1
                 else f"{plural(len(waiting), 'goal')} on {name} care plan waiting for you "
                      "to agree")
@@ -373,8 +397,10 @@ def _for_coordinator(viewer: User, signable: list[PlanVersion], today: dt.date) 
             detail=f"{done} of {total} steps done.", count=1))
 
     entries += _carer_views_received(viewer, caseload)
-    for plan in (caseload.filter(kind=PlanKind.CARE_PLAN, next_review_on__lt=today)
-                 .select_related("service_user").order_by("next_review_on", "pk")):
+    overdue = sorted((plan for plan in caseload_plans if plan.kind == PlanKind.CARE_PLAN
+                      and plan.next_review_on is not None and plan.next_review_on < today),
+                     key=lambda plan: (plan.next_review_on, plan.pk))
+    for plan in overdue:
         entries.append(Entry(
             Hat.COORDINATOR, "review_overdue",
             f"{possessive(plan.service_user.name)} care plan review is overdue",

@@ -481,3 +481,86 @@ def test_a_coordinator_whose_allocation_ends_loses_the_persons_things_to_do(worl
     Allocation.objects.filter(coordinator=world.coordinator).update(ended_on=clock.today())
     assert entries(world.coordinator) == []
     assert "the goal" not in home_text(world.coordinator)
+
+
+# --- Issue 15: what the reads load ---------------------------------------------------------
+
+
+def test_a_coordinators_list_never_loads_a_versions_snapshot(world):
+    # The snapshot is a version's whole frozen plan (many kilobytes of JSON each): the
+    # list needs only who signed and when. Loading it cost a second at a trust's size.
+    plan = plan_with_content(world)
+    version = propose(plan, world.coordinator)
+
+    def snapshots_loaded(kind: str) -> list[str]:
+        with CaptureQueriesContext(connection) as captured:
+            assert entries(world.coordinator, kind)
+        return [q["sql"] for q in captured if '"plans_planversion"."snapshot"' in q["sql"]]
+
+    assert snapshots_loaded("sign_version") == []
+    services.version_decline(version=version, signer=world.service_user_account,
+                             role="service_user", reason=REASON)
+    assert snapshots_loaded("version_declined") == []
+
+
+def test_declines_and_waiting_come_from_the_latest_version_only(world):
+    # Both entries are read from one set of rows (each plan's latest version): a decline
+    # of an older version is gone once a new one is proposed, and the new one waits.
+    plan = plan_with_content(world)
+    first = propose(plan, world.coordinator)
+    services.version_decline(version=first, signer=world.service_user_account,
+                             role="service_user", reason=REASON)
+    assert [e.kind for e in entries(world.coordinator)
+            if e.kind in {"version_declined", "awaiting_others"}] == ["version_declined"]
+    write(prompt_item(plan, "recovery_meaning"), world.coordinator, "Seeing my sister.")
+    second = propose(plan, world.coordinator)
+    sign(second, world.coordinator)
+    waiting = only(world.coordinator, "awaiting_others")
+    assert waiting.url == reverse("version_detail", args=[second.pk])
+    assert entries(world.coordinator, "version_declined") == []
+    services.version_decline(version=second, signer=world.service_user_account,
+                             role="service_user", reason="Not this one either.")
+    assert [e.detail for e in entries(world.coordinator, "version_declined")] == [
+        "Not this one either."]
+
+
+def test_the_home_page_works_out_getting_stuck_once_and_each_request_afresh(world, monkeypatch):
+    # The things to do and the caseload's "who may be getting stuck" list both need the
+    # prompts: one request works them out once (about ten queries), the next one again.
+    from carecoord.reporting import stuck
+
+    calls = []
+    prompts_for = stuck.prompts_for
+    monkeypatch.setattr(stuck, "prompts_for",
+                        lambda *args, **kwargs: calls.append(1) or prompts_for(*args, **kwargs))
+    Episode.objects.filter(service_user=world.service_user).update(
+        planned_end_on=clock.days(-10))
+    client = client_for(world.coordinator)
+    page = html.unescape(client.get("/").content.decode())
+    assert len(calls) == 1
+    assert "Alex Service may be getting stuck" in page  # the things to do
+    assert "Who may be getting stuck" in page  # the caseload's list
+    Episode.objects.filter(service_user=world.service_user).update(
+        planned_end_on=clock.days(30))
+    page = html.unescape(client.get("/").content.decode())
+    assert len(calls) == 2
+    assert "may be getting stuck" not in page
+    # Outside a request (a task, the API's tests, the shell) nothing is kept.
+    entries(world.coordinator)
+    entries(world.coordinator)
+    assert len(calls) == 4
+
+
+def test_the_header_asks_about_administration_only_for_administrators(world):
+    def header(user) -> tuple[str, list[str]]:
+        client = client_for(user)
+        with CaptureQueriesContext(connection) as captured:
+            page = client.get("/").content.decode()
+        return page, [q["sql"] for q in captured if '"carecoord_user"."is_active" AND' in q["sql"]]
+
+    page, asked = header(world.coordinator)
+    assert asked == []
+    assert reverse("administration:index") not in page
+    page, asked = header(world.admin)
+    assert len(asked) == 1
+    assert reverse("administration:index") in page

@@ -464,3 +464,19 @@ def test_verify_finds_a_signature_whose_hash_was_changed(world):
     assert _label(wrap_version) in report
     assert f"user {world.service_user_account.pk} over a different hash" in report
     assert _label(care_version) not in report
+
+
+def test_the_plan_pages_list_of_versions_leaves_their_snapshots_unread(world):
+    # A snapshot is the whole frozen plan (tens of kilobytes of JSON at 80 items): the
+    # list shows numbers, dates and signatures. Only the comparison page reads them.
+    plan = plan_with_content(world)
+    propose(plan, world.coordinator)
+    write(prompt_item(plan, "recovery_meaning"), world.coordinator, "Seeing my sister.")
+    propose(plan, world.coordinator)
+
+    rows = selectors.versions_for_plan(viewer=world.coordinator, plan=plan)
+    assert [row.version.number for row in rows] == [2, 1]
+    assert all("snapshot" in row.version.get_deferred_fields() for row in rows)
+    rows = selectors.versions_for_plan(viewer=world.coordinator, plan=plan, with_snapshots=True)
+    assert all(not row.version.get_deferred_fields() & {"snapshot"} for row in rows)
+    assert rows[0].version.snapshot != rows[1].version.snapshot
