@@ -19,6 +19,7 @@ from consent.models import (
     ReviewInvolvementDecision,
     SectionRule,
 )
+from consent.policy import Basis
 from consent.services import effective_decision
 from plans.models import Plan, PlanItem
 from plans.sections import sections_for
@@ -126,9 +127,12 @@ def readers_of_items(*, viewer: User, service_user: ServiceUser,
     return policy.item_readers(service_user, items)
 
 
-def readers_of_record(*, viewer: User, service_user: ServiceUser) -> policy.ItemReaders | None:
-    """Who can read everything in the person's plans, for the same people."""
-    if not policy.can_decide_consent(viewer, service_user):
+def readers_of_record(*, viewer: User, service_user: ServiceUser,
+                      basis: Basis | None = None) -> policy.ItemReaders | None:
+    """Who can read everything in the person's plans, for the same people. `basis`: the
+    viewer's, when the page has it from `record_for_viewer`."""
+    if not (policy.decides_consent_on_basis(basis) if basis is not None
+            else policy.can_decide_consent(viewer, service_user)):
         return None
     return policy.record_readers(service_user)
 

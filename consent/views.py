@@ -46,7 +46,7 @@ def _open(request: HttpRequest, service_user_id: int, surface: str) -> OpenedRec
     record = record_selectors.service_user_open(
         viewer=request.user, service_user_id=service_user_id, surface=surface
     )
-    if not policy.can_decide_consent(request.user, record.service_user):
+    if not policy.decides_consent_on_basis(record.basis):
         raise Http404("No such record.")
     return record
 
@@ -367,7 +367,8 @@ def consent_carer(request: HttpRequest, service_user_id: int,
                   relationship_id: int) -> HttpResponse:
     record = _open(request, service_user_id, surface="consent_carer")
     service_user = record.service_user
-    relationship = policy.carer_of_record(request.user, service_user, relationship_id)
+    relationship = policy.carer_of_record(request.user, service_user, relationship_id,
+                                          basis=record.basis)
     page_url = reverse("consent_carer", args=[service_user.pk, relationship.pk])
     plans = _plan_views(selectors.consent_matrix(
         viewer=request.user, service_user=service_user, relationships=[relationship]))
@@ -417,7 +418,8 @@ def consent_carer(request: HttpRequest, service_user_id: int,
         "form": form,  # base.html puts "Error:" in the title when it has errors
         "first_choice": first_choice,
         "always": readers_words(
-            selectors.readers_of_record(viewer=request.user, service_user=service_user),
+            selectors.readers_of_record(viewer=request.user, service_user=service_user,
+                                        basis=record.basis),
             viewer=request.user, service_user=service_user),
         "today": timezone.localdate(),
         "involvement": selectors.review_involvement(relationship=relationship),
@@ -430,7 +432,8 @@ def consent_review_involvement(request: HttpRequest, service_user_id: int,
                                relationship_id: int) -> HttpResponse:
     """Involve a carer in reviews, or stop: one call to consent.reviews.services."""
     record = _open(request, service_user_id, surface="consent_review_involvement")
-    relationship = policy.carer_of_record(request.user, record.service_user, relationship_id)
+    relationship = policy.carer_of_record(request.user, record.service_user, relationship_id,
+                                          basis=record.basis)
     form = ReviewInvolvementForm(request.POST, on_behalf=record.basis is not Basis.SELF)
     page_url = reverse("consent_carer", args=[record.service_user.pk, relationship.pk])
     if not form.is_valid():
@@ -461,7 +464,8 @@ def consent_preview(request: HttpRequest, service_user_id: int,
     write the carer's read events — the carer has not read anything."""
     record = _open(request, service_user_id, surface="consent_preview")
     service_user = record.service_user
-    relationship = policy.carer_of_record(request.user, service_user, relationship_id)
+    relationship = policy.carer_of_record(request.user, service_user, relationship_id,
+                                          basis=record.basis)
     carer = relationship.carer
     shared = group_shared(list(shared_items(carer_user=carer.user, service_user=service_user)),
                           carer_user=carer.user)

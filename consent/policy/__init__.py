@@ -181,6 +181,7 @@ from consent.policy.sharing import (
     carer_for_viewer,
     carer_of_record,
     carer_offer_for_carer,
+    decides_consent_on_basis,
     relationship_of_carer,
 )
 
@@ -252,6 +253,7 @@ __all__ = [
     "carers_with_space_visible_to",
     "check_ins_visible_to",
     "coordinators_of",
+    "decides_consent_on_basis",
     "export_downloadable",
     "export_for_viewer",
     "exports_visible_to",

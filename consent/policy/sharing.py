@@ -23,7 +23,13 @@ if TYPE_CHECKING:
 def can_decide_consent(viewer: Viewer, service_user: ServiceUser) -> bool:
     """The service user decides; an allocated care coordinator may record a decision on
     their behalf, with the basis, which the service user sees and can change."""
-    return record_basis(viewer, service_user) in (Basis.SELF, Basis.ALLOCATED_COORDINATOR)
+    return decides_consent_on_basis(record_basis(viewer, service_user))
+
+
+def decides_consent_on_basis(basis: Basis | None) -> bool:
+    """`can_decide_consent` for the basis `record_for_viewer` already found (the consent
+    pages ask it several times about one record)."""
+    return basis in (Basis.SELF, Basis.ALLOCATED_COORDINATOR)
 
 
 def can_change_consent_by_api(viewer: Viewer, service_user: ServiceUser) -> bool:
@@ -31,14 +37,17 @@ def can_change_consent_by_api(viewer: Viewer, service_user: ServiceUser) -> bool
     return record_basis(viewer, service_user) is Basis.SELF
 
 
-def carer_of_record(viewer: Viewer, service_user: ServiceUser, relationship_id: int
-                    ) -> CarerRelationship:
-    """An active carer relationship of a record the viewer may decide consent for."""
+def carer_of_record(viewer: Viewer, service_user: ServiceUser, relationship_id: int,
+                    *, basis: Basis | None = None) -> CarerRelationship:
+    """An active carer relationship of a record the viewer may decide consent for.
+    `basis`: the viewer's basis for this record, when `record_for_viewer` found it."""
     relationship = (
         CarerRelationship.objects.active().select_related("carer__user")
         .filter(pk=relationship_id, service_user=service_user).first()
     )
-    if relationship is None or not can_decide_consent(viewer, service_user):
+    decides = (decides_consent_on_basis(basis) if basis is not None
+               else can_decide_consent(viewer, service_user))
+    if relationship is None or not decides:
         raise Http404("No such carer.")
     return relationship
 

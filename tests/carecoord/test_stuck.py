@@ -14,7 +14,7 @@ from django.core.management import call_command
 from django.db import connection, transaction
 from django.http import Http404
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
+from django.utils import dateformat, timezone
 
 from carecoord.records.models import Episode, Role, ServiceUser, Team, User
 from carecoord.reporting import selectors, stuck
@@ -644,3 +644,11 @@ def test_the_demo_has_someone_for_every_prompt_and_stays_that_way(db, settings):
             in text(client_for(User.objects.get(email="jo.bell@demo.carecoord.test")).get("/")))
     assert "It has been a while since we looked at your goals together." in text(
         client_for(mei.user).get(f"/service-users/{mei.pk}/"))
+
+
+def test_a_reasons_date_reads_as_the_date_filter_writes_it():
+    day = dt.date(2024, 1, 1)
+    while day < dt.date(2026, 1, 1):
+        assert stuck._long_date(day) == dateformat.format(day, "j F Y")
+        day += dt.timedelta(days=1)
+    assert stuck._long_date(dt.date(2031, 2, 3)) == "3 February 2031"

@@ -11,8 +11,10 @@ import re
 
 import pytest
 from django.db import connection
+from django.http import Http404
 from django.test.utils import CaptureQueriesContext
 
+from consent import policy
 from consent.models import ConsentDecision, SectionRule
 from consent.services import consent_decide_item
 from plans.models import Plan
@@ -231,3 +233,20 @@ def test_no_page_says_nobody_else_can_see_something():
              if "Nobody else can see" in path.read_text(encoding="utf-8")]
     assert roots
     assert found == []
+
+
+@pytest.mark.parametrize("who", ["service_user_account", "coordinator", *OUTSIDERS])
+def test_the_basis_form_decides_as_the_viewer_form_does(world, mum, who):
+    """The page asks with the basis it opened the record on; the answer, and the 404 for
+    a carer of a record the viewer may not decide for, are the viewer form's."""
+    viewer = getattr(world, who)
+    basis = policy.record_basis(viewer, world.service_user)
+    decides = policy.can_decide_consent(viewer, world.service_user)
+    assert policy.decides_consent_on_basis(basis) == decides
+    assert decides == (who in {"service_user_account", "coordinator"})
+    if decides:
+        assert policy.carer_of_record(viewer, world.service_user, mum.pk,
+                                      basis=basis) == mum
+    else:
+        with pytest.raises(Http404):
+            policy.carer_of_record(viewer, world.service_user, mum.pk, basis=basis)
