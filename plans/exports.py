@@ -29,8 +29,13 @@ from django.utils.dateformat import format as date_format
 
 from carecoord.exports.models import Export
 from carecoord.exports.pdf import html_to_pdf
-from carecoord.exports.services import export_content_reused, export_renderer
+from carecoord.exports.services import (
+    export_content_reused,
+    export_renderer,
+    export_request,
+)
 from carecoord.records.models import User
+from carecoord.records.selectors import audit_read
 from carers import selectors as carer_selectors
 from consent import policy
 from plans import selectors
@@ -54,6 +59,19 @@ def export_title(version: PlanVersion) -> str:
     """The file's name on "Your files": "Care plan version 2 – Alex"."""
     kind = KIND_TITLE.get(version.plan.kind, "Plan")
     return f"{kind} version {version.number} – {version.plan.service_user.name}"
+
+
+def plan_version_pdf_request(*, requested_by: User, version_id: int) -> Export:
+    """Ask for a version's PDF: the policy lets `requested_by` open it (else Http404),
+    the asking is audited as opening it, and the export is queued. Nothing of the version
+    is read beyond that here: the worker renders what they may see (and asks the policy
+    again, as them), so the request stays a few queries however long the plan is."""
+    version = policy.version_for_viewer(requested_by, version_id)
+    audit_read(viewer=requested_by, service_user=version.plan.service_user,
+               basis=policy.version_basis(requested_by, version),
+               surface="version_pdf", target=f"plan_version:{version.pk}")
+    return export_request(requested_by=requested_by, kind=Export.Kind.PLAN_VERSION,
+                          params={"version_id": version.pk}, title=export_title(version))
 
 
 def _version_for(requester: User, params: dict) -> PlanVersion:
