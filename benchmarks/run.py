@@ -19,12 +19,14 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import hashlib
+import multiprocessing
 import os
 import platform
 import shutil
 import statistics
 import sys
 import tempfile
+import threading
 import time
 import tracemalloc
 from collections.abc import Callable
@@ -52,7 +54,7 @@ import django  # noqa: E402
 
 django.setup()
 
-from django.db import connection, transaction  # noqa: E402
+from django.db import connection, connections, transaction  # noqa: E402
 from django.http import StreamingHttpResponse  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.utils import timezone  # noqa: E402
@@ -61,6 +63,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice  # noqa: E402
 from guardian.shortcuts import get_objects_for_user  # noqa: E402
 
 from carecoord.audit.models import AccessEvent  # noqa: E402
+from carecoord.audit.services import audit_chain_extend  # noqa: E402
 from carecoord.exports.models import Export  # noqa: E402
 from carecoord.exports.services import exports_dir  # noqa: E402
 from carecoord.records.models import Allocation, ServiceUser, Team, User  # noqa: E402
@@ -377,6 +380,116 @@ def scenario_pdf(s: Subjects, requests: int) -> Row:
     return row
 
 
+# --- many readers at once: what the audit trail costs them --------------------------------
+
+
+def _unaudited() -> None:
+    """For the comparison only, in a bench client process: access events are not saved.
+    Every event is appended by AccessEvent.save (access_events_record; bulk_create is
+    refused), so this is the whole of the audit's writing; nothing a user can reach
+    switches it, and it never runs outside this benchmark's own child processes."""
+    AccessEvent.save = lambda self, *args, **kwargs: None
+
+
+def _reader(sessions: list[tuple[dict, str]], audited: bool, seconds: float, barrier,
+            results) -> None:
+    """One client (its own process, its own database connection): the pages in turn,
+    as fast as they answer, for `seconds` after everyone is ready."""
+    times: list[float] = []
+    try:
+        if not audited:
+            _unaudited()
+        clients = []
+        for cookies, url in sessions:
+            client = Client()
+            client.cookies.update(cookies)
+            clients.append((client, url))
+        for client, url in clients:  # warm: templates, the connection, caches
+            _request(client, "GET", url)
+        barrier.wait(timeout=300)
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            client, url = clients[len(times) % len(clients)]
+            started = time.perf_counter()
+            _request(client, "GET", url)
+            times.append(time.perf_counter() - started)
+    except BaseException:
+        barrier.abort()  # nobody waits for a client that will never be ready
+        raise
+    finally:  # the parent waits for every client's answer, even a failed one's
+        results.put(times)
+        connections.close_all()
+
+
+def _chainer(seconds: float, every: float, stop) -> None:
+    """The periodic chainer (beat runs it every AUDIT_CHAIN_EVERY_SECONDS), beside the
+    audited readers: part of what auditing costs."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and not stop.wait(every):
+        audit_chain_extend()
+    connections.close_all()
+
+
+def scenario_concurrency(s: Subjects, clients: int, seconds: float, rounds: int) -> Row:
+    """`clients` processes (so the GIL hides no lock) read the carer's page and the care
+    plan page at once, through the real URL stack, each with its own sessions and
+    database connection; requests a second with the audit trail written (and chained)
+    against the same with it not written, alternating rounds so the machine's load
+    falls on both alike. Target: audited throughput at least 80% of unaudited."""
+    carer = s.carer_relationship.carer.user
+    pages = [(carer, f"/carers/people/{s.carer_relationship.pk}/"),
+             (s.long_plan_coordinator, f"/plans/{s.long_plan.pk}/")]
+    sessions = [[(dict(client_for(user).cookies), url) for user, url in pages]
+                for _ in range(clients)]
+    audit_chain_extend()  # events left by other scenarios: not this scenario's work
+    every = float(os.environ.get("AUDIT_CHAIN_EVERY_SECONDS", "5"))
+    context = multiprocessing.get_context("fork")
+    done: dict[bool, list[float]] = {True: [], False: []}
+    elapsed: dict[bool, float] = {True: 0.0, False: 0.0}
+    for _ in range(rounds):
+        for audited in (False, True):
+            connections.close_all()  # each child opens its own; none shares the parent's
+            barrier = context.Barrier(clients + 1)
+            results = context.Queue()
+            stop = context.Event()
+            readers = [context.Process(target=_reader, args=(sessions[i], audited, seconds,
+                                                               barrier, results))
+                       for i in range(clients)]
+            chainer = (context.Process(target=_chainer, args=(seconds * 2, every, stop))
+                       if audited else None)
+            for process in readers:
+                process.start()
+            try:
+                barrier.wait(timeout=300)
+            except threading.BrokenBarrierError:
+                for process in readers:
+                    process.join(timeout=60)
+                raise SystemExit("A concurrency client failed before the start: see "
+                                 "above.") from None
+            if chainer:
+                chainer.start()
+            started = time.perf_counter()
+            times = [t for _ in readers for t in results.get(timeout=seconds + 600)]
+            elapsed[audited] += time.perf_counter() - started
+            done[audited] += times
+            stop.set()
+            for process in [*readers, *([chainer] if chainer else [])]:
+                process.join(timeout=60)
+    rate = {mode: len(done[mode]) / elapsed[mode] for mode in done}
+    ratio = rate[True] / rate[False]
+    met = ratio >= 0.8
+    print(f"  concurrency ({clients} clients): audited {rate[True]:.1f} req/s, unaudited "
+          f"{rate[False]:.1f} req/s: {ratio:.0%} -> {'met' if met else 'MISSED'}", flush=True)
+    p95 = {mode: _ms(_percentile(done[mode], 95)) for mode in done}
+    return Row(f"{clients} clients at once, carer page + care plan page (audited vs not)",
+               len(done[True]) + len(done[False]), None,
+               f"{rate[True]:.1f} req/s audited", f"{rate[False]:.1f} req/s unaudited",
+               "audited ≥ 80% of unaudited throughput", met,
+               [f"audited {ratio:.0%} of unaudited; {rounds} rounds of {seconds:.0f} s each "
+                f"way; p95 per request {p95[True]} audited, {p95[False]} unaudited; "
+                f"{clients} processes on {os.cpu_count()} CPUs"])
+
+
 def scenario_sweep(s: Subjects, runs: int) -> Row:
     """The whole trust's review-reminder sweep, first (everything due is sent) and again
     (nothing to send); each run rolled back so every run starts from the same data."""
@@ -527,7 +640,7 @@ def write_results(rows: list[Row], *, scale: str, info: dict, counts: dict,
     output.write_text("\n".join(lines))
 
 
-SCENARIOS = ("pages", "csv", "pdf", "sweep", "guardian")
+SCENARIOS = ("pages", "csv", "pdf", "sweep", "guardian", "concurrency")
 
 
 def main() -> int:
@@ -537,6 +650,11 @@ def main() -> int:
                         help="timed requests per page scenario (at least 100 for the record)")
     parser.add_argument("--csv-downloads", type=int, default=5)
     parser.add_argument("--sweeps", type=int, default=3)
+    parser.add_argument("--clients", type=int, default=16,
+                        help="client processes reading at once (concurrency scenario)")
+    parser.add_argument("--concurrency-seconds", type=float, default=30,
+                        help="seconds of each audited and unaudited round")
+    parser.add_argument("--concurrency-rounds", type=int, default=2)
     parser.add_argument("--only", choices=SCENARIOS, action="append")
     parser.add_argument("--output", type=Path, default=RESULTS,
                         help="where to write the table (default benchmarks/results.md)")
@@ -559,6 +677,9 @@ def main() -> int:
         rows.append(scenario_sweep(subjects, args.sweeps))
     if "guardian" in chosen:
         rows.append(scenario_guardian(subjects, args.requests))
+    if "concurrency" in chosen:
+        rows.append(scenario_concurrency(subjects, args.clients, args.concurrency_seconds,
+                                         args.concurrency_rounds))
     write_results(rows, scale=args.scale, info=info, counts=counts,
                   seconds=time.perf_counter() - started, output=args.output)
     missed = [row.scenario for row in rows if not row.met]
