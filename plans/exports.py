@@ -14,7 +14,9 @@ of the page the PDF is printed from, with only the time it was made left out: tw
 people share a stored file only when everything in it would have been the same for
 both. A carer's page holds only what is shared with them and says so, so it never
 matches a coordinator's; a signature added later changes the page, so a new file is
-made.
+made. The key also names the audience: the person's own copies and the whole-record
+readers' (staff, with the NHS number) are kept apart by more than their pages, and a copy
+for someone who sees only part of the record (a carer) is never given to anyone else.
 """
 
 from __future__ import annotations
@@ -156,6 +158,12 @@ def _version_pdf_context(*, requester: User, version: PlanVersion) -> dict:
         # the fingerprint plainly on the first page. The person's own copy and a carer's
         # copy name them as they asked to be called and explain the fingerprint instead.
         "identify": basis is not None and basis is not policy.Basis.SELF,
+        # Whose copies this one may be shared with (besides an identical page): the
+        # person themselves, or the coordinators reading the whole record; anyone who sees
+        # part of it (a carer, a care-team role, break-glass) only with themselves.
+        "reuse_audience": (str(basis) if basis in (policy.Basis.SELF,
+                                                   policy.Basis.ALLOCATED_COORDINATOR)
+                           else f"{basis}:user:{requester.pk}"),
     }
 
 
@@ -176,8 +184,8 @@ def plan_version_pdf(export: Export) -> bytes:
     version = _version_for(requester, export.params)
     context = _version_pdf_context(requester=requester, version=version)
     page = _render(context, _KEY_MADE_AT)
-    key = hashlib.sha256(f"plan_version:{version.pk}:{version.content_hash}\n{page}"
-                         .encode()).hexdigest()
+    key = hashlib.sha256(f"plan_version:{version.pk}:{version.content_hash}:"
+                         f"{context['reuse_audience']}\n{page}".encode()).hexdigest()
 
     def render() -> bytes:
         return html_to_pdf(_render(context, None))

@@ -86,11 +86,16 @@ _no_broker_worker: ThreadPoolExecutor | None = None
 _no_broker_worker_lock = threading.Lock()
 
 
-def _render_in_background(task, export_id: int, site_url: str | None) -> None:
+def _render_here(task, export_id: int, site_url: str | None) -> None:
     try:
         task.apply(args=(export_id,), kwargs={"site_url": site_url})
     except Exception:  # recorded on the export (failed, with its reason) by the render
         logger.exception("Export %s: the in-process render failed", export_id)
+
+
+def _render_in_background(task, export_id: int, site_url: str | None) -> None:
+    try:
+        _render_here(task, export_id, site_url)
     finally:
         connections.close_all()  # this thread's own connections, not the requests'
 
@@ -101,7 +106,7 @@ def _render_without_broker(task, export_id: int, site_url: str | None) -> Future
         # Still inside a transaction (on-commit callbacks only run here when a test runs
         # them inside its own): the export is not committed, so no other connection,
         # the background thread's included, could see it. Render on this one.
-        task.apply(args=(export_id,), kwargs={"site_url": site_url})
+        _render_here(task, export_id, site_url)
         return None
     with _no_broker_worker_lock:
         if _no_broker_worker is None:

@@ -23,12 +23,14 @@ from carecoord.audit.models import AccessEvent
 from carecoord.celery import app as celery_app
 from carecoord.exports import services as exports
 from carecoord.exports.models import Export
+from carecoord.records.models import Role
 from consent.services import consent_decide_item
 from plans import exports as plan_exports
 from plans.models import PlanVersion
 from plans.sections import PlanKind
 from tests import clock
 from tests.conftest import client_for
+from tests.factories import CarerFactory, CarerRelationshipFactory, UserFactory
 from tests.plans.factories import (
     add_item,
     add_responsibility,
@@ -252,6 +254,44 @@ def test_a_carer_whose_shares_change_gets_a_file_of_what_they_now_see(
     again = ask(world.carer_account, version, django_capture_on_commit_callbacks)
     assert "Going to the gym" not in text_of(file_of(again))
     assert again.params["entry_ids"] == [ids["held"]]
+    assert len(pdf_renders) == 2
+
+
+def test_two_carers_never_share_a_file_even_when_their_pages_would_match(
+        world, eager, pdf_renders, django_capture_on_commit_callbacks):
+    # Two carers of Alex with the same name, and the same entry shared with both: the
+    # page would be identical, but a carer's copy is theirs alone.
+    plan = make_plan(world, PlanKind.RESPONSIBILITY_AGREEMENT)
+    shared = add_responsibility(plan, world.coordinator, title="Going to the gym")
+    add_responsibility(plan, world.coordinator, title="Cooking for myself")
+    first_carer = world.carer_relationship.carer
+    first_carer.full_name = "Linda Carer"
+    first_carer.save(update_fields=["full_name"])
+    twin_account = UserFactory(roles=[Role.CARER], full_name="Linda Carer")
+    twin = CarerRelationshipFactory(
+        carer=CarerFactory(user=twin_account, email=twin_account.email,
+                           full_name="Linda Carer"),
+        service_user=world.service_user)
+    for carer in (first_carer, twin.carer):
+        consent_decide_item(item=shared, carer=carer, shared=True,
+                            decided_by=world.service_user_account)
+    version = propose(plan, world.coordinator)
+
+    made_at = timezone.now()
+
+    def page(user) -> str:
+        return plan_exports.version_pdf_html(requester=user, version=version,
+                                             made_at=made_at)[0]
+
+    assert page(world.carer_account) == page(twin_account)
+    mine = ask(world.carer_account, version, django_capture_on_commit_callbacks)
+    theirs = ask(twin_account, version, django_capture_on_commit_callbacks)
+    assert "Going to the gym" in text_of(file_of(theirs))
+    assert "Going to the gym" in text_of(file_of(mine))
+    assert "Cooking for myself" not in text_of(file_of(mine))
+    assert len(pdf_renders) == 2
+    # The same carer asking again gets their own file again, made once.
+    file_of(ask(world.carer_account, version, django_capture_on_commit_callbacks))
     assert len(pdf_renders) == 2
 
 
