@@ -14,7 +14,9 @@ of the page the PDF is printed from, with only the time it was made left out: tw
 people share a stored file only when everything in it would have been the same for
 both. A carer's page holds only what is shared with them and says so, so it never
 matches a coordinator's; a signature added later changes the page, so a new file is
-made.
+made. The key also names the audience: the person's own copies and the whole-record
+readers' (staff, with the NHS number) are kept apart by more than their pages, and a copy
+for someone who sees only part of the record (a carer) is never given to anyone else.
 """
 
 from __future__ import annotations
@@ -29,8 +31,13 @@ from django.utils.dateformat import format as date_format
 
 from carecoord.exports.models import Export
 from carecoord.exports.pdf import html_to_pdf
-from carecoord.exports.services import export_content_reused, export_renderer
+from carecoord.exports.services import (
+    export_content_reused,
+    export_renderer,
+    export_request,
+)
 from carecoord.records.models import User
+from carecoord.records.selectors import audit_read
 from carers import selectors as carer_selectors
 from consent import policy
 from plans import selectors
@@ -54,6 +61,19 @@ def export_title(version: PlanVersion) -> str:
     """The file's name on "Your files": "Care plan version 2 – Alex"."""
     kind = KIND_TITLE.get(version.plan.kind, "Plan")
     return f"{kind} version {version.number} – {version.plan.service_user.name}"
+
+
+def plan_version_pdf_request(*, requested_by: User, version_id: int) -> Export:
+    """Ask for a version's PDF: the policy lets `requested_by` open it (else Http404),
+    the asking is audited as opening it, and the export is queued. Nothing of the version
+    is read beyond that here: the worker renders what they may see (and asks the policy
+    again, as them), so the request stays a few queries however long the plan is."""
+    version = policy.version_for_viewer(requested_by, version_id)
+    audit_read(viewer=requested_by, service_user=version.plan.service_user,
+               basis=policy.version_basis(requested_by, version),
+               surface="version_pdf", target=f"plan_version:{version.pk}")
+    return export_request(requested_by=requested_by, kind=Export.Kind.PLAN_VERSION,
+                          params={"version_id": version.pk}, title=export_title(version))
 
 
 def _version_for(requester: User, params: dict) -> PlanVersion:
@@ -138,6 +158,12 @@ def _version_pdf_context(*, requester: User, version: PlanVersion) -> dict:
         # the fingerprint plainly on the first page. The person's own copy and a carer's
         # copy name them as they asked to be called and explain the fingerprint instead.
         "identify": basis is not None and basis is not policy.Basis.SELF,
+        # Whose copies this one may be shared with (besides an identical page): the
+        # person themselves, or the coordinators reading the whole record; anyone who sees
+        # part of it (a carer, a care-team role, break-glass) only with themselves.
+        "reuse_audience": (str(basis) if basis in (policy.Basis.SELF,
+                                                   policy.Basis.ALLOCATED_COORDINATOR)
+                           else f"{basis}:user:{requester.pk}"),
     }
 
 
@@ -158,8 +184,8 @@ def plan_version_pdf(export: Export) -> bytes:
     version = _version_for(requester, export.params)
     context = _version_pdf_context(requester=requester, version=version)
     page = _render(context, _KEY_MADE_AT)
-    key = hashlib.sha256(f"plan_version:{version.pk}:{version.content_hash}\n{page}"
-                         .encode()).hexdigest()
+    key = hashlib.sha256(f"plan_version:{version.pk}:{version.content_hash}:"
+                         f"{context['reuse_audience']}\n{page}".encode()).hexdigest()
 
     def render() -> bytes:
         return html_to_pdf(_render(context, None))

@@ -19,8 +19,6 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from carecoord.exports import services as exports
-from carecoord.exports.models import Export
 from carecoord.records import selectors as record_selectors
 from consent import policy
 from consent.policy import Basis
@@ -411,13 +409,8 @@ def version_detail(request: HttpRequest, version_id: int) -> HttpResponse:
 def version_pdf_request(request: HttpRequest, version_id: int) -> HttpResponse:
     """Ask for a PDF of a version, made in the background with what this person may see
     of it (the renderer asks the policy again, as them). Then "Your files" shows it."""
-    opened = selectors.version_open(viewer=request.user, version_id=version_id,
-                                    surface="version_pdf")
-    export = exports.export_request(
-        requested_by=request.user, kind=Export.Kind.PLAN_VERSION,
-        params={"version_id": opened.version.pk},
-        title=plan_exports.export_title(opened.version),
-    )
+    export = plan_exports.plan_version_pdf_request(requested_by=request.user,
+                                                   version_id=version_id)
     # Not "is being made": by the time this page shows, the file may already be ready.
     messages.success(request, f"You asked for “{export.title}” as a PDF. It is in the list "
                               "below: you can download it when it says Ready.")

@@ -3,7 +3,8 @@
 Renderers register per kind (plans registers "plan_version", reports "report"); each
 renders what the *requesting* person may see, asking the access policy itself. A request
 only records the export and enqueues it after the transaction commits: nothing is
-rendered while the person waits (ADR 0021). If the broker is down, the export stays
+rendered while the person waits (ADR 0021), not even with no broker, when a background
+thread of the process is the worker (ADR 0028). If the broker is down, the export stays
 queued and the periodic requeue sends it once the broker is back: no request is lost.
 
 A renderer may reuse a file made before (`export_content_reused`) under a key that
@@ -17,13 +18,15 @@ import datetime as dt
 import logging
 import os
 import re
+import threading
 import uuid
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 from celery import current_app
 from django.conf import settings
-from django.db import transaction
+from django.db import connections, transaction
 from django.utils import timezone
 
 from carecoord.audit.services import access_event_record
@@ -63,11 +66,60 @@ def _enqueue(export_id: int, site_url: str | None = None) -> None:
     # Found by name: the task module calls these services, so importing it here would
     # make a cycle. CarecoordConfig.ready imports it in every process. The address the
     # person reached goes with it, for the link in the "your file is ready" email.
+    task = current_app.tasks[RENDER_TASK]
+    if current_app.conf.task_always_eager:
+        _render_without_broker(task, export_id, site_url)
+        return
     try:
-        current_app.tasks[RENDER_TASK].delay(export_id, site_url=site_url)
+        task.delay(export_id, site_url=site_url)
     except Exception:  # the broker is unreachable: the requeue sweep sends it later
         logger.warning("Could not queue export %s; it stays queued for the next sweep.",
                        export_id, exc_info=True)
+
+
+# With no broker (plain `runserver`, tasks eager) there is no worker to send the render
+# to, and running the task where it is sent would make the PDF inside the person's
+# request: the answer would wait seconds for it. One background thread of this process
+# is the worker instead (ADR 0028); one at a time, so a burst of requests does not take
+# every CPU from the pages being served.
+_no_broker_worker: ThreadPoolExecutor | None = None
+_no_broker_worker_lock = threading.Lock()
+
+
+def _render_here(task, export_id: int, site_url: str | None) -> None:
+    try:
+        task.apply(args=(export_id,), kwargs={"site_url": site_url})
+    except Exception:  # recorded on the export (failed, with its reason) by the render
+        logger.exception("Export %s: the in-process render failed", export_id)
+
+
+def _render_in_background(task, export_id: int, site_url: str | None) -> None:
+    try:
+        _render_here(task, export_id, site_url)
+    finally:
+        connections.close_all()  # this thread's own connections, not the requests'
+
+
+def _render_without_broker(task, export_id: int, site_url: str | None) -> Future | None:
+    global _no_broker_worker
+    if transaction.get_connection().in_atomic_block:
+        # Still inside a transaction (on-commit callbacks only run here when a test runs
+        # them inside its own): the export is not committed, so no other connection,
+        # the background thread's included, could see it. Render on this one.
+        _render_here(task, export_id, site_url)
+        return None
+    with _no_broker_worker_lock:
+        if _no_broker_worker is None:
+            _no_broker_worker = ThreadPoolExecutor(max_workers=1,
+                                                   thread_name_prefix="export-render")
+    return _no_broker_worker.submit(_render_in_background, task, export_id, site_url)
+
+
+def exports_background_wait(timeout: float | None = None) -> None:
+    """Wait until the in-process worker (no broker) has made everything sent to it so
+    far: for the benchmark and the tests."""
+    if _no_broker_worker is not None:
+        _no_broker_worker.submit(lambda: None).result(timeout=timeout)
 
 
 @transaction.atomic

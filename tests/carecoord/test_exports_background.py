@@ -11,6 +11,7 @@ import html
 import io
 import os
 import re
+import threading
 import time
 
 import pytest
@@ -18,15 +19,18 @@ from django.urls import reverse
 from django.utils import timezone
 from pypdf import PdfReader
 
+from carecoord.audit.models import AccessEvent
 from carecoord.celery import app as celery_app
 from carecoord.exports import services as exports
 from carecoord.exports.models import Export
+from carecoord.records.models import Role
 from consent.services import consent_decide_item
 from plans import exports as plan_exports
 from plans.models import PlanVersion
 from plans.sections import PlanKind
 from tests import clock
 from tests.conftest import client_for
+from tests.factories import CarerFactory, CarerRelationshipFactory, UserFactory
 from tests.plans.factories import (
     add_item,
     add_responsibility,
@@ -253,6 +257,44 @@ def test_a_carer_whose_shares_change_gets_a_file_of_what_they_now_see(
     assert len(pdf_renders) == 2
 
 
+def test_two_carers_never_share_a_file_even_when_their_pages_would_match(
+        world, eager, pdf_renders, django_capture_on_commit_callbacks):
+    # Two carers of Alex with the same name, and the same entry shared with both: the
+    # page would be identical, but a carer's copy is theirs alone.
+    plan = make_plan(world, PlanKind.RESPONSIBILITY_AGREEMENT)
+    shared = add_responsibility(plan, world.coordinator, title="Going to the gym")
+    add_responsibility(plan, world.coordinator, title="Cooking for myself")
+    first_carer = world.carer_relationship.carer
+    first_carer.full_name = "Linda Carer"
+    first_carer.save(update_fields=["full_name"])
+    twin_account = UserFactory(roles=[Role.CARER], full_name="Linda Carer")
+    twin = CarerRelationshipFactory(
+        carer=CarerFactory(user=twin_account, email=twin_account.email,
+                           full_name="Linda Carer"),
+        service_user=world.service_user)
+    for carer in (first_carer, twin.carer):
+        consent_decide_item(item=shared, carer=carer, shared=True,
+                            decided_by=world.service_user_account)
+    version = propose(plan, world.coordinator)
+
+    made_at = timezone.now()
+
+    def page(user) -> str:
+        return plan_exports.version_pdf_html(requester=user, version=version,
+                                             made_at=made_at)[0]
+
+    assert page(world.carer_account) == page(twin_account)
+    mine = ask(world.carer_account, version, django_capture_on_commit_callbacks)
+    theirs = ask(twin_account, version, django_capture_on_commit_callbacks)
+    assert "Going to the gym" in text_of(file_of(theirs))
+    assert "Going to the gym" in text_of(file_of(mine))
+    assert "Cooking for myself" not in text_of(file_of(mine))
+    assert len(pdf_renders) == 2
+    # The same carer asking again gets their own file again, made once.
+    file_of(ask(world.carer_account, version, django_capture_on_commit_callbacks))
+    assert len(pdf_renders) == 2
+
+
 def test_a_version_s_pdf_is_made_once_for_everyone_who_reads_the_whole_record(
         world, eager, pdf_renders, django_capture_on_commit_callbacks, capsys):
     plan = make_plan(world)
@@ -321,3 +363,109 @@ def test_each_export_has_its_own_copy_and_unused_stored_files_are_deleted(
 def test_a_reuse_key_must_be_a_sha256():
     with pytest.raises(ValueError, match="SHA-256"):
         exports.export_content_reused(key="../../etc/passwd", render=lambda: b"")
+
+
+# --- No broker: a background thread is the worker, never the request (ADR 0028) -----------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_with_no_broker_the_pdf_is_made_after_the_request_by_a_background_thread(
+        world, eager, monkeypatch):
+    # Tasks eager (plain runserver, no broker): running the task where it is sent would
+    # make the PDF inside the request. The render here waits until the test lets it go,
+    # so the request can only have answered first if something else does the rendering.
+    version, _ = shared_agreement(world)
+    release = threading.Event()
+    rendered_in: list[str] = []
+    real = exports.RENDERERS[Export.Kind.PLAN_VERSION]
+
+    def held_render(export):
+        rendered_in.append(threading.current_thread().name)
+        release.wait(timeout=10)
+        return real(export)
+
+    monkeypatch.setitem(exports.RENDERERS, Export.Kind.PLAN_VERSION, held_render)
+    started = time.perf_counter()
+    response = client_for(world.coordinator).post(
+        reverse("version_pdf_request", args=[version.pk]))
+    took = time.perf_counter() - started
+    assert response.status_code == 302
+    export = Export.objects.get(requested_by=world.coordinator)
+    assert export.status in (Export.Status.QUEUED, Export.Status.RENDERING)
+    assert took < 5, "the request waited for the render"
+
+    release.set()
+    exports.exports_background_wait(timeout=60)
+    export.refresh_from_db()
+    assert export.status == Export.Status.READY, export.error
+    assert len(rendered_in) == 1
+    assert rendered_in[0].startswith("export-render")
+    assert rendered_in[0] != threading.main_thread().name
+    assert "Going to the gym" in text_of(file_of(export))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_with_no_broker_a_render_that_fails_is_recorded_and_the_worker_goes_on(
+        world, eager, monkeypatch):
+    version, _ = shared_agreement(world)
+    real = exports.RENDERERS[Export.Kind.PLAN_VERSION]
+    calls = []
+
+    def failing_once(export):
+        calls.append(export.pk)
+        if len(calls) == 1:
+            raise RuntimeError("the renderer fell over")
+        return real(export)
+
+    monkeypatch.setitem(exports.RENDERERS, Export.Kind.PLAN_VERSION, failing_once)
+    client = client_for(world.coordinator)
+    for _ in range(2):
+        client.post(reverse("version_pdf_request", args=[version.pk]))
+    exports.exports_background_wait(timeout=60)
+    first, second = Export.objects.filter(requested_by=world.coordinator).order_by("pk")
+    assert first.status == Export.Status.FAILED
+    assert "fell over" in first.error
+    assert second.status == Export.Status.READY, second.error
+
+
+def test_asking_for_a_pdf_of_a_long_plan_is_a_few_queries(
+        world, django_capture_on_commit_callbacks, django_assert_max_num_queries,
+        monkeypatch):
+    # The request checks access, audits and queues; the worker reads the version. So
+    # the queries do not grow with the plan (80 items at trust scale).
+    plan = make_plan(world)
+    for n in range(80):
+        add_item(plan, "goals", world.coordinator, f"Goal {n}",
+                 body="Two mornings a week.", details={"domain": "connectedness"})
+    version = propose(plan, world.coordinator)
+    monkeypatch.setitem(exports.RENDERERS, Export.Kind.PLAN_VERSION,
+                        lambda export: pytest.fail("rendered inside the request"))
+    client = client_for(world.coordinator)
+    client.get(reverse("export_list"))  # the session and second factor settled
+    # 13 here (the test transaction adds savepoints); 9 on the trust-size bench.
+    with django_assert_max_num_queries(13), \
+            django_capture_on_commit_callbacks(execute=False) as callbacks:
+        response = client.post(reverse("version_pdf_request", args=[version.pk]))
+    assert response.status_code == 302
+    assert len(callbacks) == 1
+    export = Export.objects.get(requested_by=world.coordinator)
+    assert export.params == {"version_id": version.pk}
+    assert export.title == plan_exports.export_title(version)
+
+
+def test_asking_for_a_pdf_is_audited_and_anyone_else_is_404_with_nothing_queued(
+        world, django_capture_on_commit_callbacks):
+    version, _ = shared_agreement(world)
+    url = reverse("version_pdf_request", args=[version.pk])
+    with django_capture_on_commit_callbacks(execute=False):
+        assert client_for(world.coordinator).post(url).status_code == 302
+    event = AccessEvent.objects.filter(actor=world.coordinator).latest("id")
+    assert event.action == "version_pdf.view"
+    assert event.target == f"plan_version:{version.pk}"
+    for other in (world.other_coordinator, world.manager, world.admin, world.no_role):
+        with django_capture_on_commit_callbacks(execute=False) as callbacks:
+            assert client_for(other).post(url).status_code == 404, other
+        assert callbacks == []
+        assert not Export.objects.filter(requested_by=other).exists()
+    assert client_for(world.coordinator).post(
+        reverse("version_pdf_request", args=[version.pk + 1000])).status_code == 404
