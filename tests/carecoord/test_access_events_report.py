@@ -309,3 +309,24 @@ def test_the_csv_cursor_is_planned_to_be_read_to_the_end_for_its_transaction_onl
     assert list(rows) == []
     assert (setting("cursor_tuple_fraction"), setting("TimeZone")) == before
     assert not connection.in_atomic_block
+
+
+@pytest.mark.postgresql_only
+def test_the_index_the_report_reads_is_on_every_partition(db):
+    from carecoord.audit.partitions import audit_partitions_ensure
+
+    audit_partitions_ensure(today=clock.today(), months_ahead=4)  # one more month than made
+
+    def names(sql: str) -> set[str]:
+        with connection.cursor() as cursor:
+            cursor.execute(sql)
+            return {row[0] for row in cursor.fetchall()}
+
+    indexed = names("SELECT tablename FROM pg_indexes "
+                    "WHERE indexdef LIKE '%USING btree (occurred_at, id)'")
+    partitions = names("SELECT c.relname FROM pg_inherits i "
+                       "JOIN pg_class c ON c.oid = i.inhrelid "
+                       "JOIN pg_class p ON p.oid = i.inhparent "
+                       "WHERE p.relname = 'carecoord_accessevent'")
+    assert len(partitions) >= 2
+    assert partitions | {"carecoord_accessevent"} <= indexed
