@@ -85,7 +85,9 @@ class AccessEvent(models.Model):
         indexes = [
             models.Index(fields=["service_user", "occurred_at"]),
             models.Index(fields=["actor", "occurred_at"]),
-            models.Index(fields=["occurred_at"], name="accessevent_occurred_at"),
+            # Reports walk the trail newest first and page by (occurred_at, id): the id
+            # breaks ties, so the index gives the order and the page boundary (ADR 0027).
+            models.Index(fields=["occurred_at", "id"], name="accessevent_occurred_at_id"),
             # The chainer's work list: small, because events are chained within seconds.
             models.Index(fields=["id"], condition=models.Q(seq__isnull=True),
                          name="accessevent_unchained"),

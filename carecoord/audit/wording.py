@@ -24,11 +24,23 @@ class ActionWords:
     `to_you`: for the service user, after the person's name ("read your plan").
     `many`: for the service user, several of these in a day, with `{n}` for how many
     ("looked at {n} of your shared items"); without it, "{to_you} {n} times".
+    `done_many`: for staff, one page view that showed `{n}` of these ("Looked at {n}
+    shared items"); without it, "{done} ({n} things at once)".
     """
 
     done: str
     to_you: str
     many: str = ""
+    done_many: str = ""
+
+    def for_staff(self, count: int = 1) -> str:
+        """`done`, or for one page view that showed `count` things, how many:
+        `done_many` ("Looked at 25 shared items"), else "Read a plan (3 things at once)"."""
+        if count <= 1:
+            return self.done
+        if self.done_many:
+            return self.done_many.format(n=count)
+        return f"{self.done} ({count} things at once)"
 
     def for_service_user(self, count: int = 1) -> str:
         if count <= 1:
@@ -38,8 +50,8 @@ class ActionWords:
         return f"{self.to_you} {count} times"
 
 
-def _view(done: str, to_you: str, many: str = "") -> ActionWords:
-    return ActionWords(done=done, to_you=to_you, many=many)
+def _view(done: str, to_you: str, many: str = "", done_many: str = "") -> ActionWords:
+    return ActionWords(done=done, to_you=to_you, many=many, done_many=done_many)
 
 
 # Reads: every surface that opens someone's record writes `<surface>.view`
@@ -95,7 +107,7 @@ _VIEWS: dict[str, ActionWords] = {
     "signposting_edit.view": _view("Opened a suggestion of support to change it",
                                    "opened a suggestion of support to change it"),
     "carer_item.view": _view("Looked at a shared item", "looked at a shared item",
-                             "looked at {n} shared items"),
+                             "looked at {n} shared items", "Looked at {n} shared items"),
     "carer_review_views.view": _view("Read what a carer said for a review",
                                      "read what a carer said for your review"),
     "carer_insight.view": _view("Read what a carer shared about what helps",
@@ -273,9 +285,10 @@ def action_words(code: str) -> ActionWords:
     return ActionWords(done=f"Changed the {subject}", to_you=f"changed your {subject}")
 
 
-def action_done(code: str) -> str:
-    """For staff, reports and exports: "Read a plan"."""
-    return action_words(code).done
+def action_done(code: str, count: int = 1) -> str:
+    """For staff, reports and exports: "Read a plan"; for one page view that showed
+    `count` things, how many ("Looked at 25 shared items")."""
+    return action_words(code).for_staff(count)
 
 
 # --- Why they could ---------------------------------------------------------------------

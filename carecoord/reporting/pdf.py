@@ -44,7 +44,7 @@ def _opened(export: Export) -> OpenedReport:
 
 
 def report_pdf_html(opened: OpenedReport) -> str:
-    result = registry.report_tables(opened, page_number=None, row_limit=PDF_ROW_LIMIT)
+    result = registry.report_tables(opened, row_limit=PDF_ROW_LIMIT)
     return render_to_string(PDF_TEMPLATE, {
         "team": opened.team,
         "spec": opened.spec,

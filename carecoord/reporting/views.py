@@ -22,7 +22,7 @@ from carecoord.exports import services as exports
 from carecoord.records.models import Team
 from carecoord.reporting.csv_stream import csv_stream
 from carecoord.reporting.reports import registry
-from carecoord.reporting.reports.base import Period, ReportSpec, display
+from carecoord.reporting.reports.base import Period, Position, ReportSpec, display
 from carecoord.web.date_input import PARTS, NhsDateField
 from carecoord.web.forms_rendering import NHSUKFormMixin
 
@@ -84,10 +84,13 @@ def report_detail(request: HttpRequest, team_id: int, report: str) -> HttpRespon
     if form.is_valid():
         opened = registry.report_open(viewer=request.user, team_id=team.pk, slug=spec.slug,
                                       period=form.period, channel="view")
-        result = registry.report_tables(opened, page_number=request.GET.get("page") or 1)
+        result = registry.report_tables(opened, position=Position.from_params(request.GET))
     return render(request, "carecoord/reporting/report.html", {
         "team": team, "spec": spec, "form": form, "result": result,
         "period": form.period if form.is_valid() else None, "query": _query(form),
+        # A link from before pages were reached by "Older" and "Newer" (?page=500): it
+        # opens at the newest events, and says so.
+        "page_number_ignored": request.GET.get("page", "1") not in ("", "1"),
     })
 
 

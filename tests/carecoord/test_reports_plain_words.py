@@ -81,7 +81,7 @@ def test_the_csv_has_plain_words_and_keeps_the_code_last(events):
     text = "".join(csv_stream(header, rows)).lstrip("\ufeff")
     table = list(csv.reader(io.StringIO(text)))
     assert table[0] == ["When", "Who", "Whose record", "NHS number", "What they did",
-                        "Why they could", "Action code"]
+                        "Why they could", "Action code", "Target", "Items"]
     assert [row[4] for row in table[1:]] == EXPECTED_NEWEST_FIRST
     assert [row[6] for row in table[1:]] == list(CODES[::-1])
     assert table[1][1] == "Priya Manager"

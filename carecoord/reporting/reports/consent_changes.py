@@ -55,7 +55,7 @@ def consent_changes(opened: OpenedReport) -> list[tuple]:
     ]
 
 
-def _consent_tables(opened: OpenedReport, page_number, row_limit) -> ReportTables:
+def _consent_tables(opened: OpenedReport, position, row_limit) -> ReportTables:
     rows = consent_changes(opened)
     table = Table(
         caption=f"Sharing decisions each week in {opened.team.name}",

@@ -80,7 +80,7 @@ def episodes_past_end(opened: OpenedReport) -> list[PastEndRow]:
     return rows
 
 
-def _episode_tables(opened: OpenedReport, page_number, row_limit) -> ReportTables:
+def _episode_tables(opened: OpenedReport, position, row_limit) -> ReportTables:
     rows = episodes_past_end(opened)
     table = Table(
         caption=f"Episodes of care past their planned end in {opened.team.name}",

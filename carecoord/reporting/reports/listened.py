@@ -78,7 +78,7 @@ def _listened_cells(row: ListenedRow) -> list:
             *(row.distribution[score] for score in SCORES)]
 
 
-def _listened_tables(opened: OpenedReport, page_number, row_limit) -> ReportTables:
+def _listened_tables(opened: OpenedReport, position, row_limit) -> ReportTables:
     coordinators, months = listened(opened)
     empty = "No service user answered after a review held in this period."
     return ReportTables(

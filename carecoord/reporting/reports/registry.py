@@ -18,8 +18,14 @@ from carecoord.reporting.reports import (
     signatures,
     signposting,
 )
-from carecoord.reporting.reports.base import OpenedReport, Period, ReportSpec, ReportTables
-from carecoord.web.db_routing import reads_from_replica, rows_from_replica
+from carecoord.reporting.reports.base import (
+    OpenedReport,
+    Period,
+    Position,
+    ReportSpec,
+    ReportTables,
+)
+from carecoord.web.db_routing import reads_from_replica
 from consent import policy
 
 BASIS = "team manager: metadata only"
@@ -61,19 +67,19 @@ def report_open(*, viewer: User, team_id: int, slug: str, period: Period,
     return OpenedReport(team=team, spec=spec, period=period, viewer=viewer)
 
 
-def report_tables(opened: OpenedReport, *, page_number: int | str | None = 1,
+def report_tables(opened: OpenedReport, *, position: Position | None = None,
                   row_limit: int | None = None) -> ReportTables:
     """The report as tables of display strings. Access events come a page at a time
-    (`page_number`), or for a PDF the first `row_limit` rows. Read from the replica when
-    there is one."""
+    (from `position`; None: the newest), or for a PDF the first `row_limit` rows. Read
+    from the replica when there is one."""
     with reads_from_replica():
-        return opened.spec.tables(opened, page_number, row_limit)
+        return opened.spec.tables(opened, position, row_limit)
 
 
 def report_csv(opened: OpenedReport) -> tuple[list[str], Iterator[tuple]]:
     """The header and the rows (lazily: the access events come from the database in
     chunks), with machine-friendly values (ISO dates, two-decimal averages). Read from the
-    replica when there is one, row by row as the CSV is streamed."""
+    replica when there is one: a report's CSV function reads its rows now, or chooses
+    its database now and keeps it for the rows it reads later (the access events)."""
     with reads_from_replica():
-        header, rows = opened.spec.csv(opened)
-    return header, rows_from_replica(rows)
+        return opened.spec.csv(opened)

@@ -136,7 +136,7 @@ def _compliance_columns(window: int) -> list[str]:
             "Overdue"]
 
 
-def _compliance_tables(opened: OpenedReport, page_number, row_limit) -> ReportTables:
+def _compliance_tables(opened: OpenedReport, position, row_limit) -> ReportTables:
     rows, window = review_compliance(opened)
     labels = _compliance_columns(window)
     table = Table(

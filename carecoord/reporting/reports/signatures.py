@@ -54,7 +54,7 @@ def signature_status(opened: OpenedReport) -> list[tuple[str, int, int, int, int
     return [*rows, totals_row("All kinds", rows, len(SIGNATURE_COLUMNS))]
 
 
-def _signature_tables(opened: OpenedReport, page_number, row_limit) -> ReportTables:
+def _signature_tables(opened: OpenedReport, position, row_limit) -> ReportTables:
     table = Table(
         caption=f"Latest plan versions by status on {display(opened.period.end)}",
         columns=count_columns(SIGNATURE_COLUMNS),

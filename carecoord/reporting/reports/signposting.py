@@ -42,7 +42,7 @@ def signposting(opened: OpenedReport) -> list[tuple[str, int, int, int, int]]:
     return [*result, totals_row("All kinds", result, len(SIGNPOSTING_COLUMNS))]
 
 
-def _signposting_tables(opened: OpenedReport, page_number, row_limit) -> ReportTables:
+def _signposting_tables(opened: OpenedReport, position, row_limit) -> ReportTables:
     rows = signposting(opened)
     table = Table(
         caption=f"Opportunities offered to {opened.team.name}'s service users",
