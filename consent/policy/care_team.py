@@ -29,7 +29,6 @@ from carecoord.records.models import (
     ServiceUser,
 )
 from consent.policy.base import Basis, _one_of, _signed_in
-from plans.models import Plan
 from plans.sections import PlanKind
 
 if TYPE_CHECKING:
@@ -76,10 +75,8 @@ class ItemArea:
     prompt: str | None = None
     not_prompt: str | None = None
 
-    def q(self, plan: str | None = "plan__") -> Q:
-        """For a PlanItem queryset (`plan` is the lookup to the item's plan); with `plan`
-        None, only the item's own fields: the caller answers for the plan's kind."""
-        condition = Q() if plan is None else Q(**{f"{plan}kind": self.kind})
+    def q(self, plan: str = "plan__") -> Q:
+        condition = Q(**{f"{plan}kind": self.kind})
         if self.section is not None:
             condition &= Q(section=self.section)
         if self.not_section is not None:
@@ -167,16 +164,10 @@ def scoped_plans_q(viewer: Viewer) -> Q:
 
 
 def scoped_items_q(viewer: Viewer) -> Q:
-    """For a PlanItem queryset: items in an area the viewer holds. Each area names its
-    plans by id (the plans of its kind whose service user's area the viewer holds), so
-    that PostgreSQL finds the items through their plan index (`_one_of`)."""
-    if not _is_staff(viewer):
-        return Q(pk__in=[])
+    """For a PlanItem queryset: items in an area the viewer holds."""
     condition = Q(pk__in=[])
     for area, item_area in ITEM_AREAS.items():
-        plans = Plan.objects.filter(kind=item_area.kind).filter(
-            _granted(viewer, area, "service_user"))
-        condition |= item_area.q(plan=None) & _one_of("plan", plans.values("pk"))
+        condition |= item_area.q() & _granted(viewer, area, "plan__service_user")
     return condition
 
 

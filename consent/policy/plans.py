@@ -22,14 +22,13 @@ from django.db.models import (
 from django.http import Http404
 from django.utils import timezone
 
-from carecoord.records.models import BreakGlassAccess, CareTeamMember, ServiceUser
+from carecoord.records.models import ServiceUser
 from carers.models import CarerRelationship
 from consent.grants import PlanItemUserObjectPermission
 from consent.policy.base import (
     FULL_BASES,
     Basis,
     _allocated_to,
-    _coordinated_service_user_ids,
     _full_record_ids,
     _one_of,
     _signed_in,
@@ -64,49 +63,20 @@ if TYPE_CHECKING:
 # materialised as grants), and a version's entries that are shared with them or that
 # name them as holding a responsibility (they sign the agreement).
 #
-# Every basis names its plans, items or versions through ids the viewer's own rows give
-# (their record and allocations, care-team places, emergency accesses, carer
-# relationships, grants), each written `_one_of` (`= ANY(ARRAY(...))`): PostgreSQL works
-# out those few ids first and fetches the rows through indexes, one index scan a basis,
-# instead of testing every row of the trust against each basis (issue 15: a carer's 25
-# items took half a second among 500,000, slower than django-guardian's generic query).
-
-
-def _plans_of(service_user_ids: QuerySet) -> QuerySet:
-    """The ids of these service users' plans."""
-    return Plan.objects.filter(service_user__in=service_user_ids).values("pk")
+# Every basis names its rows through ids the viewer's own rows give (their record and
+# allocations, care-team places, emergency accesses, carer relationships, grants), each
+# written `_one_of` (`= ANY(ARRAY(...))`, base.py): PostgreSQL works those few ids out
+# first, then finds the plans of the people concerned through the service-user index (a
+# BitmapOr, one index scan a basis) and their items through the plan index. Written as
+# `IN (sub-query)` or correlated EXISTS inside an OR, each basis became a sub-plan tested
+# against every row: a carer's 25 items were found by reading all 500,000 plan items of
+# a trust (0.5 s, slower than django-guardian's generic query; issue 15).
 
 
 def _cared_for_ids(viewer: Viewer) -> QuerySet:
     """The ids of the service users the viewer cares for now (an active relationship)."""
     return (CarerRelationship.objects.active().filter(carer__user_id=viewer.pk)
             .values("service_user_id"))
-
-
-def _people_reached(viewer: Viewer) -> QuerySet:
-    """The ids of the service users whose plans the viewer reaches on any basis: their
-    own record, those they are allocated to, hold a care-team place (in force) or an
-    emergency access (unexpired) for, or care for (an active relationship). Every basis
-    of the item rules is about one of these people (and asks more: the place's role, the
-    item's area, a live grant), so this changes no answer."""
-    return (
-        ServiceUser.objects.filter(user_id=viewer.pk).order_by().values("pk").union(
-            _coordinated_service_user_ids(viewer).order_by(),
-            CareTeamMember.objects.current().filter(member_id=viewer.pk)
-            .order_by().values("service_user_id"),
-            BreakGlassAccess.objects.active().filter(professional_id=viewer.pk)
-            .order_by().values("service_user_id"),
-            _cared_for_ids(viewer).order_by(),
-        )
-    )
-
-
-def _items_within_reach(viewer: Viewer, bases: Q) -> Q:
-    """`bases` (item conditions), with the item's plan among those of `_people_reached`.
-    The bases find the items through the plan-item indexes; this lets PostgreSQL find
-    their plans (which every item list joins, for its order) the same way, rather than
-    reading all 18,000 plans of a trust to join a carer's 25 items."""
-    return _one_of("plan__service_user", _people_reached(viewer)) & bases
 
 
 def plans_visible_to(viewer: Viewer, queryset: QuerySet[Plan] | None = None) -> QuerySet[Plan]:
@@ -158,8 +128,7 @@ def _shared_with(viewer: Viewer, *, with_progress_notes: bool = False) -> Q:
     """Items the service user shared with this carer: a live grant (not expired) in the
     direct permission table, while the carer relationship is active. `with_progress_notes`:
     only those whose sharing decision also shares the progress notes (a separate choice:
-    sharing an item shares what it says now, nothing more). The items by the ids of the
-    carer's grants (their user index), their plans by the ids of the people they care for."""
+    sharing an item shares what it says now, nothing more)."""
     today = timezone.localdate()
     grants = PlanItemUserObjectPermission.objects.filter(
         user_id=viewer.pk,
@@ -168,7 +137,7 @@ def _shared_with(viewer: Viewer, *, with_progress_notes: bool = False) -> Q:
     if with_progress_notes:
         grants = grants.filter(decision__include_progress_notes=True)
     return (_one_of("pk", grants.values("content_object_id"))
-            & _one_of("plan", _plans_of(_cared_for_ids(viewer)))
+            & _one_of("plan__service_user", _cared_for_ids(viewer))
             & Q(removed_at__isnull=True))
 
 
@@ -180,8 +149,7 @@ def items_visible_to(
     queryset = PlanItem.objects.all() if queryset is None else queryset
     if not _signed_in(viewer):
         return queryset.none()
-    return queryset.filter(
-        _items_within_reach(viewer, _read_as_record(viewer) | _shared_with(viewer)))
+    return queryset.filter(_read_as_record(viewer) | _shared_with(viewer))
 
 
 def items_shared_with(
@@ -282,7 +250,7 @@ def items_with_progress_visible_to(
 def _read_as_record(viewer: Viewer) -> Q:
     """For a PlanItem queryset: items the viewer reads as a reader of the record — the whole
     record, or the areas a care-team place or an emergency access gives."""
-    return _one_of("plan", _plans_of(_full_record_ids(viewer))) | scoped_items_q(viewer)
+    return _one_of("plan__service_user", _full_record_ids(viewer)) | scoped_items_q(viewer)
 
 
 def can_view_progress(viewer: Viewer, item: PlanItem) -> bool:
@@ -317,14 +285,14 @@ def versions_visible_to(
         return queryset.none()
     named_signer = RequiredSigner.objects.filter(
         role=RequiredSigner.Role.CARER, carer__user_id=viewer.pk).values("version_id")
-    still_caring = _plans_of(_cared_for_ids(viewer))
+    still_caring = _cared_for_ids(viewer)
     something_shared = PlanItem.objects.filter(_shared_with(viewer)).values("plan_id")
     # Sharing shares what an item says now, not what it said: a carer reaches only the
     # plan's latest version through a share (an older one holds earlier wordings).
     newer = PlanVersion.objects.filter(plan=OuterRef("plan"), number__gt=OuterRef("number"))
     return queryset.filter(
         _one_of("plan", plans_visible_to(viewer).values("pk"))
-        | (_one_of("pk", named_signer) & _one_of("plan", still_caring))
+        | (_one_of("pk", named_signer) & _one_of("plan__service_user", still_caring))
         | (_one_of("plan", something_shared) & ~Q(Exists(newer)))
     )
 
