@@ -40,12 +40,18 @@ def _signed_in(viewer: Viewer) -> bool:
 
 
 class _AnyOfArray(Lookup):
-    """`lhs = ANY(ARRAY(sub-query))`: see `_one_of`."""
+    """`lhs = ANY(ARRAY(sub-query))` on PostgreSQL (see `_one_of`); `lhs IN (sub-query)`,
+    the same rows, on the demo's SQLite, which has no arrays."""
 
     lookup_name = "any_of_array"
     prepare_rhs = False
 
     def as_sql(self, compiler, connection):
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        subquery, subquery_params = self.rhs.query.as_sql(compiler, connection)
+        return f"{lhs} IN {subquery}", (*lhs_params, *subquery_params)
+
+    def as_postgresql(self, compiler, connection):
         lhs, lhs_params = self.process_lhs(compiler, connection)
         rhs, rhs_params = self.process_rhs(compiler, connection)
         return f"{lhs} = ANY({rhs})", (*lhs_params, *rhs_params)
