@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.dateformat import format as date_format
 
@@ -42,38 +42,47 @@ class SharedPlan:
     latest_version_id: int | None = None  # to make a PDF of what is shared in it
 
 
-def shared_items(*, carer_user: User | None, service_user: ServiceUser) -> QuerySet[PlanItem]:
+def shared_items(*, carer_user: User | None, service_user: ServiceUser,
+                 with_latest_version: bool = False) -> QuerySet[PlanItem]:
     """The items of this service user's plans shared with this carer account, each with
-    `shared_at` (when the decision that shares it was made). One query."""
+    `shared_at` (when the decision that shares it was made). `with_latest_version`: each
+    also with `latest_version_id`, the newest version of its plan the carer may open (the
+    page links to it), None if none: in the same query, not one more a plan. One query."""
     if carer_user is None:
         return PlanItem.objects.none()
-    return (
+    items = (
         policy.items_shared_with_decisions(carer_user, PlanItem.objects.filter(
             plan__service_user=service_user))
         .select_related("plan")
         .order_by("plan__kind", "section", "position", "pk")
     )
+    if with_latest_version:
+        items = items.annotate(latest_version_id=Subquery(
+            policy.versions_visible_to(carer_user, PlanVersion.objects.filter(
+                plan=OuterRef("plan"))).order_by("-number").values("pk")[:1]))
+    return items
 
 
 def _attach_shared_progress(items: list[PlanItem], carer_user: User | None) -> None:
     """Each item's `shared_progress`: a goal's progress notes, oldest first, only where
-    the sharing decision also shares them (the policy's list form); empty otherwise."""
+    the policy's list form lets the carer read them (the sharing decision also shares
+    them); empty otherwise. One query, and none when no goal is shared."""
     goals = [item.pk for item in items if item.item_type == ItemType.GOAL]
-    with_notes = set(
-        policy.items_with_progress_visible_to(carer_user, PlanItem.objects.filter(pk__in=goals))
-        .values_list("pk", flat=True)
-    ) if carer_user is not None and goals else set()
     by_item: dict[int, list[ProgressUpdate]] = {}
-    for update in ProgressUpdate.objects.filter(item_id__in=with_notes).order_by(
-            "recorded_on", "pk"):
-        by_item.setdefault(update.item_id, []).append(update)
+    if carer_user is not None and goals:
+        readable = policy.items_with_progress_visible_to(
+            carer_user, PlanItem.objects.filter(pk__in=goals)).values("pk")
+        for update in ProgressUpdate.objects.filter(item__in=readable).order_by(
+                "recorded_on", "pk"):
+            by_item.setdefault(update.item_id, []).append(update)
     for item in items:
         item.shared_progress = by_item.get(item.pk, [])
 
 
 def group_shared(items: list[PlanItem], carer_user: User | None = None) -> list[SharedPlan]:
     """Group by plan and section in the plans' own order. Only what is shared appears:
-    no plan, section or count is shown for anything that is not."""
+    no plan, section or count is shown for anything that is not. `items` from
+    `shared_items` (on the carer's page, with their latest versions)."""
     _attach_shared_progress(items, carer_user)
     by_plan: dict[str, dict[str, list[PlanItem]]] = {}
     for item in items:
@@ -87,14 +96,9 @@ def group_shared(items: list[PlanItem], carer_user: User | None = None) -> list[
             for s in sections_for(kind.value)
             if s.code in by_plan[kind.value]
         ]
-        plan = by_plan[kind.value][sections[0].items[0].section][0].plan if sections else None
-        latest = (
-            policy.versions_visible_to(carer_user, PlanVersion.objects.filter(plan=plan))
-            .order_by("-number").values_list("pk", flat=True).first()
-            if carer_user is not None and plan is not None else None
-        )
+        first = sections[0].items[0] if sections else None
         result.append(SharedPlan(kind_label=kind.label, sections=sections,
-                                 latest_version_id=latest))
+                                 latest_version_id=getattr(first, "latest_version_id", None)))
     return result
 
 
@@ -103,7 +107,8 @@ def carer_person_open(*, viewer: User, relationship_id: int) -> tuple[CarerRelat
     """The carer's page for one person they care for. Each shared item read is written
     to the audit trail with the consent decision that allowed it."""
     relationship = policy.relationship_of_carer(viewer, relationship_id)
-    items = list(shared_items(carer_user=viewer, service_user=relationship.service_user))
+    items = list(shared_items(carer_user=viewer, service_user=relationship.service_user,
+                              with_latest_version=True))
     access_events_record(
         actor=viewer, service_user=relationship.service_user, action="carer_item.view",
         targets=[

@@ -28,7 +28,7 @@ from carecoord.records.models import (
     CareTeamRole,
     ServiceUser,
 )
-from consent.policy.base import Basis, _signed_in
+from consent.policy.base import Basis, _one_of, _signed_in
 from plans.sections import PlanKind
 
 if TYPE_CHECKING:
@@ -138,10 +138,10 @@ def _granted(viewer: Viewer, area: Area, field: str, *,
     condition = Q(pk__in=[])
     if basis in (None, Basis.CARE_TEAM):
         places = _care_team_places(viewer, area).values("service_user_id")
-        condition |= Q(**{f"{field}__in": places})
+        condition |= _one_of(field, places)
     if basis in (None, Basis.BREAK_GLASS):
         accesses = _break_glass(viewer, area).values("service_user_id")
-        condition |= Q(**{f"{field}__in": accesses})
+        condition |= _one_of(field, accesses)
     return condition
 
 
