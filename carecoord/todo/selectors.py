@@ -22,7 +22,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
-from django.db.models import Count, Exists, F, Max, OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, QuerySet, Subquery
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateformat import format as date_format
@@ -235,22 +235,24 @@ def _for_carer(viewer: User, signable: list[PlanVersion]) -> list[Entry]:
         for v in signable if v.signing_as == RequiredSigner.Role.CARER
     ]
     entries += _review_views_wanted(viewer)
+    # When the carer last opened each person's page: the audit trail has it (every page
+    # view of shared items is an access event), so "new" needs nothing stored. Read with
+    # the relationships, newest first through the (service user, time) index.
+    last_view = (
+        AccessEvent.objects.filter(actor_id=viewer.pk, action="carer_item.view",
+                                   service_user_id=OuterRef("service_user_id"))
+        .order_by("-occurred_at").values("occurred_at")[:1]
+    )
     relationships = list(
         policy.carer_relationships_visible_to(
             viewer, CarerRelationship.objects.active().filter(carer__user_id=viewer.pk))
-        .select_related("service_user").order_by("pk")
+        .select_related("service_user").annotate(last_view=Subquery(last_view))
+        .order_by("pk")
     )
     if not relationships:
         return entries
     by_service_user = {r.service_user_id: r for r in relationships}
-    # When the carer last opened each person's page: the audit trail has it (every item
-    # they read there is an access event), so "new" needs nothing stored.
-    seen = dict(
-        AccessEvent.objects.filter(actor_id=viewer.pk, action="carer_item.view",
-                                   service_user_id__in=by_service_user)
-        .order_by().values("service_user_id").annotate(last=Max("occurred_at"))
-        .values_list("service_user_id", "last")
-    )
+    seen = {r.service_user_id: r.last_view for r in relationships if r.last_view}
     new: dict[int, list[tuple[int, str, str]]] = defaultdict(list)
     for pk, service_user_id, kind, code, shared_at, created_at in (
         policy.items_shared_with_decisions(

@@ -10,9 +10,13 @@ from django.conf import settings
 from django.contrib.auth import REDIRECT_FIELD_NAME
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.urls import Resolver404, resolve, reverse
+from django.utils import timezone
 from django.utils.http import urlencode
 
 from carecoord.twofa import selectors
+
+# When this session last found that its person has no authenticator (see _has_device).
+NO_DEVICE_CHECKED_AT = "no_second_factor_checked_at"
 
 # Where a half-signed-in session may go: the step it must take, and signing out.
 WITH_DEVICE = frozenset({"twofa_verify", "logout"})
@@ -35,8 +39,9 @@ class SecondFactorMiddleware:
         # Read by the header's navigation: a half-signed-in session has nowhere to go.
         request.second_factor_pending = False
         if user.is_authenticated and not user.is_verified():
-            has_device = selectors.has_second_factor(user=user)
-            if has_device or selectors.second_factor_required(user=user):
+            required = selectors.second_factor_required(user=user)
+            has_device = self._has_device(request, required=required)
+            if has_device or required:
                 request.second_factor_pending = True
                 if not (
                     request.path_info.startswith(f"/{settings.STATIC_URL.lstrip('/')}")
@@ -44,6 +49,26 @@ class SecondFactorMiddleware:
                 ):
                     return self._refuse(request, has_device=has_device)
         return self.get_response(request)
+
+    @staticmethod
+    def _has_device(request: HttpRequest, *, required: bool) -> bool:
+        """Whether the person has set up an authenticator. Asked on every request of
+        staff who have not passed the second factor (they are signing in). For a service
+        user or carer without one it is asked again at most once a SESSION_TOUCH_SECONDS
+        (the answer kept in the session): setting one up elsewhere makes this session ask
+        for a code within that time, and reading pages costs no query for it."""
+        if required:
+            return selectors.has_second_factor(user=request.user)
+        now = timezone.now().timestamp()
+        checked_at = request.session.get(NO_DEVICE_CHECKED_AT)
+        if checked_at is not None and 0 <= now - float(checked_at) < settings.SESSION_TOUCH_SECONDS:
+            return False
+        has_device = selectors.has_second_factor(user=request.user)
+        if has_device:
+            request.session.pop(NO_DEVICE_CHECKED_AT, None)
+        else:
+            request.session[NO_DEVICE_CHECKED_AT] = now
+        return has_device
 
     def _refuse(self, request: HttpRequest, *, has_device: bool) -> HttpResponse:
         if request.path_info.startswith("/api/"):

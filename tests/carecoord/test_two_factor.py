@@ -14,7 +14,9 @@ import re
 import pytest
 from django.conf import settings
 from django.core.management import CommandError, call_command
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_static.models import StaticDevice
@@ -380,3 +382,34 @@ def test_the_demo_seed_enrols_staff_and_prints_how_to_get_a_code(db, settings):
     call_command("demo_otp_code", "sam.okafor@demo.carecoord.test", stdout=out)
     assert enter_code(client, out.getvalue().strip()).status_code == 302
     assert client.get("/").status_code == 200
+
+
+def test_a_carer_without_an_authenticator_is_asked_for_a_code_within_a_minute_of_setting_one_up(
+        world):
+    """A carer or service user may add a second factor. Once they have one, every session
+    they have open must pass it: within SESSION_TOUCH_SECONDS, because reading pages does
+    not ask the database about their authenticator every time."""
+    client = Client()
+    sign_in(client, world.carer_account.email)
+    start = timezone.now()
+    with clock.travel_to(start, tick=False):
+        assert client.get("/").status_code == 200
+    # Set up in another browser, meanwhile.
+    TOTPDevice.objects.create(user=world.carer_account, name="Phone", confirmed=True)
+    with clock.travel_to(start + dt.timedelta(seconds=settings.SESSION_TOUCH_SECONDS + 1),
+                         tick=False):
+        response = client.get("/")
+    assert response.status_code == 302
+    assert response.url.startswith("/sign-in/code/")
+
+
+def test_pages_of_someone_without_an_authenticator_skip_the_question_within_the_minute(world):
+    client = Client()
+    sign_in(client, world.carer_account.email)
+    start = timezone.now()
+    with clock.travel_to(start, tick=False):
+        client.get("/")
+    with clock.travel_to(start + dt.timedelta(seconds=10), tick=False), \
+            CaptureQueriesContext(connection) as queries:
+        assert client.get("/").status_code == 200
+    assert not [q for q in queries if "otp_totp_totpdevice" in q["sql"]]
