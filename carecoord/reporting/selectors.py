@@ -89,6 +89,22 @@ class TeamStuckSummary:
     caseload_threshold: int
 
 
+def _prompts_once_a_request(service_users: list[ServiceUser],
+                            today: dt.date | None = None) -> dict:
+    """`stuck.prompts_for`, worked out once a request for the same people on the same day:
+    a manager's team page asks for its team's people in its body and again for the
+    header's things to do (the same people when they manage one team)."""
+    today = today or timezone.localdate()
+    reads = current_request_reads.get()
+    key = ("stuck_prompts", frozenset(s.pk for s in service_users), today)
+    if reads is not None and key in reads:
+        return reads[key]
+    prompts = stuck.prompts_for(service_users, today)
+    if reads is not None:
+        reads[key] = prompts
+    return prompts
+
+
 def team_stuck_summary(*, viewer: User, team: Team) -> TeamStuckSummary:
     """For the team's managers: counts only — how many service users each rule applies
     to, and how many of each coordinator's service users have prompts. No names of
@@ -98,7 +114,7 @@ def team_stuck_summary(*, viewer: User, team: Team) -> TeamStuckSummary:
         policy.service_users_in_managed_teams(viewer)
         .filter(team=team, episodes__discharged_on__isnull=True).distinct()
     )
-    prompts = stuck.prompts_for(service_users)
+    prompts = _prompts_once_a_request(service_users)
     with_prompts = {pk for pk, found in prompts.items() if found}
     rules = [
         StuckRuleCount(
@@ -138,7 +154,7 @@ def teams_stuck_counts(*, viewer: User, today: dt.date | None = None) -> list[tu
         policy.service_users_in_managed_teams(viewer)
         .filter(episodes__discharged_on__isnull=True).distinct()
     )
-    prompts = stuck.prompts_for(service_users, today)
+    prompts = _prompts_once_a_request(service_users, today)
     counts: dict[int, int] = {}
     for service_user in service_users:
         if prompts[service_user.pk]:
