@@ -16,6 +16,7 @@ from django.http import Http404
 from django.test.utils import CaptureQueriesContext
 from django.utils import dateformat, timezone
 
+from carecoord.audit.request_context import current_request_reads
 from carecoord.records.models import Episode, Role, ServiceUser, Team, User
 from carecoord.reporting import selectors, stuck
 from carecoord.reporting.stuck import Rule
@@ -720,3 +721,28 @@ def test_prompts_for_takes_three_queries_for_3_people_as_for_12(db):
     with CaptureQueriesContext(connection) as captured:
         assert stuck.prompts_for(people) == {p.pk: [] for p in people}
     assert len(captured) == 1
+
+
+def test_the_team_page_works_prompts_out_once_a_request(db):
+    """The header's things to do and the team's counts ask for the same people: the
+    second asks no query of prompts_for within one request, and the counts agree."""
+    team = Team.objects.create(name="Counting team")
+    manager = UserFactory(roles=[Role.MANAGER])
+    team.managers.add(manager)
+    coordinator = UserFactory(roles=[Role.COORDINATOR])
+    team.coordinators.add(coordinator)
+    for _ in range(3):
+        stuck_service_user(team, coordinator)
+
+    def summary():
+        return selectors.team_stuck_summary(viewer=User.objects.get(pk=manager.pk), team=team)
+
+    alone = count_queries(summary)
+    reads = current_request_reads.set({})
+    try:
+        assert selectors.teams_stuck_counts(viewer=manager) == [(team, 3)]
+        assert count_queries(summary) == alone - 3
+        assert summary().people_with_prompts == 3
+    finally:
+        current_request_reads.reset(reads)
+    assert count_queries(summary) == alone  # outside a request, nothing is kept
