@@ -25,6 +25,22 @@ class StuckRow:
     prompts: list[Prompt]
 
 
+def _prompts_for(service_users: list[ServiceUser],
+                 today: dt.date | None = None) -> dict[int, list[Prompt]]:
+    """`stuck.prompts_for`, worked out once a request for each person: the manager's team
+    page asks for its team's people twice (the header's things to do, then the team's
+    counts), three queries and hundreds of rows each time (issue 15)."""
+    today = today or timezone.localdate()
+    reads = current_request_reads.get()
+    if reads is None:
+        return stuck.prompts_for(service_users, today)
+    known = reads.setdefault(("stuck_prompts", today), {})
+    missing = [service_user for service_user in service_users if service_user.pk not in known]
+    if missing:
+        known.update(stuck.prompts_for(missing, today))
+    return {service_user.pk: known[service_user.pk] for service_user in service_users}
+
+
 def caseload_stuck_prompts(*, viewer: User, today: dt.date | None = None) -> list[StuckRow]:
     """For a coordinator's caseload: each allocated service user with prompts, with the
     reasons. A fixed number of queries however long the caseload."""
@@ -42,7 +58,7 @@ def caseload_stuck_prompts(*, viewer: User, today: dt.date | None = None) -> lis
         .filter(pk__in=allocated.values("episode__service_user_id"))
         .order_by("full_name", "pk")
     )
-    prompts = stuck.prompts_for(service_users, today)
+    prompts = _prompts_for(service_users, today)
     rows = [StuckRow(service_user=s, prompts=prompts[s.pk]) for s in service_users
             if prompts[s.pk]]
     if reads is not None:
@@ -56,7 +72,7 @@ def stuck_invitations(*, viewer: User, record: OpenedRecord) -> list[str]:
     if record.basis is not Basis.SELF:
         return []
     service_user = record.service_user
-    prompts = [p for p in stuck.prompts_for([service_user])[service_user.pk]
+    prompts = [p for p in _prompts_for([service_user])[service_user.pk]
                if p.invitation_text]
     if not prompts:
         return []
@@ -89,22 +105,6 @@ class TeamStuckSummary:
     caseload_threshold: int
 
 
-def _prompts_once_a_request(service_users: list[ServiceUser],
-                            today: dt.date | None = None) -> dict:
-    """`stuck.prompts_for`, worked out once a request for the same people on the same day:
-    a manager's team page asks for its team's people in its body and again for the
-    header's things to do (the same people when they manage one team)."""
-    today = today or timezone.localdate()
-    reads = current_request_reads.get()
-    key = ("stuck_prompts", frozenset(s.pk for s in service_users), today)
-    if reads is not None and key in reads:
-        return reads[key]
-    prompts = stuck.prompts_for(service_users, today)
-    if reads is not None:
-        reads[key] = prompts
-    return prompts
-
-
 def team_stuck_summary(*, viewer: User, team: Team) -> TeamStuckSummary:
     """For the team's managers: counts only — how many service users each rule applies
     to, and how many of each coordinator's service users have prompts. No names of
@@ -114,7 +114,7 @@ def team_stuck_summary(*, viewer: User, team: Team) -> TeamStuckSummary:
         policy.service_users_in_managed_teams(viewer)
         .filter(team=team, episodes__discharged_on__isnull=True).distinct()
     )
-    prompts = _prompts_once_a_request(service_users)
+    prompts = _prompts_for(service_users)
     with_prompts = {pk for pk, found in prompts.items() if found}
     rules = [
         StuckRuleCount(
@@ -154,7 +154,7 @@ def teams_stuck_counts(*, viewer: User, today: dt.date | None = None) -> list[tu
         policy.service_users_in_managed_teams(viewer)
         .filter(episodes__discharged_on__isnull=True).distinct()
     )
-    prompts = _prompts_once_a_request(service_users, today)
+    prompts = _prompts_for(service_users, today)
     counts: dict[int, int] = {}
     for service_user in service_users:
         if prompts[service_user.pk]:

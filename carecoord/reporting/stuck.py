@@ -2,9 +2,11 @@
 words. Thresholds are the service user's team's settings (`Team.stuck_*`).
 
 Prompts are worked out only for service users in care coordination (an open episode).
-For a whole caseload or team, `prompts_for` makes a fixed number of queries whatever
-the number of people: each rule's facts are fetched for everyone at once (aggregates,
-subqueries and one window query), then compared with the thresholds in Python.
+For a whole caseload or team, `prompts_for` makes three queries whatever the number of
+people: the people with their team and, a correlated subquery each, the facts of rules
+2–5 (one row a person); their goals summed up (rule 1); and their carers' latest
+check-ins (rule 6, one window query). The facts are then compared with the thresholds
+in Python.
 
 The rules, and where their boundaries lie ("more than N days" means N days is not
 enough; N + 1 is):
@@ -40,14 +42,23 @@ from dataclasses import dataclass
 from enum import StrEnum
 from itertools import pairwise
 
-from django.db.models import Count, Exists, F, Max, OuterRef, Subquery, Window
+from django.db.models import (
+    Count,
+    Exists,
+    F,
+    Max,
+    Min,
+    OuterRef,
+    QuerySet,
+    Subquery,
+    Window,
+)
 from django.db.models.functions import Coalesce, RowNumber, TruncDate
 from django.utils import timezone
 from django.utils.dates import MONTHS
 
 from carecoord.records.models import Episode, ServiceUser, Team
 from carers.models import AssessmentRequest, CarerRelationship, WellbeingCheckIn
-from consent import policy
 from plans.models import Plan, PlanItem, PlanVersion, ProgressUpdate, Signature
 from plans.sections import ItemType, PlanKind, sections_for
 
@@ -234,34 +245,65 @@ def wellbeing_falling(newest_first: list[tuple[int, bool]], team: Team) -> Promp
 # --- Everyone at once --------------------------------------------------------------------
 
 
-def prompts_for(service_users: Iterable[ServiceUser],
-                today: dt.date | None = None) -> dict[int, list[Prompt]]:
-    """Each service user's prompts (in rule order), by service user id. Service users not
-    in care coordination get none. A fixed number of queries for any number of people."""
-    today = today or timezone.localdate()
-    team_ids = {}
-    for service_user in service_users:
-        team_ids[service_user.pk] = service_user.team_id
-    result: dict[int, list[Prompt]] = {pk: [] for pk in team_ids}
-    if not team_ids:
-        return result
-    teams = Team.objects.in_bulk(set(team_ids.values()))
+def _people(ids: Iterable[int]) -> QuerySet[ServiceUser]:
+    """The service users in care coordination among `ids`, with their team and, one
+    column each, the facts rules 2–5 need: one row a person, each fact a correlated
+    subquery that an index answers (a team of 300 people takes a few milliseconds)."""
+    # Each subquery without the models' default ordering: one row is all there is (one
+    # open episode, one plan of a kind, one latest version), and sorting would join the
+    # service user again for its name.
+    open_episode = (Episode.objects.filter(service_user=OuterRef("pk"),
+                                           discharged_on__isnull=True).order_by())
 
-    planned_end = dict(
-        Episode.objects.filter(service_user_id__in=team_ids, discharged_on__isnull=True)
-        .order_by().values_list("service_user_id", "planned_end_on")
+    # Each plan's latest version when it is neither agreed nor declined (so "awaiting",
+    # as plans.services.version_status has it). A service user has one plan of each
+    # kind (plans' one_plan_per_kind), so one column per kind says it all.
+    newer = PlanVersion.objects.filter(plan=OuterRef("plan"), number__gt=OuterRef("number"))
+    declined = Signature.objects.filter(version=OuterRef("pk"),
+                                        decision=Signature.Decision.DECLINED)
+    awaiting = (PlanVersion.objects.filter(plan__service_user=OuterRef("pk"),
+                                           agreed_at__isnull=True)
+                .exclude(Exists(newer)).exclude(Exists(declined)).order_by())
+
+    # Requests asked through an active relationship with this person: what a carer
+    # shares through one relationship counts only for that person.
+    requested = (
+        AssessmentRequest.shared_with.through.objects.filter(
+            carerrelationship__in=CarerRelationship.objects.active()
+            .filter(service_user=OuterRef(OuterRef("pk"))),
+            assessmentrequest__completed_on__isnull=True,
+        )
+        .exclude(assessmentrequest__status=AssessmentRequest.Status.COMPLETED)
+        .order_by().values("carerrelationship__service_user")
+        .annotate(first=Min("assessmentrequest__requested_on")).values("first")
     )
-    ids = list(planned_end)
-    if not ids:
-        return result
 
-    # Summed up in SQL, one row a person: a team has thousands of goals. The date a goal
-    # was set is its local date (TruncDate uses the current time zone, as localdate does).
-    # Goals live in their own sections (an item's type is its section's): naming them
-    # lets the (plan, section) index skip a care plan's other items.
+    return (
+        ServiceUser.objects.filter(pk__in=ids).filter(Exists(open_episode))
+        .select_related("team").order_by()
+        .annotate(
+            planned_end_on=Subquery(open_episode.values("planned_end_on")[:1]),
+            next_review_on=Subquery(
+                Plan.objects.filter(service_user=OuterRef("pk"), kind=PlanKind.CARE_PLAN)
+                .order_by().values("next_review_on")[:1]),
+            assessment_requested_on=Subquery(requested),
+            **{f"awaiting_{kind}": Subquery(awaiting.filter(plan__kind=kind)
+                                            .values("proposed_at")[:1])
+               for kind in PlanKind},
+        )
+    )
+
+
+def _goals(ids: list[int]) -> dict[int, GoalFacts]:
+    """Rule 1's facts, by service user: summed up in SQL, one row a person (a team has
+    thousands of goals). Its own grouped query: as three correlated subqueries of the
+    people query (count, progress, latest) it read each person's goals three times.
+    The date a goal was set is its local date (TruncDate uses the current time zone, as
+    localdate does). Goals live in their own sections (an item's type is its section's):
+    naming them lets the (plan, section) index skip a care plan's other items."""
     latest_progress = (ProgressUpdate.objects.filter(item=OuterRef("pk")).order_by()
                        .values("item").annotate(latest=Max("recorded_on")).values("latest"))
-    goals = {
+    return {
         service_user_id: GoalFacts(goals=count, with_progress=bool(with_progress), last=last)
         for service_user_id, count, with_progress, last in (
             PlanItem.objects.filter(plan__service_user_id__in=ids,
@@ -275,85 +317,71 @@ def prompts_for(service_users: Iterable[ServiceUser],
         )
     }
 
-    next_review = dict(
-        Plan.objects.filter(service_user_id__in=ids, kind=PlanKind.CARE_PLAN)
-        .order_by().values_list("service_user_id", "next_review_on")
-    )
 
-    # The latest version of each plan that is neither agreed nor declined (so "awaiting",
-    # as plans.services.version_status has it).
-    newer = PlanVersion.objects.filter(plan=OuterRef("plan"), number__gt=OuterRef("number"))
-    declined = Signature.objects.filter(version=OuterRef("pk"),
-                                        decision=Signature.Decision.DECLINED)
-    waiting: dict[int, list[tuple[str, dt.date]]] = defaultdict(list)
-    for service_user_id, kind, proposed_at in (
-        PlanVersion.objects.filter(plan__service_user_id__in=ids, agreed_at__isnull=True)
-        .exclude(Exists(newer)).exclude(Exists(declined)).order_by()
-        .values_list("plan__service_user_id", "plan__kind", "proposed_at")
-    ):
-        waiting[service_user_id].append((kind, timezone.localdate(proposed_at)))
-
-    # Each service user's carers, by relationship: what a carer shares through one
-    # relationship (a check-in, an assessment request) counts only for that person.
-    carers: dict[int, list[tuple[int, int]]] = defaultdict(list)
-    for service_user_id, carer_id, relationship_id in (
+def _check_ins(ids: list[int], most: int) -> dict[int, list[list[tuple[int, bool]]]]:
+    """By service user: for each of their active carers (by relationship), the carer's
+    latest `most` check-ins, newest first, as (coping, shared through this
+    relationship). One query: a row per relationship and check-in."""
+    shared = WellbeingCheckIn.shared_with.through.objects.filter(
+        wellbeingcheckin=OuterRef("check_in"), carerrelationship=OuterRef("pk"))
+    rows = (
         CarerRelationship.objects.active().filter(service_user_id__in=ids)
-        .order_by().values_list("service_user_id", "carer_id", "pk")
-    ):
-        carers[service_user_id].append((carer_id, relationship_id))
-    carer_ids = {carer_id for values in carers.values() for carer_id, _ in values}
-
-    requested: dict[int, list[dt.date]] = defaultdict(list)  # by relationship asked through
-    for relationship_id, requested_on in (
-        AssessmentRequest.shared_with.through.objects.filter(
-            assessmentrequest__carer_id__in=carer_ids,
-            assessmentrequest__completed_on__isnull=True,
+        .annotate(
+            check_in=F("carer__check_ins__pk"),
+            coping=F("carer__check_ins__coping"),
+            position=Window(RowNumber(), partition_by=[F("pk")],
+                            order_by=[F("carer__check_ins__created_at").desc(),
+                                      F("carer__check_ins__pk").desc()]),
+            shared=Exists(shared),
         )
-        .exclude(assessmentrequest__status=AssessmentRequest.Status.COMPLETED)
-        .order_by().values_list("carerrelationship_id", "assessmentrequest__requested_on")
-    ):
-        requested[relationship_id].append(requested_on)
+        .filter(position__lte=most)
+        .order_by("service_user_id", "pk", "position")
+        .values_list("service_user_id", "pk", "coping", "shared")
+    )
+    by_relationship: dict[int, list[tuple[int, bool]]] = {}
+    result: dict[int, list[list[tuple[int, bool]]]] = defaultdict(list)
+    for service_user_id, relationship_id, coping, is_shared in rows:
+        if relationship_id not in by_relationship:
+            by_relationship[relationship_id] = []
+            result[service_user_id].append(by_relationship[relationship_id])
+        if coping is not None:  # a carer with no check-ins yet
+            by_relationship[relationship_id].append((coping, is_shared))
+    return result
 
-    # Each carer's latest check-ins, newest first: as many as the largest K involved.
-    most = max(falling_check_ins(teams[team_ids[pk]]) for pk in ids)
-    check_ins: dict[int, list[tuple[int, int]]] = defaultdict(list)  # (pk, coping)
-    if carer_ids:
-        rows = (
-            WellbeingCheckIn.objects.filter(carer_id__in=carer_ids)
-            .annotate(position=Window(RowNumber(), partition_by=[F("carer_id")],
-                                      order_by=[F("created_at").desc(), F("pk").desc()]))
-            .filter(position__lte=most)
-            .order_by("carer_id", "position")
-            .values_list("carer_id", "pk", "coping")
-        )
-        for carer_id, pk, coping in rows:
-            check_ins[carer_id].append((pk, coping))
-    check_in_shares = policy.shared_relationship_ids(
-        WellbeingCheckIn, [pk for values in check_ins.values() for pk, _ in values])
 
-    def shared_through(carer_id: int, relationship_id: int) -> list[tuple[int, bool]]:
-        return [(coping, relationship_id in check_in_shares[pk])
-                for pk, coping in check_ins[carer_id]]
+def prompts_for(service_users: Iterable[ServiceUser],
+                today: dt.date | None = None) -> dict[int, list[Prompt]]:
+    """Each service user's prompts (in rule order), by service user id. Service users not
+    in care coordination get none. Three queries for any number of people: the people
+    with their facts, their goals, and their carers' latest check-ins."""
+    today = today or timezone.localdate()
+    result: dict[int, list[Prompt]] = {service_user.pk: [] for service_user in service_users}
+    if not result:
+        return result
+    people = list(_people(list(result)))
+    if not people:
+        return result
+    # As many check-ins as the largest K involved.
+    most = max(falling_check_ins(person.team) for person in people)
+    ids = [person.pk for person in people]
+    goals = _goals(ids)
+    check_ins = _check_ins(ids, most)
 
-    for pk in ids:
-        team = teams[team_ids[pk]]
+    for person in people:
+        team = person.team
+        waiting = [(kind, timezone.localdate(proposed_at)) for kind in PlanKind
+                   if (proposed_at := getattr(person, f"awaiting_{kind}")) is not None]
+        requested = [person.assessment_requested_on] if person.assessment_requested_on else []
         found = [
-            no_progress(goals.get(pk), team, today),
-            review_overdue(next_review.get(pk), today),
-            past_planned_end(planned_end[pk], today),
-            awaiting_signature(waiting[pk], team, today),
-            assessment_waiting(
-                [day for _, relationship_id in carers[pk] for day in requested[relationship_id]],
-                team, today,
-            ),
-            next(
-                (prompt for carer_id, relationship_id in carers[pk]
-                 if (prompt := wellbeing_falling(shared_through(carer_id, relationship_id),
-                                                 team))),
-                None,
-            ),
+            no_progress(goals.get(person.pk), team, today),
+            review_overdue(person.next_review_on, today),
+            past_planned_end(person.planned_end_on, today),
+            awaiting_signature(waiting, team, today),
+            assessment_waiting(requested, team, today),
+            next((prompt for newest_first in check_ins[person.pk]
+                  if (prompt := wellbeing_falling(newest_first, team))), None),
         ]
-        result[pk] = [prompt for prompt in found if prompt is not None]
+        result[person.pk] = [prompt for prompt in found if prompt is not None]
     return result
 
 

@@ -16,6 +16,7 @@ from django.http import Http404
 from django.test.utils import CaptureQueriesContext
 from django.utils import dateformat, timezone
 
+from carecoord.audit.request_context import current_request_reads
 from carecoord.records.models import Episode, Role, ServiceUser, Team, User
 from carecoord.reporting import selectors, stuck
 from carecoord.reporting.stuck import Rule
@@ -603,7 +604,7 @@ def test_prompts_for_a_caseload_or_team_take_the_same_queries_for_2_or_10_people
     assert count_queries(caseload) == few_caseload
     assert count_queries(summary) == few_team
     assert summary().coordinators[0].count == 10
-    assert few_caseload <= 12
+    assert few_caseload <= 6  # 3 of them prompts_for (it took 8 before issue 15)
     client = client_for(coordinator)
     client.get("/")
     assert count_queries(lambda: client.get("/")) <= few_home
@@ -652,3 +653,96 @@ def test_a_reasons_date_reads_as_the_date_filter_writes_it():
         assert stuck._long_date(day) == dateformat.format(day, "j F Y")
         day += dt.timedelta(days=1)
     assert stuck._long_date(dt.date(2031, 2, 3)) == "3 February 2031"
+
+
+# --- One carer, two people: what is shared through one relationship stays there ----------
+
+
+def test_a_carer_of_two_people_counts_only_where_they_shared(world):
+    """The people query reads check-ins and requests per relationship: a carer who cares
+    for two people and shares with one person's coordinator only prompts for that one."""
+    carer = world.carer_relationship.carer
+    second = ServiceUserFactory(team=world.team)
+    EpisodeFactory(service_user=second)
+    other_relationship = CarerRelationshipFactory(carer=carer, service_user=second)
+    through_first = CarerRelationship.objects.filter(pk=world.carer_relationship.pk)
+    for index, score in enumerate([8, 5, 2]):
+        check_in = WellbeingCheckIn.objects.create(carer=carer, coping=score,
+                                                   created_at=noon(1 + 7 * (2 - index)))
+        check_in.shared_with.set(through_first)
+    request = AssessmentRequest.objects.create(carer=carer,
+                                               requested_on=today() - dt.timedelta(days=60))
+    request.shared_with.set(through_first)
+
+    found = stuck.prompts_for([world.service_user, second])
+    assert [p.rule for p in found[world.service_user.pk]] == [
+        Rule.ASSESSMENT_WAITING, Rule.CARER_WELLBEING_FALLING]
+    assert found[second.pk] == []
+
+    # Shared through the second relationship too, but the first has ended: only the
+    # second person's coordinator is told now.
+    for check_in in WellbeingCheckIn.objects.filter(carer=carer):
+        check_in.shared_with.add(other_relationship)
+    request.shared_with.add(other_relationship)
+    CarerRelationship.objects.filter(pk=world.carer_relationship.pk).update(ended_on=today())
+    found = stuck.prompts_for([world.service_user, second])
+    assert found[world.service_user.pk] == []
+    assert [p.rule for p in found[second.pk]] == [
+        Rule.ASSESSMENT_WAITING, Rule.CARER_WELLBEING_FALLING]
+
+
+def test_prompts_for_takes_three_queries_for_3_people_as_for_12(db):
+    """The people with their facts (one row each), their goals, their carers' latest
+    check-ins: three queries whatever the number of people (issue 15)."""
+    team = Team.objects.create(name="Counting team")
+    coordinator = UserFactory(roles=[Role.COORDINATOR])
+    people = [stuck_service_user(team, coordinator) for _ in range(3)]
+    # Fresh objects: nothing cached on them.
+    def prompts():
+        return stuck.prompts_for(list(ServiceUser.objects.filter(pk__in=[p.pk for p in people])))
+
+    few = prompts()
+    with CaptureQueriesContext(connection) as captured:
+        stuck.prompts_for(people)
+    assert len(captured) == 3
+    people += [stuck_service_user(team, coordinator) for _ in range(9)]
+    many = prompts()
+    with CaptureQueriesContext(connection) as captured:
+        stuck.prompts_for(people)
+    assert len(captured) == 3
+    assert len(many) == 12
+    assert all(many[pk] == prompts_ for pk, prompts_ in few.items())
+    assert all([p.rule for p in found] == [
+        Rule.REVIEW_OVERDUE, Rule.PAST_PLANNED_END, Rule.AWAITING_SIGNATURE,
+        Rule.ASSESSMENT_WAITING, Rule.CARER_WELLBEING_FALLING] for found in many.values())
+    # Nobody in care coordination: one query finds that out.
+    Episode.objects.filter(service_user__in=people).update(discharged_on=today(),
+                                                           discharge_plan="GP follow-up.")
+    with CaptureQueriesContext(connection) as captured:
+        assert stuck.prompts_for(people) == {p.pk: [] for p in people}
+    assert len(captured) == 1
+
+
+def test_the_team_page_works_prompts_out_once_a_request(db):
+    """The header's things to do and the team's counts ask for the same people: the
+    second asks no query of prompts_for within one request, and the counts agree."""
+    team = Team.objects.create(name="Counting team")
+    manager = UserFactory(roles=[Role.MANAGER])
+    team.managers.add(manager)
+    coordinator = UserFactory(roles=[Role.COORDINATOR])
+    team.coordinators.add(coordinator)
+    for _ in range(3):
+        stuck_service_user(team, coordinator)
+
+    def summary():
+        return selectors.team_stuck_summary(viewer=User.objects.get(pk=manager.pk), team=team)
+
+    alone = count_queries(summary)
+    reads = current_request_reads.set({})
+    try:
+        assert selectors.teams_stuck_counts(viewer=manager) == [(team, 3)]
+        assert count_queries(summary) == alone - 3
+        assert summary().people_with_prompts == 3
+    finally:
+        current_request_reads.reset(reads)
+    assert count_queries(summary) == alone  # outside a request, nothing is kept
