@@ -587,9 +587,10 @@ def test_waiting_for_a_carer_names_the_carer_and_counts_their_signature(world):
 
 def test_a_coordinators_versions_come_with_their_answers_in_one_query(
         world, monkeypatch, django_assert_max_num_queries):
-    # Signatures and required signers are read with the latest versions, not prefetched
-    # (two queries more on every page's header before issue 15). Getting stuck (another
-    # room's queries) is left out here.
+    # Signatures and required signers are read with the latest versions, goals waiting
+    # and carers' views with the plans, not each in a query of its own (five queries more
+    # on every page's header before issue 15). Getting stuck (another room's queries) is
+    # left out here.
     monkeypatch.setattr("carecoord.todo.selectors._SOURCES", [])
     coordinator = world.coordinator
     services.version_decline(version=propose(plan_with_content(world), coordinator),
@@ -598,9 +599,10 @@ def test_a_coordinators_versions_come_with_their_answers_in_one_query(
     for _ in range(3):
         _busy_person(world, coordinator=coordinator)
     things_to_do(viewer=coordinator)  # the roles, once
-    # Versions to sign, the caseload's plans, their latest versions (with answers and
-    # signers), goals waiting, first meetings, carers' views.
-    with django_assert_max_num_queries(6):
+    # The caseload's plans (with goals waiting and carers' views), their latest versions
+    # (with answers, signers and whether the coordinator may sign each: a coordinator's
+    # versions to sign are those), first meetings.
+    with django_assert_max_num_queries(3):
         found = things_to_do(viewer=coordinator)
     assert len([e for e in found if e.kind == "version_declined"]) == 4
     assert {e.detail for e in found if e.kind == "version_declined"} == {"Not yet."}
@@ -617,3 +619,26 @@ def test_the_home_page_asks_once_whether_its_viewer_may_add_service_users(world)
     assert page.count(reverse("service_user_create")) >= 2
     assert reverse("service_user_create") not in client_for(
         world.service_user_account).get("/").content.decode()
+
+
+def test_a_coordinators_versions_to_sign_agree_with_the_policy_whatever_their_roles(world):
+    # A coordinator who signs only as one takes their versions to sign from the caseload's
+    # latest versions; with other roles, from the policy's whole queryset. Either way the
+    # same versions as `versions_signable_by` gives them as a coordinator.
+    from consent import policy
+
+    plan = plan_with_content(world)
+    version = propose(plan, world.coordinator)
+    also_carer = UserFactory(roles=[Role.COORDINATOR, Role.CARER])
+    world.team.coordinators.add(also_carer)
+    _busy_person(world, coordinator=also_carer)
+    for coordinator in (world.coordinator, also_carer, world.other_coordinator):
+        expected = {
+            reverse("version_detail", args=[v.pk])
+            for v in policy.versions_signable_by(coordinator) if v.signing_as == "coordinator"
+        }
+        assert {e.url for e in entries(coordinator, "sign_version")} == expected
+    assert {e.url for e in entries(world.coordinator, "sign_version")} == {
+        reverse("version_detail", args=[version.pk])}
+    sign(version, world.coordinator)
+    assert entries(world.coordinator, "sign_version") == []
