@@ -9,7 +9,7 @@ from django.utils.functional import SimpleLazyObject
 
 from carecoord.notifications.selectors import unread_notification_count
 from carecoord.records.models import Role
-from carecoord.records.selectors import break_glass_active
+from carecoord.records.selectors import break_glass_active, may_add_service_users
 from carecoord.todo.selectors import things_to_do
 from consent import policy
 
@@ -28,7 +28,7 @@ def navigation(request: HttpRequest) -> dict:
         record = getattr(user, "service_user_record", None)
         if record is not None:
             items.append(("My record", reverse("service_user_detail", args=[record.pk])))
-    if user.has_role(Role.COORDINATOR) and user.coordinator_teams.exists():
+    if may_add_service_users(viewer=user):
         items.append(("Add a service user", reverse("service_user_create")))
     if user.has_role(Role.MANAGER):
         for team in user.managed_teams.all():

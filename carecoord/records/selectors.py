@@ -304,6 +304,18 @@ def teams_for_new_service_user(*, viewer: User) -> QuerySet[Team]:
     return Team.objects.filter(coordinators=viewer)
 
 
+def may_add_service_users(*, viewer: User) -> bool:
+    """Whether `viewer` may add a service user to some team (a coordinator of one): the
+    header's link and the home page's button ask the same question, so it is asked once
+    a request and kept on the request's user object (issue 15)."""
+    # getattr/setattr, not __dict__: request.user is a lazy proxy of the user.
+    cached = getattr(viewer, "_may_add_service_users", None)
+    if cached is None:
+        cached = teams_for_new_service_user(viewer=viewer).exists()
+        viewer._may_add_service_users = cached
+    return cached
+
+
 def allocation_for_change(*, viewer: User, allocation_id: int) -> Allocation:
     allocation = (
         Allocation.objects.select_related("episode__service_user__team", "coordinator")

@@ -39,9 +39,7 @@ def home(request: HttpRequest) -> HttpResponse:
     context: dict = {"today": timezone.localdate()}
     if viewer.has_role(Role.COORDINATOR):
         context["caseload"] = selectors.caseload(viewer=viewer)
-        context["can_add_service_user"] = selectors.teams_for_new_service_user(
-            viewer=viewer
-        ).exists()
+        context["can_add_service_user"] = selectors.may_add_service_users(viewer=viewer)
     if viewer.has_role(Role.PROFESSIONAL) or viewer.has_role(Role.COORDINATOR):
         places = selectors.care_team_places_of(viewer=viewer)
         # A coordinator sees the section only when they are on someone's care team.

@@ -564,3 +564,81 @@ def test_the_header_asks_about_administration_only_for_administrators(world):
     page, asked = header(world.admin)
     assert len(asked) == 1
     assert reverse("administration:index") in page
+
+
+# --- Queries a page (issue 15) ---------------------------------------------------------------
+
+
+def test_waiting_for_a_carer_names_the_carer_and_counts_their_signature(world):
+    # Who must sign and who has answered come as JSON rows with the versions: a named
+    # carer is still waited for by name, and not once they have signed.
+    plan = make_plan(world, PlanKind.RESPONSIBILITY_AGREEMENT)
+    add_responsibility(plan, world.coordinator, holder="carer",
+                       relationship_pk=world.carer_relationship.pk)
+    version = propose(plan, world.coordinator)
+    sign(version, world.coordinator)
+    carer_name = world.carer_relationship.carer.name
+    text = only(world.coordinator, "awaiting_others").text
+    assert text.endswith(f"is waiting for Alex Service and {carer_name} to sign")
+    sign(version, world.carer_account)
+    assert only(world.coordinator, "awaiting_others").text.endswith(
+        "is waiting for Alex Service to sign")
+
+
+def test_a_coordinators_versions_come_with_their_answers_in_one_query(
+        world, monkeypatch, django_assert_max_num_queries):
+    # Signatures and required signers are read with the latest versions, goals waiting
+    # and carers' views with the plans, not each in a query of its own (five queries more
+    # on every page's header before issue 15). Getting stuck (another room's queries) is
+    # left out here.
+    monkeypatch.setattr("carecoord.todo.selectors._SOURCES", [])
+    coordinator = world.coordinator
+    services.version_decline(version=propose(plan_with_content(world), coordinator),
+                             signer=world.service_user_account, role="service_user",
+                             reason="Not yet.")
+    for _ in range(3):
+        _busy_person(world, coordinator=coordinator)
+    things_to_do(viewer=coordinator)  # the roles, once
+    # The caseload's plans (with goals waiting and carers' views), their latest versions
+    # (with answers, signers and whether the coordinator may sign each: a coordinator's
+    # versions to sign are those), first meetings.
+    with django_assert_max_num_queries(3):
+        found = things_to_do(viewer=coordinator)
+    assert len([e for e in found if e.kind == "version_declined"]) == 4
+    assert {e.detail for e in found if e.kind == "version_declined"} == {"Not yet."}
+
+
+def test_the_home_page_asks_once_whether_its_viewer_may_add_service_users(world):
+    # The header's "Add a service user" and the home page's button: one question.
+    client = client_for(world.coordinator)
+    with CaptureQueriesContext(connection) as captured:
+        page = client.get("/").content.decode()
+    asked = [q["sql"] for q in captured if '"carecoord_team_coordinators"' in q["sql"]
+             and "LIMIT 1" in q["sql"]]
+    assert len(asked) == 1, asked
+    assert page.count(reverse("service_user_create")) >= 2
+    assert reverse("service_user_create") not in client_for(
+        world.service_user_account).get("/").content.decode()
+
+
+def test_a_coordinators_versions_to_sign_agree_with_the_policy_whatever_their_roles(world):
+    # A coordinator who signs only as one takes their versions to sign from the caseload's
+    # latest versions; with other roles, from the policy's whole queryset. Either way the
+    # same versions as `versions_signable_by` gives them as a coordinator.
+    from consent import policy
+
+    plan = plan_with_content(world)
+    version = propose(plan, world.coordinator)
+    also_carer = UserFactory(roles=[Role.COORDINATOR, Role.CARER])
+    world.team.coordinators.add(also_carer)
+    _busy_person(world, coordinator=also_carer)
+    for coordinator in (world.coordinator, also_carer, world.other_coordinator):
+        expected = {
+            reverse("version_detail", args=[v.pk])
+            for v in policy.versions_signable_by(coordinator) if v.signing_as == "coordinator"
+        }
+        assert {e.url for e in entries(coordinator, "sign_version")} == expected
+    assert {e.url for e in entries(world.coordinator, "sign_version")} == {
+        reverse("version_detail", args=[version.pk])}
+    sign(version, world.coordinator)
+    assert entries(world.coordinator, "sign_version") == []
