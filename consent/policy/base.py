@@ -86,11 +86,11 @@ def _coordinated_service_user_ids(viewer: Viewer) -> QuerySet:
 def _record_predicate(viewer: Viewer) -> Q:
     """Who may read a service user's record: the person themselves, or an actively
     allocated care coordinator."""
-    # `pk IN (the viewer's allocated ids)`, not a correlated EXISTS: the same rows and
-    # the same hashed plan, but inside an OR PostgreSQL costs an EXISTS as if run once a
-    # row (75,000 instead of 350 over a trust's 6,000 records), and every rule built on
-    # this one then crossed the JIT threshold and spent seconds compiling (issue 15).
-    return Q(user_id=viewer.pk) | Q(pk__in=_coordinated_service_user_ids(viewer))
+    # The allocated ids as `= ANY(ARRAY(...))` (`_one_of`), not a correlated EXISTS:
+    # inside an OR PostgreSQL costs an EXISTS as if run once a row (75,000 instead of 350
+    # over a trust's 6,000 records), and every rule built on this one then crossed the JIT
+    # threshold and read whole tables (issue 15).
+    return Q(user_id=viewer.pk) | _one_of("pk", _coordinated_service_user_ids(viewer))
 
 
 def _full_record_ids(viewer: Viewer) -> QuerySet:
