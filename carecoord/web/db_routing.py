@@ -9,7 +9,7 @@ sends reads made inside it to the replica, if one is configured.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import TypeVar
@@ -34,20 +34,6 @@ def reads_from_replica() -> Iterator[None]:
         yield
     finally:
         _reading_from_replica.reset(token)
-
-
-def rows_from_replica(rows: Iterable[Row]) -> Iterator[Row]:
-    """The rows of a lazily read report (a CSV streamed after the view has returned),
-    each fetched from the replica. The mark is set only while a row is being fetched, so
-    nothing else the process does between rows is sent there."""
-    iterator = iter(rows)
-    while True:
-        with reads_from_replica():
-            try:
-                row = next(iterator)
-            except StopIteration:
-                return
-        yield row
 
 
 class ReplicaRouter:

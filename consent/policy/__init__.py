@@ -69,7 +69,6 @@ from consent.policy.carer_space import (
     insights_visible_to,
     own_carer_space,
     own_check_in,
-    shared_relationship_ids,
     shared_with_coordinators,
 )
 from consent.policy.exports import (
@@ -302,7 +301,6 @@ __all__ = [
     "service_user_for_allocation",
     "service_user_for_care_team",
     "service_users_in_managed_teams",
-    "shared_relationship_ids",
     "shared_with_coordinators",
     "sharing_decision_id",
     "signer_role",

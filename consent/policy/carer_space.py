@@ -57,7 +57,6 @@ __all__ = [
     "insights_visible_to",
     "own_carer_space",
     "own_check_in",
-    "shared_relationship_ids",
     "shared_with_coordinators",
 ]
 
@@ -102,20 +101,6 @@ def shared_with_coordinators(
         carerrelationship_id__in=_relationships_coordinated_by(
             viewer, service_user_id).values("pk"),
     )))
-
-
-def shared_relationship_ids(
-    model: type[CarerNeeds | WellbeingCheckIn | AssessmentRequest], ids: list[int]
-) -> dict[int, set[int]]:
-    """For each of these rows (by id), the relationships it was shared through."""
-    through = model.shared_with.through
-    field = f"{model._meta.model_name}_id"
-    result: dict[int, set[int]] = {pk: set() for pk in ids}
-    for pk, relationship_id in through.objects.filter(**{f"{field}__in": ids}).values_list(
-        field, "carerrelationship_id"
-    ):
-        result[pk].add(relationship_id)
-    return result
 
 
 def _shared_space_predicate(model: type[CarerNeeds | WellbeingCheckIn | AssessmentRequest]
