@@ -19,5 +19,10 @@ class CarecoordConfig(AppConfig):
         # person's sessions when their account is disabled or loses a role (receivers).
         from carecoord.audit import tasks as audit_tasks  # noqa: F401
         from carecoord.exports import tasks  # noqa: F401
+        from carecoord.freshness import receivers as freshness_receivers
         from carecoord.records import sessions  # noqa: F401
         from carecoord.reporting import pdf, todo  # noqa: F401
+
+        # Every write of the product's models changes the generations of whom it concerns,
+        # so what was worked out from them (the things to do) is not shown stale.
+        freshness_receivers.connect()

@@ -10,7 +10,7 @@ from django.utils.functional import SimpleLazyObject
 from carecoord.notifications.selectors import unread_notification_count
 from carecoord.records.models import Role
 from carecoord.records.selectors import break_glass_active, may_add_service_users
-from carecoord.todo.selectors import things_to_do
+from carecoord.todo.cache import things_to_do_for_page
 from consent import policy
 
 
@@ -50,8 +50,9 @@ def navigation(request: HttpRequest) -> dict:
         ],
         "unread_notifications": unread_notification_count(viewer=user),
         # Worked out once per page, when the page first asks (the header's count, then
-        # the home page's list reuse it).
-        "things_to_do": SimpleLazyObject(lambda: things_to_do(viewer=user)),
+        # the home page's list reuse it), and kept between pages until something it
+        # depends on is written (carecoord/todo/cache.py).
+        "things_to_do": SimpleLazyObject(lambda: things_to_do_for_page(viewer=user)),
     }
 
 

@@ -167,6 +167,16 @@ for _database in DATABASES.values():
         _options = _database.setdefault("OPTIONS", {})
         _options["options"] = f"{_options.get('options', '')} -c jit=off".strip()
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# The cache keeps what is worked out from the records for a short while (the things to do,
+# ADR 0029) with the generations that say when it is out of date. Several web processes
+# must share one (CACHE_URL=redis://...): each process's own memory would not hear of the
+# others' writes. One process (the demo's runserver, the benchmark) keeps it in memory.
+if os.environ.get("CACHE_URL", "").startswith(("redis://", "rediss://")):
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                          "LOCATION": os.environ["CACHE_URL"], "KEY_PREFIX": "carecoord"}}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+                          "OPTIONS": {"MAX_ENTRIES": 100_000}}}
 
 AUTH_USER_MODEL = "carecoord.User"
 AUTHENTICATION_BACKENDS = [

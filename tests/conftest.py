@@ -92,6 +92,17 @@ def _no_ssl_redirect(settings):
     settings.SECURE_SSL_REDIRECT = False
 
 
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """What one test worked out and kept (the things to do, ADR 0029) is not another's:
+    the records it came from are rolled back, and ids can come round again."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
 @dataclass
 class World:
     team: Team

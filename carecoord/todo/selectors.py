@@ -36,8 +36,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateformat import format as date_format
 
+from carecoord import freshness
 from carecoord.audit.models import AccessEvent
-from carecoord.records.models import Role, User
+from carecoord.records.models import BreakGlassAccess, Role, ServiceUser, User
 from carers.models import CarerRelationship
 from consent import policy
 from plans import first_meeting
@@ -590,3 +591,37 @@ def stuck_entry(service_user_id: int, name: str, reasons: list[str]) -> Entry:
                  detail="; ".join(reasons) + ".")
 
 
+
+
+# --- What the things to do depend on (carecoord/todo/cache.py) ----------------------------
+
+
+def things_to_do_depends_on(viewer: User) -> list[str]:
+    """The generation keys (carecoord/freshness) the viewer's things to do are worked out
+    from: themselves, every service user the list may mention, a manager's teams."""
+    roles = viewer.roles
+    keys = [freshness.EVERYTHING, freshness.user_key(viewer.pk)]
+    service_users: set[int] = set()
+    if Role.SERVICE_USER in roles:
+        service_users.update(ServiceUser.objects.filter(user_id=viewer.pk)
+                             .values_list("pk", flat=True))
+    if Role.CARER in roles:
+        # Every relationship, offered or ended too: accepting an offer writes it.
+        service_users.update(CarerRelationship.objects.filter(carer__user_id=viewer.pk)
+                             .values_list("service_user_id", flat=True))
+    if Role.COORDINATOR in roles:
+        # Every record the policy lets them read: their caseload's plans and the people
+        # "getting stuck" both come from these.
+        service_users.update(policy.records_visible_to(viewer).order_by()
+                             .values_list("pk", flat=True))
+    keys += [freshness.service_user_key(pk) for pk in sorted(service_users)]
+    if Role.MANAGER in roles:
+        keys += [freshness.team_key(pk) for pk in
+                 policy.teams_managed_by(viewer).order_by("pk").values_list("pk", flat=True)]
+    return keys
+
+
+def emergency_access_ends(viewer: User, now: dt.datetime) -> dt.datetime | None:
+    """When the viewer's first emergency (break-glass) access still running ends."""
+    return (BreakGlassAccess.objects.filter(professional_id=viewer.pk, expires_at__gt=now)
+            .order_by("expires_at").values_list("expires_at", flat=True).first())

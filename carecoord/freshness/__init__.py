@@ -1,0 +1,71 @@
+"""Generations: a token in the cache for each service user, person and team, changed
+whenever something about them is written, so that what was worked out from their records
+(the header's "things to do", carecoord/todo/cache.py) can tell it is out of date without
+reading the records again (ADR 0029).
+
+Every save and delete of the product's models is seen here, through Django's model
+signals, wherever it was written from; the writes that go round the signals (a
+QuerySet.update) always come with a save of the same person's records in the same
+service. Each is resolved to whom it concerns: the service user whose record it is (and
+their team, for the managers' team-level counts), and the people it names (a coordinator
+allocated, a carer, whoever made the change). A model this module does not know changes
+everyone's generation, so a new model is never missed, only slower.
+
+The token is changed at once and again when the transaction commits: at once, so a reader
+in the same transaction (and every test, whose transaction never commits) sees it; at the
+commit, so a reader who worked something out from the old rows in the meantime has it
+thrown away too.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+
+from django.core.cache import cache
+from django.db import transaction
+
+# Generations outlive what is checked against them many times over (the things to do
+# live a minute): an expired generation reads as None, which no entry stored after a
+# change of it matches.
+GENERATION_SECONDS = 3600
+
+EVERYTHING = "fresh:all"
+
+
+def service_user_key(service_user_id: int) -> str:
+    return f"fresh:su:{service_user_id}"
+
+
+def user_key(user_id: int) -> str:
+    return f"fresh:user:{user_id}"
+
+
+def team_key(team_id: int) -> str:
+    return f"fresh:team:{team_id}"
+
+
+def generations(keys: Iterable[str]) -> dict[str, str | None]:
+    """The current token of each key (None: never changed, or long ago)."""
+    keys = list(keys)
+    found = cache.get_many(keys)
+    return {key: found.get(key) for key in keys}
+
+
+def mark_changed(*, service_user_ids: Iterable[int] = (), user_ids: Iterable[int] = (),
+                 team_ids: Iterable[int] = (), everything: bool = False) -> None:
+    """Something about these people or teams was written: change their generations now
+    and again when the transaction commits."""
+    keys = ([service_user_key(pk) for pk in set(service_user_ids) if pk]
+            + [user_key(pk) for pk in set(user_ids) if pk]
+            + [team_key(pk) for pk in set(team_ids) if pk]
+            + ([EVERYTHING] if everything else []))
+    if not keys:
+        return
+    _bump(keys)
+    transaction.on_commit(lambda: _bump(keys))
+
+
+def _bump(keys: list[str]) -> None:
+    token = uuid.uuid4().hex
+    cache.set_many(dict.fromkeys(keys, token), timeout=GENERATION_SECONDS)
