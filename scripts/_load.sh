@@ -36,6 +36,8 @@ done
 # As a deployment, but over plain http on loopback: DEMO relaxes the https-only cookies,
 # and accepts the scale data's published authenticator key (never in production).
 export CELERY_BROKER_URL="redis://127.0.0.1:$REDIS_PORT/0"
+# The web processes share one cache (the things to do kept between pages, ADR 0029).
+export CACHE_URL="redis://127.0.0.1:$REDIS_PORT/2"
 export DEMO=true
 export ALLOWED_HOSTS="127.0.0.1,localhost"
 export SITE_URL="http://127.0.0.1:$WEB_PORT"
