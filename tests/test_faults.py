@@ -1,7 +1,8 @@
 """Faults, against the real servers the test command starts: PostgreSQL restarted under the
 running web app (the next requests succeed: CONN_HEALTH_CHECKS), and Redis stopped and
 started again while an export and review reminders are pending (nothing lost, nothing sent
-twice), and a Celery worker process killed with SIGKILL in the middle of making a PDF (the
+twice; the things to do kept in it are worked out afresh and writes go on, ADR 0029),
+and a Celery worker process killed with SIGKILL in the middle of making a PDF (the
 task goes back on the queue, runs again once its lease has run out, and completes once).
 Two sweeps at once are in tests/plans/test_reminders.py."""
 
@@ -31,7 +32,14 @@ from plans.models import ReviewReminder
 from plans.sections import PlanKind
 from plans.tasks import review_reminders_sweep
 from tests import clock
-from tests.plans.factories import add_responsibility, make_plan, propose
+from tests.conftest import client_for
+from tests.plans.factories import (
+    add_responsibility,
+    make_plan,
+    plan_with_content,
+    propose,
+    sign,
+)
 from tests.plans.test_reminders import care_plan_due
 from tests.test_celery_worker import (
     pdf_text,
@@ -268,3 +276,26 @@ def test_a_worker_process_killed_mid_render_its_task_runs_again_once_and_complet
     assert "Responsibility 149" in text
     ready = Notification.objects.filter(user=world.coordinator, text__startswith="Your file")
     assert ready.count() == 1
+
+
+def test_redis_stopped_under_the_kept_things_to_do_pages_and_writes_go_on(world, settings):
+    settings.CACHES = {"default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": f"redis://127.0.0.1:{os.environ['REDIS_TEST_PORT']}/3"}}
+    plan = plan_with_content(world)
+    client = client_for(world.service_user_account)
+
+    def count() -> str:
+        page = client.get("/").content.decode()
+        return page.split("Things to do (", 1)[1].split(")", 1)[0]
+
+    assert count() == "0"
+    assert count() == "0"  # kept in Redis
+    with redis_stopped():
+        version = propose(plan, world.coordinator)  # the write does not fail
+        assert count() == "1"  # worked out afresh
+        assert count() == "1"
+    # Started again (empty): kept again, and thrown away by the next write.
+    assert count() == "1"
+    sign(version, world.service_user_account)
+    assert count() == "0"

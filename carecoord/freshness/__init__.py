@@ -19,11 +19,14 @@ thrown away too.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Iterable
 
 from django.core.cache import cache
 from django.db import transaction
+
+logger = logging.getLogger(__name__)
 
 # Generations outlive what is checked against them many times over (the things to do
 # live a minute): an expired generation reads as None, which no entry stored after a
@@ -45,10 +48,18 @@ def team_key(team_id: int) -> str:
     return f"fresh:team:{team_id}"
 
 
+class CacheUnavailableError(Exception):
+    """The shared cache did not answer: nothing can be kept or trusted from it."""
+
+
 def generations(keys: Iterable[str]) -> dict[str, str | None]:
-    """The current token of each key (None: never changed, or long ago)."""
+    """The current token of each key (None: never changed, or long ago). Raises
+    CacheUnavailableError when the cache does not answer."""
     keys = list(keys)
-    found = cache.get_many(keys)
+    try:
+        found = cache.get_many(keys)
+    except Exception as error:  # e.g. Redis stopped: the caller works it out afresh
+        raise CacheUnavailableError from error
     return {key: found.get(key) for key in keys}
 
 
@@ -68,4 +79,9 @@ def mark_changed(*, service_user_ids: Iterable[int] = (), user_ids: Iterable[int
 
 def _bump(keys: list[str]) -> None:
     token = uuid.uuid4().hex
-    cache.set_many(dict.fromkeys(keys, token), timeout=GENERATION_SECONDS)
+    try:
+        cache.set_many(dict.fromkeys(keys, token), timeout=GENERATION_SECONDS)
+    except Exception:  # the write itself must not fail because the cache is down
+        # What was kept lives in the same cache: when it answers again, what was kept
+        # before is at most a minute old (carecoord/todo/cache.py), or gone with it.
+        logger.warning("cache unavailable: generations not changed", exc_info=True)

@@ -15,6 +15,8 @@ The API's list (carecoord/todo/api.py) is always worked out afresh.
 
 from __future__ import annotations
 
+import logging
+
 from django.core.cache import cache
 from django.utils import timezone
 
@@ -26,6 +28,8 @@ from carecoord.todo.selectors import (
     things_to_do,
     things_to_do_depends_on,
 )
+
+logger = logging.getLogger(__name__)
 
 KEEP_SECONDS = 60
 # Entries whose words or presence change without a write: not kept.
@@ -43,24 +47,33 @@ def things_to_do_for_page(*, viewer: User) -> list[Entry]:
         return []
     now = timezone.now()
     today = timezone.localdate(now)
-    kept = cache.get(_key(viewer))
-    if (kept is not None and kept["day"] == today and kept["roles"] == viewer.roles
-            and freshness.generations(kept["generations"]) == kept["generations"]):
-        return kept["entries"]
-    # The generations are read before the records: a write in between changes one of
-    # them, and what is kept here is thrown away at the next read.
-    generations = freshness.generations(things_to_do_depends_on(viewer))
+    try:
+        try:
+            kept = cache.get(_key(viewer))
+        except Exception as error:  # e.g. Redis stopped
+            raise freshness.CacheUnavailableError from error
+        if (kept is not None and kept["day"] == today and kept["roles"] == viewer.roles
+                and freshness.generations(kept["generations"]) == kept["generations"]):
+            return kept["entries"]
+        # The generations are read before the records: a write in between changes one
+        # of them, and what is kept here is thrown away at the next read.
+        generations = freshness.generations(things_to_do_depends_on(viewer))
+    except freshness.CacheUnavailableError:
+        logger.warning("cache unavailable: things to do worked out afresh", exc_info=True)
+        return things_to_do(viewer=viewer, today=today)
     entries = things_to_do(viewer=viewer, today=today)
-    if any(entry.kind in NOT_KEPT for entry in entries):
-        cache.delete(_key(viewer))
-        return entries
-    keep = KEEP_SECONDS
-    if Role.COORDINATOR in viewer.roles:
+    keep = 0 if any(entry.kind in NOT_KEPT for entry in entries) else KEEP_SECONDS
+    if keep and Role.COORDINATOR in viewer.roles:
         # Less when an emergency access of theirs ends sooner: its end is not a write.
         ends = emergency_access_ends(viewer, now)
         if ends is not None:
             keep = max(0, min(keep, int((ends - now).total_seconds())))
-    if keep:
-        cache.set(_key(viewer), {"day": today, "roles": viewer.roles,
-                                 "generations": generations, "entries": entries}, keep)
+    try:
+        if keep:
+            cache.set(_key(viewer), {"day": today, "roles": viewer.roles,
+                                     "generations": generations, "entries": entries}, keep)
+        else:
+            cache.delete(_key(viewer))
+    except Exception:  # shown afresh all the same; kept next time the cache answers
+        logger.warning("cache unavailable: things to do not kept", exc_info=True)
     return entries

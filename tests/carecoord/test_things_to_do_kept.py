@@ -211,3 +211,4 @@ def test_no_longer_than_an_emergency_access_lasts(world):
     assert queries_of(world.coordinator) == 0
     with time_machine.travel(now + dt.timedelta(seconds=21), tick=False):
         assert queries_of(world.coordinator) > 0
+
