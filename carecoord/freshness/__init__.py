@@ -21,12 +21,14 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import TypeVar
 
 from django.core.cache import cache
 from django.db import transaction
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 # Generations outlive what is checked against them many times over (the things to do
 # live a minute): an expired generation reads as None, which no entry stored after a
@@ -34,6 +36,9 @@ logger = logging.getLogger(__name__)
 GENERATION_SECONDS = 3600
 
 EVERYTHING = "fresh:all"
+# How long at most what is worked out from the records is kept (ADR 0029): changes the
+# signals cannot see (a QuerySet.update on its own) show within this.
+KEEP_SECONDS = 60
 
 
 def service_user_key(service_user_id: int) -> str:
@@ -85,3 +90,35 @@ def _bump(keys: list[str]) -> None:
         # What was kept lives in the same cache: when it answers again, what was kept
         # before is at most a minute old (carecoord/todo/cache.py), or gone with it.
         logger.warning("cache unavailable: generations not changed", exc_info=True)
+
+
+def kept_or_worked_out(key: str, *, day: object, depends_on: Callable[[], list[str]],
+                       work_out: Callable[[], T], keep_seconds: Callable[[T], int]) -> T:
+    """What `work_out` gives, kept under `key` with the generations of `depends_on` and
+    shown again only while none of them has changed and it is still `day`.
+    `keep_seconds(result)`: how long at most (0: not kept). A cache that does not answer
+    means worked out afresh every time, never an error."""
+    try:
+        try:
+            kept = cache.get(key)
+        except Exception as error:  # e.g. Redis stopped
+            raise CacheUnavailableError from error
+        if (kept is not None and kept["day"] == day
+                and generations(kept["generations"]) == kept["generations"]):
+            return kept["value"]
+        # The generations are read before the records: a write in between changes one
+        # of them, and what is kept here is thrown away at the next read.
+        read = generations(depends_on())
+    except CacheUnavailableError:
+        logger.warning("cache unavailable: %s worked out afresh", key, exc_info=True)
+        return work_out()
+    value = work_out()
+    seconds = keep_seconds(value)
+    try:
+        if seconds > 0:
+            cache.set(key, {"day": day, "generations": read, "value": value}, seconds)
+        else:
+            cache.delete(key)
+    except Exception:  # shown all the same; kept next time the cache answers
+        logger.warning("cache unavailable: %s not kept", key, exc_info=True)
+    return value

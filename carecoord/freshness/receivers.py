@@ -47,7 +47,8 @@ def _concerns(instance: Model) -> tuple[set[int], set[int], set[int], bool]:
         service_users.add(instance.pk)
         teams.add(instance.team_id)
     elif label == "carecoord.Team":
-        teams.add(instance.pk)
+        # A team's thresholds shape everyone's "getting stuck" in it; rarely changed.
+        return set(), set(), {instance.pk}, True
     elif label == "carecoord.User":
         users.add(instance.pk)
     elif label == "carers.Carer":

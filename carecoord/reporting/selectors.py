@@ -10,11 +10,13 @@ from dataclasses import dataclass
 
 from django.utils import timezone
 
+from carecoord import freshness
 from carecoord.audit.request_context import current_request_reads
 from carecoord.records.models import Allocation, Role, ServiceUser, Team, User
 from carecoord.records.selectors import OpenedRecord
 from carecoord.reporting import stuck
 from carecoord.reporting.stuck import Prompt
+from carecoord.todo.selectors import things_to_do_depends_on
 from consent import policy
 from consent.policy import Basis
 
@@ -64,6 +66,20 @@ def caseload_stuck_prompts(*, viewer: User, today: dt.date | None = None) -> lis
     if reads is not None:
         reads[key] = rows
     return rows
+
+
+def caseload_stuck_prompts_for_page(*, viewer: User) -> list[StuckRow]:
+    """`caseload_stuck_prompts` as the home page lists them: kept between pages until
+    something about the coordinator or the people they may read is written, like the
+    things to do (carecoord/todo/cache.py, ADR 0029)."""
+    if not viewer.has_role(Role.COORDINATOR):
+        return []
+    today = timezone.localdate()
+    return freshness.kept_or_worked_out(
+        f"stuck:caseload:v1:{viewer.pk}", day=today,
+        depends_on=lambda: things_to_do_depends_on(viewer),
+        work_out=lambda: caseload_stuck_prompts(viewer=viewer, today=today),
+        keep_seconds=lambda rows: freshness.KEEP_SECONDS)
 
 
 def stuck_invitations(*, viewer: User, record: OpenedRecord) -> list[str]:

@@ -15,9 +15,6 @@ The API's list (carecoord/todo/api.py) is always worked out afresh.
 
 from __future__ import annotations
 
-import logging
-
-from django.core.cache import cache
 from django.utils import timezone
 
 from carecoord import freshness
@@ -29,15 +26,9 @@ from carecoord.todo.selectors import (
     things_to_do_depends_on,
 )
 
-logger = logging.getLogger(__name__)
-
-KEEP_SECONDS = 60
+KEEP_SECONDS = freshness.KEEP_SECONDS
 # Entries whose words or presence change without a write: not kept.
 NOT_KEPT = {"newly_shared"}
-
-
-def _key(viewer: User) -> str:
-    return f"todo:v1:{viewer.pk}"
 
 
 def things_to_do_for_page(*, viewer: User) -> list[Entry]:
@@ -47,33 +38,20 @@ def things_to_do_for_page(*, viewer: User) -> list[Entry]:
         return []
     now = timezone.now()
     today = timezone.localdate(now)
-    try:
-        try:
-            kept = cache.get(_key(viewer))
-        except Exception as error:  # e.g. Redis stopped
-            raise freshness.CacheUnavailableError from error
-        if (kept is not None and kept["day"] == today and kept["roles"] == viewer.roles
-                and freshness.generations(kept["generations"]) == kept["generations"]):
-            return kept["entries"]
-        # The generations are read before the records: a write in between changes one
-        # of them, and what is kept here is thrown away at the next read.
-        generations = freshness.generations(things_to_do_depends_on(viewer))
-    except freshness.CacheUnavailableError:
-        logger.warning("cache unavailable: things to do worked out afresh", exc_info=True)
-        return things_to_do(viewer=viewer, today=today)
-    entries = things_to_do(viewer=viewer, today=today)
-    keep = 0 if any(entry.kind in NOT_KEPT for entry in entries) else KEEP_SECONDS
-    if keep and Role.COORDINATOR in viewer.roles:
-        # Less when an emergency access of theirs ends sooner: its end is not a write.
-        ends = emergency_access_ends(viewer, now)
-        if ends is not None:
-            keep = max(0, min(keep, int((ends - now).total_seconds())))
-    try:
-        if keep:
-            cache.set(_key(viewer), {"day": today, "roles": viewer.roles,
-                                     "generations": generations, "entries": entries}, keep)
-        else:
-            cache.delete(_key(viewer))
-    except Exception:  # shown afresh all the same; kept next time the cache answers
-        logger.warning("cache unavailable: things to do not kept", exc_info=True)
-    return entries
+
+    def keep_seconds(entries: list[Entry]) -> int:
+        if any(entry.kind in NOT_KEPT for entry in entries):
+            return 0
+        if Role.COORDINATOR in viewer.roles:
+            # Less when an emergency access of theirs ends sooner: its end is not a write.
+            ends = emergency_access_ends(viewer, now)
+            if ends is not None:
+                return max(0, min(KEEP_SECONDS, int((ends - now).total_seconds())))
+        return KEEP_SECONDS
+
+    return freshness.kept_or_worked_out(
+        # The roles are in the key: a role gained or lost is another list.
+        f"todo:v1:{viewer.pk}:{','.join(sorted(viewer.roles))}", day=today,
+        depends_on=lambda: things_to_do_depends_on(viewer),
+        work_out=lambda: things_to_do(viewer=viewer, today=today),
+        keep_seconds=keep_seconds)

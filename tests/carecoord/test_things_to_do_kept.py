@@ -212,3 +212,32 @@ def test_no_longer_than_an_emergency_access_lasts(world):
     with time_machine.travel(now + dt.timedelta(seconds=21), tick=False):
         assert queries_of(world.coordinator) > 0
 
+
+
+def test_the_home_pages_getting_stuck_list_is_kept_and_thrown_away_with_them(world, monkeypatch):
+    from carecoord.records.models import Episode
+    from carecoord.reporting import stuck
+
+    calls = []
+    prompts_for = stuck.prompts_for
+    monkeypatch.setattr(stuck, "prompts_for",
+                        lambda *args, **kwargs: calls.append(1) or prompts_for(*args, **kwargs))
+    episode = Episode.objects.get(service_user=world.service_user)
+    episode.planned_end_on = clock.days(-10)
+    episode.save()
+    client = client_for(world.coordinator)
+
+    def home() -> str:
+        return html.unescape(client.get("/").content.decode())
+
+    assert "Who may be getting stuck" in home()
+    assert len(calls) == 1
+    assert "Who may be getting stuck" in home()
+    assert len(calls) == 1  # kept: the header's list and the caseload's
+    episode.planned_end_on = clock.days(30)
+    episode.save()
+    assert "may be getting stuck" not in home()
+    assert len(calls) == 2
+    # Another coordinator's list is theirs: nothing of this one's is shown to them.
+    assert "Who may be getting stuck" not in html.unescape(
+        client_for(world.other_coordinator).get("/").content.decode())

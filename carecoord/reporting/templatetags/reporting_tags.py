@@ -18,7 +18,7 @@ register = template.Library()
 @register.simple_tag
 def stuck_caseload(user: User) -> list[StuckRow]:
     """The coordinator's service users who have prompts, with the reasons."""
-    return selectors.caseload_stuck_prompts(viewer=user)
+    return selectors.caseload_stuck_prompts_for_page(viewer=user)
 
 
 @register.simple_tag
