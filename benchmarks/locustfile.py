@@ -135,9 +135,12 @@ class Person(HttpUser):
         self.home = self.client.get("/", name="home").text
 
     def open_some(self, page: str, pattern: str, name: str) -> str:
+        """Follow one of the page's links, after reading it for a think time: people read
+        a page before they choose the next (the task's own pause comes after its last)."""
         links = _links(page, pattern)
         if not links:
             return ""
+        self.wait()
         return self.client.get(random.choice(links), name=name).text
 
     def change_an_item(self, plan_page: str) -> None:
@@ -146,11 +149,13 @@ class Person(HttpUser):
         if not forms:
             return
         url = random.choice(forms)
+        self.wait()
         form = self.client.get(url, name="/plans/items/[id]/edit/ (form)").text
         fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', form))
         body = re.search(r'<textarea[^>]*name="body"[^>]*>(.*?)</textarea>', form, re.S)
         if body is None:
             return
+        self.wait()  # writing the sentence
         fields["body"] = (html.unescape(body.group(1)).strip()[:1500]
                           + f"\nChecked on {time.strftime('%d %B')}.")[-2000:]
         title = re.search(r'<input[^>]*name="title"[^>]*value="([^"]*)"', form)
@@ -208,6 +213,7 @@ class Manager(Person):
         self.open_some(team, r"/teams/\d+/reports/", "/teams/[id]/reports/")
         teams = _links(home, r"/teams/\d+/")
         if teams:
+            self.wait()
             self.client.get(f"{teams[0]}reports/access-events/",
                             name="/teams/[id]/reports/access-events/")
 
