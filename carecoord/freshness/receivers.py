@@ -100,6 +100,8 @@ def _row_written(sender: type[Model], instance: Model, **kwargs: object) -> None
         return
     if kwargs.get("raw"):  # fixtures being loaded
         return
+    if set(kwargs.get("update_fields") or ()) == {"last_login"}:  # a sign-in changes nothing
+        return
     service_users, users, teams, everyone = _concerns(instance)
     if service_users:
         teams |= _teams_of(service_users - ({instance.pk} if sender._meta.label

@@ -241,3 +241,11 @@ def test_the_home_pages_getting_stuck_list_is_kept_and_thrown_away_with_them(wor
     # Another coordinator's list is theirs: nothing of this one's is shown to them.
     assert "Who may be getting stuck" not in html.unescape(
         client_for(world.other_coordinator).get("/").content.decode())
+
+
+def test_signing_in_changes_no_generation(world, django_capture_on_commit_callbacks):
+    before = freshness.generations([freshness.user_key(world.coordinator.pk)])
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        client_for(world.coordinator)
+    assert callbacks == []
+    assert freshness.generations([freshness.user_key(world.coordinator.pk)]) == before
