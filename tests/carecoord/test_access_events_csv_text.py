@@ -103,7 +103,7 @@ def test_an_event_by_someone_not_found_is_written_as_its_row_is(world):
                         service_user=world.service_user, action="plan_detail.view",
                         target="plan:1", basis="allocated care coordinator")
     models.QuerySet.bulk_create(models.QuerySet(model=AccessEvent), [event])
-    with mock.patch.object(access_events._Cells, "actors_add", return_value=set()):
+    with mock.patch.object(access_events._Cells, "actors_add", return_value=None):
         header, rows = registry.report_csv(_opened(world))
         written = _written(header, rows)
         header, rows = registry.report_csv(_opened(world))

@@ -204,14 +204,13 @@ class _Cells:
         self.actors: dict[int | None, str] = {None: "The system"}
         self.words: dict[tuple, tuple[str, str]] = {}
 
-    def actors_add(self, actor_ids: set[int | None]) -> set[int | None]:
-        """Names the actors not met yet (one query); returns the ids that were new."""
+    def actors_add(self, actor_ids: set[int | None]) -> None:
+        """Names the actors not met yet, in one query."""
         new = actor_ids - self.actors.keys()
         if new:
             self.actors.update(User.objects.using(self.using).filter(pk__in=new)
                                .order_by().annotate(name=user_identity(""))
                                .values_list("pk", "name"))
-        return new
 
     def said(self, action: str, basis: str, pk: int, item_count: int | None
              ) -> tuple[str, str]:
