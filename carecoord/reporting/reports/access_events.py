@@ -28,6 +28,7 @@ from carecoord.audit.models import AccessEvent
 from carecoord.audit.wording import action_done, basis_words
 from carecoord.records.models import ServiceUser, User
 from carecoord.records.nhs_number import nhs_number_display
+from carecoord.reporting.csv_stream import WrittenRows, csv_cell
 from carecoord.reporting.reports.base import (
     Column,
     OpenedReport,
@@ -177,28 +178,67 @@ def _access_tables(opened: OpenedReport, position: Position | None,
 def _access_csv(opened: OpenedReport) -> tuple[list[str], Iterator[tuple]]:
     # The database is chosen now, inside the registry's replica mark, and kept for the
     # whole stream: the rows are read later, as the response is sent.
-    return CSV_COLUMNS, _csv_rows(opened, using=router.db_for_read(AccessEvent))
+    using = router.db_for_read(AccessEvent)
+    return CSV_COLUMNS, WrittenRows(
+        rows=lambda: _csv_rows(opened, using=using),
+        text=lambda rows_per_chunk: _csv_text(opened, using=using,
+                                              rows_per_chunk=rows_per_chunk))
 
 
-def _csv_rows(opened: OpenedReport, *, using: str) -> Iterator[tuple]:
-    """Every event of the period, newest first, through one server-side cursor.
+class _Cells:
+    """The cells in words, worked out once each: a year of a team is about 100,000 events
+    but only hundreds of people and a few dozen kinds of action and basis. The team's
+    people come in one query, the actors in one query for each chunk that brings new
+    ones."""
 
-    A year of a team is about 100,000 events but only hundreds of people and a few dozen
-    kinds of action and basis, so the cursor reads the events' own columns only (no join,
-    no names worked out per row) and the cells in words come from small caches: the
-    team's people (one query), the actors (one query for each chunk that brings new
-    ones), and the words for each action and basis."""
-    team = ServiceUser.objects.using(using).filter(team=opened.team).annotate(
-        whose=service_user_identity(), chosen=service_user_name())
-    people, chosen_names = {}, {}
-    for pk, whose, nhs_number, chosen in team.values_list("pk", "whose", "nhs_number",
-                                                          "chosen"):
-        people[pk] = (whose, nhs_number_display(nhs_number) or "–")
-        chosen_names[pk] = chosen or ""
+    def __init__(self, opened: OpenedReport, *, using: str) -> None:
+        self.using = using
+        team = ServiceUser.objects.using(using).filter(team=opened.team).annotate(
+            whose=service_user_identity(), chosen=service_user_name())
+        self.people: dict[int, tuple[str, str]] = {}
+        self.chosen_names: dict[int, str] = {}
+        for pk, whose, nhs_number, chosen in team.values_list("pk", "whose", "nhs_number",
+                                                              "chosen"):
+            self.people[pk] = (whose, nhs_number_display(nhs_number) or "–")
+            self.chosen_names[pk] = chosen or ""
+        self.actors: dict[int | None, str] = {None: "The system"}
+        self.words: dict[tuple, tuple[str, str]] = {}
+
+    def actors_add(self, actor_ids: set[int | None]) -> None:
+        """Names the actors not met yet, in one query."""
+        new = actor_ids - self.actors.keys()
+        if new:
+            self.actors.update(User.objects.using(self.using).filter(pk__in=new)
+                               .order_by().annotate(name=user_identity(""))
+                               .values_list("pk", "name"))
+
+    def said(self, action: str, basis: str, pk: int, item_count: int | None
+             ) -> tuple[str, str]:
+        """What they did and why they could, in words."""
+        key = (action, basis, pk, item_count)
+        said = self.words.get(key)
+        if said is None:
+            if len(self.words) > 50_000:  # flat memory, however long the period
+                self.words.clear()
+            said = self.words[key] = (
+                action_done(action, item_count or 1),
+                basis_words(basis, service_user_name=self.chosen_names[pk]))
+        return said
+
+
+def _csv_chunks(opened: OpenedReport, cells: _Cells) -> Iterator[list[tuple]]:
+    """Every event of the period, newest first, through one server-side cursor, a chunk
+    at a time: (actor, service user, action, target, basis, when, item count, items),
+    the actors of each chunk named in `cells` before it comes.
+
+    The cursor reads the events' own columns only (no join, no names worked out per
+    row)."""
+    using = cells.using
     in_sql = connections[using].vendor == "postgresql"
     events = (
         AccessEvent.objects.using(using)
-        .filter(service_user_id__in=list(people), occurred_at__gte=opened.period.starts_at,
+        .filter(service_user_id__in=list(cells.people),
+                occurred_at__gte=opened.period.starts_at,
                 occurred_at__lt=opened.period.ends_before)
         .annotate(when=LocalIsoTime("occurred_at") if in_sql else F("occurred_at"),
                   item_count=ItemCount("items"), items_text=Cast("items", TextField()))
@@ -207,8 +247,6 @@ def _csv_rows(opened: OpenedReport, *, using: str) -> Iterator[tuple]:
                      "item_count", "items_text")
         .order_by(*NEWEST_FIRST)
     )
-    actors: dict[int | None, str] = {None: "The system"}
-    words: dict[tuple, tuple[str, str]] = {}
     local = timezone.get_current_timezone()
     # In a transaction the cursor is a plain one: outside, Django declares it WITH HOLD,
     # and PostgreSQL then runs the whole query before the first row.
@@ -217,22 +255,53 @@ def _csv_rows(opened: OpenedReport, *, using: str) -> Iterator[tuple]:
             _session_for_the_csv(using, timezone.get_current_timezone_name())
         rows = events.iterator(chunk_size=CSV_CHUNK_SIZE)
         while chunk := list(islice(rows, CSV_CHUNK_SIZE)):
-            new = {row[0] for row in chunk} - actors.keys()
-            if new:
-                actors.update(User.objects.using(using).filter(pk__in=new)
-                              .annotate(name=user_identity("")).values_list("pk", "name"))
-            for actor_id, pk, action, target, basis, when, item_count, items in chunk:
-                key = (action, basis, pk, item_count)
-                said = words.get(key)
-                if said is None:
-                    said = words[key] = (action_done(action, item_count or 1),
-                                         basis_words(basis, service_user_name=chosen_names[pk]))
-                if when.__class__ is not str:  # not PostgreSQL: the time zone here
-                    when = when.astimezone(local).isoformat(timespec="seconds")
-                yield (when, actors.get(actor_id, ""), *people[pk], *said, action, target,
-                       items if item_count else "")
-            if len(words) > 50_000:  # flat memory, however long the period
-                words.clear()
+            cells.actors_add({row[0] for row in chunk})
+            if not in_sql:  # the time zone here: SQLite (the demo) has none
+                chunk = [(*row[:5], row[5].astimezone(local).isoformat(timespec="seconds"),
+                          *row[6:]) for row in chunk]
+            yield chunk
+
+
+def _csv_rows(opened: OpenedReport, *, using: str) -> Iterator[tuple]:
+    """The events as tuples of the CSV's columns."""
+    cells = _Cells(opened, using=using)
+    people, actors, said = cells.people, cells.actors, cells.said
+    for chunk in _csv_chunks(opened, cells):
+        for actor_id, pk, action, target, basis, when, item_count, items in chunk:
+            yield (when, actors.get(actor_id, ""), *people[pk],
+                   *said(action, basis, pk, item_count), action, target,
+                   items if item_count else "")
+
+
+def _csv_text(opened: OpenedReport, *, using: str, rows_per_chunk: int) -> Iterator[str]:
+    """The same rows as `_csv_rows`, as CSV lines, at most `rows_per_chunk` a piece.
+
+    Everything between the time and the target (whose record, NHS number, what they did,
+    why, the action's code) follows from the action, the basis, the person and the item
+    count, so it is written as CSV once for each of those and joined into every line
+    like it; so is each actor's name. Per row only the target and the items are made
+    safe. The time needs nothing: digits, "-", ":", "T" and "+" (`LocalIsoTime`,
+    `isoformat`), never first a formula's character."""
+    cells = _Cells(opened, using=using)
+    people, said = cells.people, cells.said
+    who: dict[int | None, str] = {}
+    middles: dict[tuple, str] = {}
+    for chunk in _csv_chunks(opened, cells):
+        for actor_id in {row[0] for row in chunk} - who.keys():
+            who[actor_id] = csv_cell(cells.actors.get(actor_id, ""))
+        if len(middles) > 50_000:  # flat memory, however long the period
+            middles.clear()
+        lines = []
+        for actor_id, pk, action, target, basis, when, item_count, items in chunk:
+            key = (action, basis, pk, item_count)
+            middle = middles.get(key)
+            if middle is None:
+                middle = middles[key] = ",".join(map(csv_cell, (
+                    *people[pk], *said(action, basis, pk, item_count), action)))
+            lines.append(f"{when},{who[actor_id]},{middle},{csv_cell(target)},"
+                         f"{csv_cell(items) if item_count else ''}\r\n")
+        for start in range(0, len(lines), rows_per_chunk):
+            yield "".join(lines[start:start + rows_per_chunk])
 
 
 def _session_for_the_csv(using: str, time_zone: str) -> None:
