@@ -94,6 +94,7 @@ def _plan_page_context(request: HttpRequest, opened: selectors.OpenedPlan, *,
         row.previous = versions[index + 1].version if index + 1 < len(versions) else None
     latest = versions[0].version if versions else None
     to_sign = selectors.version_to_sign(versions=versions)
+    reads = selectors.plan_page_reads(viewer=viewer, opened=opened)
     return {
         "opened": opened,
         "plan": plan,
@@ -103,13 +104,12 @@ def _plan_page_context(request: HttpRequest, opened: selectors.OpenedPlan, *,
         "contents": selectors.plan_contents(opened=opened, sections=sections,
                                             to_sign=to_sign, printing=printing),
         "to_sign": to_sign,
-        "episode": record_selectors.open_episode(service_user=plan.service_user),
+        "episode": reads.episode,
         "versions": versions,
         "latest_version": latest,
         "unsigned_changes": latest is None or latest.plan_revision != plan.content_revision,
-        "reviews": (selectors.reviews_for_plan(plan=plan)
-                    if plan.kind == PlanKind.CARE_PLAN and opened.whole else []),
-        "carer_views": selectors.carer_views_for_upcoming_review(viewer=viewer, plan=plan),
+        "reviews": reads.reviews,
+        "carer_views": reads.carer_views,
         "suggestions": (selectors.open_suggestions_for_plan(plan=plan)
                         if plan.kind == PlanKind.WRAP and opened.whole else []),
         # Carers are named on the page only as holders of responsibilities.
