@@ -96,6 +96,7 @@ class ItemView:
     viewer_party: str | None = None  # the side of a goal's agreement the viewer speaks for
     progress: list[ProgressUpdate] = field(default_factory=list)
     agreements: list[GoalAgreement] = field(default_factory=list)  # a goal's, every revision
+    links: dict[str, str] = field(default_factory=dict)  # by URL name: set by the page
 
 
 @dataclass
@@ -164,7 +165,8 @@ def plan_sections(*, viewer: User, opened: OpenedPlan) -> list[SectionView]:
     however many items there are."""
     plan = opened.plan
     items = _goal_rows(
-        policy.items_visible_to(viewer, plan.items.filter(removed_at__isnull=True))
+        policy.items_visible_on_basis(viewer, opened.basis,
+                                      plan.items.filter(removed_at__isnull=True))
         .select_related("author", "responsibility")
         .order_by("position", "pk")
     )
@@ -322,11 +324,13 @@ class VersionRow:
     signatures: list[Signature] = field(default_factory=list)
 
 
-def versions_for_plan(*, viewer: User, plan: Plan,
+def versions_for_plan(*, viewer: User, opened: OpenedPlan,
                       with_snapshots: bool = False) -> list[VersionRow]:
-    """The plan's versions the viewer may read, newest first, each with its status.
+    """The opened plan's versions the viewer may read (the policy's basis form: the
+    basis it was opened on says), newest first, each with its status.
     `with_snapshots`: also their frozen entries (the comparison page); the list itself
     never reads them (a big JSON column, many kilobytes a version)."""
+    plan = opened.plan
     queryset = plan.versions.all() if with_snapshots else plan.versions.defer("snapshot")
     # The answers give each version's status (and who declined), read in the versions'
     # own rows as a JSON list (a prefetch was a query of its own); who must sign is the
@@ -338,7 +342,7 @@ def versions_for_plan(*, viewer: User, plan: Plan,
                                signer=_person("signer")))
     )
     versions = list(
-        policy.versions_visible_to(viewer, queryset)
+        policy.versions_visible_on_basis(opened.basis, plan, queryset)
         .select_related("proposed_by")
         .annotate(
             answer_rows=JSONRows(answers),

@@ -152,6 +152,19 @@ def items_visible_to(
     return queryset.filter(_read_as_record(viewer) | _shared_with(viewer))
 
 
+def items_visible_on_basis(
+    viewer: Viewer, basis: Basis | None, queryset: QuerySet[PlanItem]
+) -> QuerySet[PlanItem]:
+    """`items_visible_to` for the items of one plan (`queryset`) that `plan_for_viewer`
+    opened on `basis`. A reader of the whole record reads every item of its plans (the
+    rule's first basis, `_full_record_ids`, is what `plan_for_viewer` found the basis
+    by), so the predicate is not built and asked again for them; anyone else (a care-team
+    place, an emergency access) gets the rule itself."""
+    if basis in FULL_BASES:
+        return queryset
+    return items_visible_to(viewer, queryset)
+
+
 def items_shared_with(
     viewer: Viewer, queryset: QuerySet[PlanItem] | None = None
 ) -> QuerySet[PlanItem]:
@@ -295,6 +308,18 @@ def versions_visible_to(
         | (_one_of("pk", named_signer) & _one_of("plan__service_user", still_caring))
         | (_one_of("plan", something_shared) & ~Q(Exists(newer)))
     )
+
+
+def versions_visible_on_basis(
+    basis: Basis | None, plan: Plan, queryset: QuerySet[PlanVersion]
+) -> QuerySet[PlanVersion]:
+    """`versions_visible_to` for the versions of one plan that `plan_for_viewer` opened on
+    `basis`: whoever may open a plan reads every version of it (the rule's first basis,
+    `plans_visible_to`, is the one `plan_for_viewer` asked; what each may read of a
+    version's entries is `version_entries_visible_to`'s business)."""
+    if basis is None:
+        return queryset.none()
+    return queryset.filter(plan_id=plan.pk)
 
 
 def version_entries_visible_to(viewer: Viewer, version: PlanVersion) -> list[dict]:
