@@ -6,7 +6,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from django.db.models import (
-    Exists,
     OuterRef,
     Prefetch,
     QuerySet,
@@ -215,7 +214,7 @@ class ContentsEntry:
 def version_to_sign(*, versions: list[VersionRow]) -> PlanVersion | None:
     """The version waiting for the viewer's signature, if there is one, from the rows
     `versions_for_plan` read (each knows whether the viewer may sign it: the policy's
-    `versions_signable_by`, the queryset form of `can_sign`)."""
+    `version_signable_on_basis`, the basis form of `versions_signable_by`)."""
     if versions and versions[0].signable:
         return versions[0].version
     return None
@@ -346,9 +345,10 @@ def versions_for_plan(*, viewer: User, opened: OpenedPlan,
         .select_related("proposed_by")
         .annotate(
             answer_rows=JSONRows(answers),
-            # In the same query: may the viewer sign it now (the plan page's sign link).
-            signable_by_viewer=Exists(policy.versions_signable_by(
-                viewer, PlanVersion.objects.filter(pk=OuterRef("pk")))),
+            # Who must sign, by role: with the answers and the basis, whether the viewer
+            # may sign it now (the plan page's sign link).
+            signer_rows=JSONRows(RequiredSigner.objects.filter(version=OuterRef("pk"))
+                                 .order_by("pk").values(row=JSONObject(role="role"))),
         )
         .order_by("-number")
     )
@@ -356,9 +356,12 @@ def versions_for_plan(*, viewer: User, opened: OpenedPlan,
     rows = []
     for version in versions:
         signatures = _people(Signature, version.answer_rows, "signer")
+        signable = policy.version_signable_on_basis(
+            viewer, opened.basis, version, latest=version.number == latest,
+            signatures=signatures, required_roles={row["role"] for row in version.signer_rows})
         rows.append(VersionRow(
             version, version_status(version, latest_number=latest, signatures=signatures),
-            version.signable_by_viewer, signatures))
+            signable, signatures))
     return rows
 
 

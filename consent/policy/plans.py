@@ -517,6 +517,37 @@ def signer_role(viewer: Viewer, version: PlanVersion) -> str | None:
     return None
 
 
+def version_signable_on_basis(
+    viewer: Viewer, basis: Basis | None, version: PlanVersion, *, latest: bool,
+    signatures: list[Signature], required_roles: set[str],
+) -> bool:
+    """`versions_signable_by` for one version of a plan `plan_for_viewer` opened on
+    `basis`, from what the page read with it: whether it is the plan's latest, its
+    answers, and the roles that must sign. The same conditions: open for answers (the
+    latest, not agreed, nobody declined), not answered by the viewer, the viewer one of
+    its signers. The basis says whether the viewer is the person (SELF: the person
+    themselves, whatever else they are) or an allocated coordinator; only a carer named
+    on it (or someone who is both) is asked of the queryset form itself, so the page
+    builds that predicate only then."""
+    if not latest or version.agreed_at is not None:
+        return False
+    if any(s.decision == Signature.Decision.DECLINED or s.signer_id == viewer.pk
+           for s in signatures):
+        return False
+    roles = set(required_roles)
+    if basis is Basis.SELF and RequiredSigner.Role.SERVICE_USER in roles:
+        return True
+    if basis is Basis.ALLOCATED_COORDINATOR and RequiredSigner.Role.COORDINATOR in roles:
+        return True
+    # Left: a named carer, or a person who is also allocated to themselves.
+    possible = {RequiredSigner.Role.CARER}
+    if basis is Basis.SELF:
+        possible.add(RequiredSigner.Role.COORDINATOR)
+    if not roles & possible:
+        return False
+    return versions_signable_by(viewer, PlanVersion.objects.filter(pk=version.pk)).exists()
+
+
 def versions_signable_by(
     viewer: Viewer, queryset: QuerySet[PlanVersion] | None = None
 ) -> QuerySet[PlanVersion]:

@@ -29,7 +29,16 @@ from tests.carecoord.careteam_helpers import (  # noqa: F401 (record is a fixtur
     record,
 )
 from tests.conftest import client_for
-from tests.plans.factories import add_goal, add_item, make_plan, propose, sign, write
+from tests.plans.factories import (
+    add_goal,
+    add_item,
+    add_responsibility,
+    make_plan,
+    plan_with_content,
+    propose,
+    sign,
+    write,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -226,3 +235,52 @@ def test_the_episode_reviews_and_carers_views_read_in_one_query_are_each_roles(w
             [carer.name] if sees_views else [])
         after = AccessEvent.objects.filter(action="carer_review_views.view").count()
         assert after - before == (1 if sees_views else 0)
+
+
+def _change(world, plan) -> None:
+    """Something new in the plan, so that it can be proposed again."""
+    if plan.kind == "wrap":
+        add_item(plan, "wellness_toolbox", world.service_user_account, "Reading")
+    elif plan.kind == "responsibility_agreement":
+        add_responsibility(plan, world.coordinator, title="Another")
+    else:
+        add_goal(plan, world.coordinator)
+
+
+def test_whether_the_viewer_may_sign_each_version_is_the_policys_answer(world):
+    """`version_signable_on_basis` (from the rows the page read) against the policy's
+    queryset form, for the person and the coordinator, through a version's life: waiting,
+    answered by one, replaced, declined, agreed; on a care plan, a WRAP and a
+    responsibility agreement naming a carer."""
+    care_plan = plan_with_content(world)
+    wrap = plan_with_content(world, "wrap")
+    agreement = make_plan(world, "responsibility_agreement")
+    add_responsibility(agreement, world.coordinator, holder="carer",
+                       relationship_pk=world.carer_relationship.pk)
+    readers = (world.coordinator, world.service_user_account)
+
+    def check(plan) -> None:
+        for viewer in readers:
+            opened = selectors.plan_open(viewer=viewer, plan_id=plan.pk, surface="plan_detail")
+            rows = selectors.versions_for_plan(viewer=viewer, opened=opened)
+            expected = set(policy.versions_signable_by(viewer, plan.versions.all())
+                           .values_list("pk", flat=True))
+            assert {row.version.pk for row in rows if row.signable} == expected
+
+    for plan in (care_plan, wrap, agreement):
+        check(plan)  # no version yet
+        first = propose(plan, world.coordinator)
+        check(plan)  # waiting for everyone
+        sign(first, world.service_user_account)
+        check(plan)  # answered by the person
+        _change(world, plan)
+        second = propose(plan, world.coordinator)
+        check(plan)  # the first replaced
+        services.version_decline(version=second, signer=world.service_user_account,
+                                 role="service_user", reason="Not yet.")
+        check(plan)  # declined
+    _change(world, care_plan)
+    third = propose(care_plan, world.coordinator)
+    sign(third, world.service_user_account)
+    sign(third, world.coordinator)
+    check(care_plan)  # agreed
