@@ -5,12 +5,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django.db.models import Exists, OuterRef, Prefetch, QuerySet, prefetch_related_objects
+from django.db.models import (
+    OuterRef,
+    Prefetch,
+    QuerySet,
+    Value,
+    prefetch_related_objects,
+)
+from django.db.models.functions import Coalesce, JSONObject, NullIf
 from django.http import Http404
 
 from carecoord.audit.services import access_events_record
 from carecoord.records.models import Episode, ServiceUser, User
 from carecoord.records.selectors import audit_read
+from carecoord.web.json_rows import JSONRows, instances
+from carers.models import Carer
 from consent import policy
 from consent.policy import Basis
 from plans import first_meeting
@@ -85,6 +94,8 @@ class ItemView:
     agreed_by: set[str] = field(default_factory=set)
     viewer_party: str | None = None  # the side of a goal's agreement the viewer speaks for
     progress: list[ProgressUpdate] = field(default_factory=list)
+    agreements: list[GoalAgreement] = field(default_factory=list)  # a goal's, every revision
+    links: dict[str, str] = field(default_factory=dict)  # by URL name: set by the page
 
 
 @dataclass
@@ -110,17 +121,52 @@ class SectionView:
         return self.section.must_be_complete and bool(self.empty_prompts)
 
 
+def _person(prefix: str) -> JSONObject:
+    """For a JSON row: the user a foreign key `prefix` names, with what their
+    `display_name` is made of (the fields `_people` gives back)."""
+    return JSONObject(id=f"{prefix}_id", preferred_name=f"{prefix}__preferred_name",
+                      full_name=f"{prefix}__full_name", email=f"{prefix}__email")
+
+
+def _people(model: type, rows: list[dict] | None, person: str,
+            person_model: type = User) -> list:
+    """`instances` of `model` from JSON rows, each with the user (or carer) its `person`
+    foreign key names already in hand (from `_person`), so naming them costs no query."""
+    made = instances(model, rows)
+    for obj, row in zip(made, rows or [], strict=True):
+        fields = row.get(person) or {}
+        setattr(obj, person, instances(person_model, [fields])[0]
+                if fields.get("id") is not None else None)
+    return made
+
+
+def _goal_rows(items: QuerySet[PlanItem]) -> QuerySet[PlanItem]:
+    """Each item with its goal agreements and progress notes as JSON lists in its own
+    row (empty for anything but a goal): two queries fewer than prefetching them, and
+    no queryset built per item to hold them (issue 15)."""
+    agreements = (
+        GoalAgreement.objects.filter(item=OuterRef("pk")).order_by("pk")
+        .values(row=JSONObject(id="pk", item_id="item_id", party="party",
+                               revision="revision", agreed_by_id="agreed_by_id",
+                               agreed_at="agreed_at", agreed_by=_person("agreed_by")))
+    )
+    progress = (
+        ProgressUpdate.objects.filter(item=OuterRef("pk")).order_by("recorded_on", "pk")
+        .values(row=JSONObject(id="pk", item_id="item_id", recorded_on="recorded_on",
+                               rating="rating", note="note", recorded_by_id="recorded_by_id",
+                               created_at="created_at", recorded_by=_person("recorded_by")))
+    )
+    return items.annotate(agreement_rows=JSONRows(agreements), progress_rows=JSONRows(progress))
+
+
 def plan_sections(*, viewer: User, opened: OpenedPlan) -> list[SectionView]:
-    """Each section with its live items, goals' agreements and progress — in a fixed
-    number of queries however many items there are."""
+    """Each section with its live items, goals' agreements and progress — in one query
+    however many items there are."""
     plan = opened.plan
-    items = (
-        policy.items_visible_to(viewer, plan.items.filter(removed_at__isnull=True))
+    items = _goal_rows(
+        policy.items_visible_on_basis(viewer, opened.basis,
+                                      plan.items.filter(removed_at__isnull=True))
         .select_related("author", "responsibility")
-        .prefetch_related(
-            Prefetch("agreements", queryset=GoalAgreement.objects.select_related("agreed_by")),
-            Prefetch("progress", queryset=ProgressUpdate.objects.order_by("recorded_on", "pk")),
-        )
         .order_by("position", "pk")
     )
     party = policy.goal_party_for_basis(opened.basis)
@@ -136,7 +182,9 @@ def plan_sections(*, viewer: User, opened: OpenedPlan) -> list[SectionView]:
                 opened.basis, item))
             if item.item_type == ItemType.GOAL:
                 view.viewer_party = party
-                _add_goal_state(view)
+                _add_goal_state(
+                    view, _people(GoalAgreement, item.agreement_rows, "agreed_by"),
+                    _people(ProgressUpdate, item.progress_rows, "recorded_by"))
             views.append(view)
         if not views and not opened.whole:
             continue  # a section outside the viewer's areas is not shown at all
@@ -166,7 +214,7 @@ class ContentsEntry:
 def version_to_sign(*, versions: list[VersionRow]) -> PlanVersion | None:
     """The version waiting for the viewer's signature, if there is one, from the rows
     `versions_for_plan` read (each knows whether the viewer may sign it: the policy's
-    `versions_signable_by`, the queryset form of `can_sign`)."""
+    `version_signable_on_basis`, the basis form of `versions_signable_by`)."""
     if versions and versions[0].signable:
         return versions[0].version
     return None
@@ -187,13 +235,15 @@ def plan_contents(*, opened: OpenedPlan, sections: list[SectionView],
     return entries
 
 
-def _add_goal_state(view: ItemView) -> None:
-    """A goal's agreement (to its current words only) and progress, from the item's
-    prefetched agreements and progress."""
+def _add_goal_state(view: ItemView, agreements: list[GoalAgreement],
+                    progress: list[ProgressUpdate]) -> None:
+    """A goal's agreement (to its current words only) and progress, from its agreements
+    (every revision) and progress notes (oldest first)."""
     item = view.item
-    view.agreed = goal_is_agreed(item)
-    view.agreed_by = {a.party for a in item.agreements.all() if a.revision == item.revision}
-    view.progress = list(item.progress.all())
+    view.agreements = agreements
+    view.agreed = goal_is_agreed(item, agreements)
+    view.agreed_by = {a.party for a in agreements if a.revision == item.revision}
+    view.progress = progress
 
 
 def item_view(*, viewer: User, item: PlanItem) -> ItemView:
@@ -203,7 +253,7 @@ def item_view(*, viewer: User, item: PlanItem) -> ItemView:
     view = ItemView(item=item, can_edit=policy.can_edit_item(viewer, item))
     if item.item_type == ItemType.GOAL:
         prefetch_related_objects([item], "agreements", "progress")
-        _add_goal_state(view)
+        _add_goal_state(view, list(item.agreements.all()), list(item.progress.all()))
         if not policy.can_view_progress(viewer, item):
             view.progress = []
     return view
@@ -269,30 +319,50 @@ class VersionRow:
     version: PlanVersion
     status: str
     signable: bool = False  # the viewer may sign or decline it now
+    # Its answers (no reasons: the list never shows them), each with its signer in hand.
+    signatures: list[Signature] = field(default_factory=list)
 
 
-def versions_for_plan(*, viewer: User, plan: Plan,
+def versions_for_plan(*, viewer: User, opened: OpenedPlan,
                       with_snapshots: bool = False) -> list[VersionRow]:
-    """The plan's versions the viewer may read, newest first, each with its status.
+    """The opened plan's versions the viewer may read (the policy's basis form: the
+    basis it was opened on says), newest first, each with its status.
     `with_snapshots`: also their frozen entries (the comparison page); the list itself
     never reads them (a big JSON column, many kilobytes a version)."""
+    plan = opened.plan
     queryset = plan.versions.all() if with_snapshots else plan.versions.defer("snapshot")
+    # The answers give each version's status (and who declined), read in the versions'
+    # own rows as a JSON list (a prefetch was a query of its own); who must sign is the
+    # version page's business, not the list's.
+    answers = (
+        Signature.objects.filter(version=OuterRef("pk")).order_by("signed_at", "pk")
+        .values(row=JSONObject(id="pk", version_id="version_id", signer_id="signer_id",
+                               role="role", decision="decision", signed_at="signed_at",
+                               signer=_person("signer")))
+    )
     versions = list(
-        policy.versions_visible_to(viewer, queryset)
+        policy.versions_visible_on_basis(opened.basis, plan, queryset)
         .select_related("proposed_by")
-        # The signatures give each version's status (and who declined); who must sign is
-        # the version page's business, not the list's.
-        .prefetch_related(
-            Prefetch("signatures", queryset=Signature.objects.select_related("signer")),
+        .annotate(
+            answer_rows=JSONRows(answers),
+            # Who must sign, by role: with the answers and the basis, whether the viewer
+            # may sign it now (the plan page's sign link).
+            signer_rows=JSONRows(RequiredSigner.objects.filter(version=OuterRef("pk"))
+                                 .order_by("pk").values(row=JSONObject(role="role"))),
         )
-        # In the same query: may the viewer sign it now (the plan page's sign link).
-        .annotate(signable_by_viewer=Exists(policy.versions_signable_by(
-            viewer, PlanVersion.objects.filter(pk=OuterRef("pk")))))
         .order_by("-number")
     )
     latest = versions[0].number if versions else None
-    return [VersionRow(v, version_status(v, latest_number=latest), v.signable_by_viewer)
-            for v in versions]
+    rows = []
+    for version in versions:
+        signatures = _people(Signature, version.answer_rows, "signer")
+        signable = policy.version_signable_on_basis(
+            viewer, opened.basis, version, latest=version.number == latest,
+            signatures=signatures, required_roles={row["role"] for row in version.signer_rows})
+        rows.append(VersionRow(
+            version, version_status(version, latest_number=latest, signatures=signatures),
+            signable, signatures))
+    return rows
 
 
 def latest_agreed_version(*, viewer: User, plan: Plan) -> PlanVersion | None:
@@ -480,6 +550,85 @@ def carer_views_for_upcoming_review(*, viewer: User, plan: Plan) -> list[CarerRe
         targets=[(f"carer_review_views:{v.pk}", str(policy.Basis.ALLOCATED_COORDINATOR))
                  for v in views])
     return views
+
+
+@dataclass
+class PlanPageReads:
+    """What the plan page shows besides the plan's items and versions."""
+
+    episode: Episode | None  # the person's open episode
+    # The care plan's reviews, newest first, for the record's readers; each with
+    # `carers_came` and `views_came`: the names of the carers who came, and of those
+    # whose views it received.
+    reviews: list[Review]
+    carer_views: list[CarerReviewViews]  # `carer_views_for_upcoming_review`
+
+
+def _carer_name(prefix: str = "carer") -> Coalesce:
+    """`Carer.name` in SQL: the name they asked to be called, else their full name."""
+    return Coalesce(NullIf(f"{prefix}__preferred_name", Value("")), f"{prefix}__full_name")
+
+
+def plan_page_reads(*, viewer: User, opened: OpenedPlan) -> PlanPageReads:
+    """The open episode, the reviews (a care plan's, for its whole readers, as
+    `reviews_for_plan`) and the carers' views for the next review (as
+    `carer_views_for_upcoming_review`, through the same policy rule, and audited the
+    same way) of an opened plan: one query, each part a JSON list in the plan's row
+    (they were three to five queries; issue 15)."""
+    plan = opened.plan
+    parts = {"episode_rows": JSONRows(
+        Episode.objects.filter(service_user_id=OuterRef("service_user_id"),
+                               discharged_on__isnull=True).order_by("-started_on", "pk")
+        .values(row=JSONObject(
+            id="pk", service_user_id="service_user_id", started_on="started_on",
+            planned_end_on="planned_end_on", discharged_on="discharged_on",
+            discharge_plan="discharge_plan",
+            after_discharge_contacts="after_discharge_contacts",
+            created_at="created_at"))[:1])}
+    if plan.kind == PlanKind.CARE_PLAN and opened.whole:
+        carers_came = (
+            Review.carers_attended.through.objects.filter(review_id=OuterRef("pk"))
+            .order_by("carer__full_name", "carer_id")
+            .values(row=_carer_name()))
+        views_came = (
+            CarerReviewViews.objects.filter(review_id=OuterRef("pk"))
+            .order_by("written_at", "pk").values(row=_carer_name()))
+        parts["review_rows"] = JSONRows(
+            Review.objects.filter(plan_id=OuterRef("pk")).order_by("-held_on", "-pk")
+            .values(row=JSONObject(
+                id="pk", plan_id="plan_id", held_on="held_on", attendees="attendees",
+                what_changed="what_changed", next_review_on="next_review_on",
+                listened_score="listened_score", listened_comment="listened_comment",
+                listened_answered_at="listened_answered_at",
+                recorded_by_id="recorded_by_id", created_at="created_at",
+                recorded_by=_person("recorded_by"),
+                carers_came=JSONRows(carers_came), views_came=JSONRows(views_came))))
+    if plan.kind == PlanKind.CARE_PLAN and plan.next_review_on is not None:
+        parts["view_rows"] = JSONRows(
+            policy.carer_views_visible_to(viewer, CarerReviewViews.objects.filter(
+                plan_id=OuterRef("pk"), review_due_on=OuterRef("next_review_on")))
+            .order_by("written_at", "pk")
+            .values(row=JSONObject(
+                id="pk", plan_id="plan_id", review_due_on="review_due_on",
+                carer_id="carer_id", views="views", written_at="written_at",
+                updated_at="updated_at", review_id="review_id",
+                carer=JSONObject(id="carer_id", full_name="carer__full_name",
+                                 preferred_name="carer__preferred_name"))))
+    row = Plan.objects.filter(pk=plan.pk).annotate(**parts).values(*parts).get()
+
+    episodes = instances(Episode, row["episode_rows"])
+    reviews = _people(Review, row.get("review_rows"), "recorded_by")
+    for review, review_row in zip(reviews, row.get("review_rows") or [], strict=True):
+        review.carers_came = review_row["carers_came"]
+        review.views_came = review_row["views_came"]
+    views = _people(CarerReviewViews, row.get("view_rows"), "carer", Carer)
+    if views:
+        access_events_record(
+            actor=viewer, service_user=plan.service_user, action="carer_review_views.view",
+            targets=[(f"carer_review_views:{v.pk}", str(policy.Basis.ALLOCATED_COORDINATOR))
+                     for v in views])
+    return PlanPageReads(episode=episodes[0] if episodes else None, reviews=reviews,
+                         carer_views=views)
 
 
 def review_view(*, review: Review) -> Review:

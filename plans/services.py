@@ -362,8 +362,12 @@ def goal_agree(
     return agreement
 
 
-def goal_is_agreed(item: PlanItem) -> bool:
-    parties = {a.party for a in item.agreements.all() if a.revision == item.revision}
+def goal_is_agreed(item: PlanItem, agreements: list[GoalAgreement] | None = None) -> bool:
+    """Both sides agreed to the goal's current words. `agreements`: the goal's, already
+    read (else its prefetched or stored ones)."""
+    if agreements is None:
+        agreements = list(item.agreements.all())
+    parties = {a.party for a in agreements if a.revision == item.revision}
     return {GoalAgreement.Party.SERVICE_USER, GoalAgreement.Party.COORDINATOR} <= parties
 
 
@@ -603,11 +607,16 @@ def _all_signed(version: PlanVersion) -> bool:
     return True
 
 
-def version_status(version: PlanVersion, *, latest_number: int | None = None) -> str:
-    """agreed / declined / replaced / awaiting, in that order of precedence."""
+def version_status(version: PlanVersion, *, latest_number: int | None = None,
+                   signatures: list[Signature] | None = None) -> str:
+    """agreed / declined / replaced / awaiting, in that order of precedence.
+    `signatures`: the version's answers, already read (else its prefetched or stored
+    ones)."""
     if version.agreed_at is not None:
         return "agreed"
-    if any(s.decision == Signature.Decision.DECLINED for s in version.signatures.all()):
+    if signatures is None:
+        signatures = list(version.signatures.all())
+    if any(s.decision == Signature.Decision.DECLINED for s in signatures):
         return "declined"
     if latest_number is not None and version.number < latest_number:
         return "replaced"

@@ -119,6 +119,7 @@ from consent.policy.plans import (
     item_history_for_viewer,
     items_shared_with,
     items_shared_with_decisions,
+    items_visible_on_basis,
     items_visible_to,
     items_with_history_visible_to,
     items_with_progress_visible_to,
@@ -133,7 +134,9 @@ from consent.policy.plans import (
     version_basis_for_carer,
     version_entries_visible_to,
     version_for_viewer,
+    version_signable_on_basis,
     versions_signable_by,
+    versions_visible_on_basis,
     versions_visible_to,
 )
 from consent.policy.readers import (
@@ -271,6 +274,7 @@ __all__ = [
     "item_readers",
     "items_shared_with",
     "items_shared_with_decisions",
+    "items_visible_on_basis",
     "items_visible_to",
     "items_with_history_visible_to",
     "items_with_progress_visible_to",
@@ -317,6 +321,8 @@ __all__ = [
     "version_basis_for_carer",
     "version_entries_visible_to",
     "version_for_viewer",
+    "version_signable_on_basis",
     "versions_signable_by",
+    "versions_visible_on_basis",
     "versions_visible_to",
 ]

@@ -152,6 +152,19 @@ def items_visible_to(
     return queryset.filter(_read_as_record(viewer) | _shared_with(viewer))
 
 
+def items_visible_on_basis(
+    viewer: Viewer, basis: Basis | None, queryset: QuerySet[PlanItem]
+) -> QuerySet[PlanItem]:
+    """`items_visible_to` for the items of one plan (`queryset`) that `plan_for_viewer`
+    opened on `basis`. A reader of the whole record reads every item of its plans (the
+    rule's first basis, `_full_record_ids`, is what `plan_for_viewer` found the basis
+    by), so the predicate is not built and asked again for them; anyone else (a care-team
+    place, an emergency access) gets the rule itself."""
+    if basis in FULL_BASES:
+        return queryset
+    return items_visible_to(viewer, queryset)
+
+
 def items_shared_with(
     viewer: Viewer, queryset: QuerySet[PlanItem] | None = None
 ) -> QuerySet[PlanItem]:
@@ -295,6 +308,18 @@ def versions_visible_to(
         | (_one_of("pk", named_signer) & _one_of("plan__service_user", still_caring))
         | (_one_of("plan", something_shared) & ~Q(Exists(newer)))
     )
+
+
+def versions_visible_on_basis(
+    basis: Basis | None, plan: Plan, queryset: QuerySet[PlanVersion]
+) -> QuerySet[PlanVersion]:
+    """`versions_visible_to` for the versions of one plan that `plan_for_viewer` opened on
+    `basis`: whoever may open a plan reads every version of it (the rule's first basis,
+    `plans_visible_to`, is the one `plan_for_viewer` asked; what each may read of a
+    version's entries is `version_entries_visible_to`'s business)."""
+    if basis is None:
+        return queryset.none()
+    return queryset.filter(plan_id=plan.pk)
 
 
 def version_entries_visible_to(viewer: Viewer, version: PlanVersion) -> list[dict]:
@@ -490,6 +515,37 @@ def signer_role(viewer: Viewer, version: PlanVersion) -> str | None:
     if any(s.role == RequiredSigner.Role.CARER and s.carer_id in carer_ids for s in signers):
         return RequiredSigner.Role.CARER
     return None
+
+
+def version_signable_on_basis(
+    viewer: Viewer, basis: Basis | None, version: PlanVersion, *, latest: bool,
+    signatures: list[Signature], required_roles: set[str],
+) -> bool:
+    """`versions_signable_by` for one version of a plan `plan_for_viewer` opened on
+    `basis`, from what the page read with it: whether it is the plan's latest, its
+    answers, and the roles that must sign. The same conditions: open for answers (the
+    latest, not agreed, nobody declined), not answered by the viewer, the viewer one of
+    its signers. The basis says whether the viewer is the person (SELF: the person
+    themselves, whatever else they are) or an allocated coordinator; only a carer named
+    on it (or someone who is both) is asked of the queryset form itself, so the page
+    builds that predicate only then."""
+    if not latest or version.agreed_at is not None:
+        return False
+    if any(s.decision == Signature.Decision.DECLINED or s.signer_id == viewer.pk
+           for s in signatures):
+        return False
+    roles = set(required_roles)
+    if basis is Basis.SELF and RequiredSigner.Role.SERVICE_USER in roles:
+        return True
+    if basis is Basis.ALLOCATED_COORDINATOR and RequiredSigner.Role.COORDINATOR in roles:
+        return True
+    # Left: a named carer, or a person who is also allocated to themselves.
+    possible = {RequiredSigner.Role.CARER}
+    if basis is Basis.SELF:
+        possible.add(RequiredSigner.Role.COORDINATOR)
+    if not roles & possible:
+        return False
+    return versions_signable_by(viewer, PlanVersion.objects.filter(pk=version.pk)).exists()
 
 
 def versions_signable_by(

@@ -95,7 +95,7 @@ class PlanVersionsApi(APIView):
                                "each is agreed.")
     def get(self, request: Request, plan_id: int) -> Response:
         opened = selectors.plan_open(viewer=request.user, plan_id=plan_id, surface="api.plan")
-        rows = selectors.versions_for_plan(viewer=request.user, plan=opened.plan)
+        rows = selectors.versions_for_plan(viewer=request.user, opened=opened)
         return paginated(request, rows, VersionSummaryOutput, view=self)
 
     @extend_schema(summary="Propose the plan for signature", request=None,

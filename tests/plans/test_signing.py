@@ -53,6 +53,13 @@ def client_ip():
 # --- Proposing freezes the content and its hash ----------------------------------------
 
 
+
+def versions_of(viewer, plan, **options) -> list[selectors.VersionRow]:
+    """The versions list of the plan as its page opens it (the list asks the basis the
+    plan was opened on)."""
+    opened = selectors.plan_open(viewer=viewer, plan_id=plan.pk, surface="plan_detail")
+    return selectors.versions_for_plan(viewer=viewer, opened=opened, **options)
+
 def test_proposing_freezes_a_snapshot_bound_to_its_sha256(world):
     plan = make_plan(world)
     write(prompt_item(plan, "recovery_meaning"), world.service_user_account,
@@ -230,7 +237,7 @@ def test_the_service_user_may_decline_in_their_own_words(world):
                              role="service_user", reason=REASON)
 
     assert status(version) == "declined"
-    row = selectors.versions_for_plan(viewer=world.coordinator, plan=version.plan)[0]
+    row = versions_of(world.coordinator, version.plan)[0]
     assert row.status == "declined"
     declined = Signature.objects.get(version=version)
     assert declined.decision == Signature.Decision.DECLINED
@@ -348,7 +355,7 @@ def test_a_newer_proposal_replaces_an_unsigned_older_one(world):
     assert not v1.signatures.exists()
     assert status(v1) == "replaced"
     assert status(v2) == "awaiting"
-    rows = selectors.versions_for_plan(viewer=world.service_user_account, plan=plan)
+    rows = versions_of(world.service_user_account, plan)
     assert [(row.version.number, row.status) for row in rows] == [(2, "awaiting"),
                                                                   (1, "replaced")]
 
@@ -474,9 +481,9 @@ def test_the_plan_pages_list_of_versions_leaves_their_snapshots_unread(world):
     write(prompt_item(plan, "recovery_meaning"), world.coordinator, "Seeing my sister.")
     propose(plan, world.coordinator)
 
-    rows = selectors.versions_for_plan(viewer=world.coordinator, plan=plan)
+    rows = versions_of(world.coordinator, plan)
     assert [row.version.number for row in rows] == [2, 1]
     assert all("snapshot" in row.version.get_deferred_fields() for row in rows)
-    rows = selectors.versions_for_plan(viewer=world.coordinator, plan=plan, with_snapshots=True)
+    rows = versions_of(world.coordinator, plan, with_snapshots=True)
     assert all(not row.version.get_deferred_fields() & {"snapshot"} for row in rows)
     assert rows[0].version.snapshot != rows[1].version.snapshot
