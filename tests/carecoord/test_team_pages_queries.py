@@ -152,3 +152,24 @@ def test_the_policys_answer_is_kept_for_one_request_only(world):
     assert not policy.manages_team(world.manager, world.team.pk)
     assert not policy.can_read_team_reports(world.manager, str(world.team.pk))
     assert not policy.manages_team(world.manager, "not a number")
+
+
+def test_the_lines_escape_names_as_the_template_did(world):
+    """The lines are written in Python (records_tags): every name still escaped, quotes
+    included, in the text, the confirmation and the hidden words."""
+    person = ServiceUserFactory(team=world.team, full_name='<b>Bo</b> "Q" O\'Neil',
+                                preferred_name="")
+    coordinator = UserFactory(roles=[Role.COORDINATOR], full_name="<i>Cy</i> & Co",
+                              preferred_name="")
+    world.team.coordinators.add(coordinator)
+    AllocationFactory(episode=EpisodeFactory(service_user=person), coordinator=coordinator)
+    markup = client_for(world.manager).get(f"/teams/{world.team.pk}/").content.decode()
+    assert "<b>Bo</b>" not in markup
+    assert "<i>Cy</i>" not in markup
+    name = "&lt;b&gt;Bo&lt;/b&gt; &quot;Q&quot; O&#x27;Neil"
+    who = "&lt;i&gt;Cy&lt;/i&gt; &amp; Co"
+    assert f"Service user </span>{name}<p" in markup
+    assert f'data-testid="identity">{name}<span' in markup
+    assert f"End {who}'s allocation to {name}?" in markup
+    assert f"> of {who} to {name}</span>" in markup
+    assert f"> a care coordinator to {name}</span>" in markup
