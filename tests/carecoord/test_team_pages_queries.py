@@ -173,3 +173,24 @@ def test_the_lines_escape_names_as_the_template_did(world):
     assert f"End {who}'s allocation to {name}?" in markup
     assert f"> of {who} to {name}</span>" in markup
     assert f"> a care coordinator to {name}</span>" in markup
+
+
+def test_the_report_rows_escape_names_as_the_template_did(world):
+    """A report's rows are written in Python (reporting_tags.report_table_rows): names
+    still escaped, quotes included."""
+    from carecoord.audit.services import access_event_record
+
+    person = ServiceUserFactory(team=world.team, full_name='<b>Bo</b> "Q" O\'Neil',
+                                preferred_name="")
+    access_event_record(actor=world.coordinator, service_user=person,
+                        action="plan_detail.view", target="plan:7",
+                        basis="allocated care coordinator")
+    today = clock.today()
+    markup = client_for(world.manager).get(
+        f"/teams/{world.team.pk}/reports/access-events/"
+        f"?start={today - dt.timedelta(days=1)}&end={today + dt.timedelta(days=1)}"
+    ).content.decode()
+    assert "<b>Bo</b>" not in markup
+    assert ('<td class="nhsuk-table__cell">&lt;b&gt;Bo&lt;/b&gt; &quot;Q&quot; O&#x27;Neil'
+            "</td>") in markup
+    assert '<td class="nhsuk-table__cell">Read a plan</td>' in markup
