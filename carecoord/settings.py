@@ -122,8 +122,10 @@ TEMPLATES = [
                 "carecoord.context_processors.navigation",
                 "carecoord.context_processors.break_glass",
             ],
-            # carecoord.reporting is a package, not an app: its tag library is named here.
-            "libraries": {"reporting_tags": "carecoord.reporting.templatetags.reporting_tags"},
+            # carecoord.reporting and carecoord.records are packages, not apps: their tag
+            # libraries are named here.
+            "libraries": {"reporting_tags": "carecoord.reporting.templatetags.reporting_tags",
+                          "records_tags": "carecoord.records.templatetags.records_tags"},
         },
     },
 ]

@@ -180,7 +180,7 @@ def signposting_counts(*, team: Team) -> SignpostingCounts:
 
 def team_signposting_counts(*, viewer: User, team: Team) -> SignpostingCounts | None:
     """The counts for a team the viewer manages; None for anyone else."""
-    if not policy.teams_managed_by(viewer).filter(pk=team.pk).exists():
+    if not policy.manages_team(viewer, team.pk):
         return None
     return signposting_counts(team=team)
 

@@ -27,6 +27,7 @@ from django.utils import timezone
 
 from carecoord.audit import wording
 from carecoord.audit.models import AccessEvent
+from carecoord.audit.request_context import current_request_reads
 from carecoord.audit.services import access_event_record
 from carecoord.records.models import (
     CARE_TEAM_ROLES,
@@ -171,14 +172,72 @@ class TeamCaseloads:
     unallocated: list[Episode]
 
 
+@dataclass(frozen=True)
+class TeamMembers:
+    """A managed team's people as its page needs them, read once a request: the team's
+    service users (by name), their open episodes, the active allocations of those
+    episodes and the team's coordinators. The team page's caseload sizes, its 300 lines
+    and its "getting stuck" counts are all worked out from these four reads."""
+
+    team: Team
+    service_users: list[ServiceUser]
+    open_episodes: list[Episode]
+    # episode id -> [(allocation id, coordinator id)] of its active allocations, oldest first
+    allocations: dict[int, list[tuple[int, int]]]
+    # the open episodes that have ever had an allocation (active or ended)
+    ever_allocated: set[int]
+    coordinators: list[User]  # the team's, by name
+
+    @property
+    def open_episode_of(self) -> dict[int, Episode]:
+        """Each service user's open episode, by service user id."""
+        return {episode.service_user_id: episode for episode in self.open_episodes}
+
+
+def team_members(*, viewer: User, team: Team) -> TeamMembers:
+    """The team's people for its managers (404 for anyone else); names and dates only.
+
+    The team page asks three times (caseload sizes, its lines, the "getting stuck"
+    counts): the reads are made once a request and kept for the rest of it (issue 15:
+    the service users and the episodes were read twice, the allocations twice)."""
+    team = policy.team_for_manager(viewer, team.pk)
+    reads = current_request_reads.get()
+    key = ("team_members", viewer.pk, team.pk)
+    if reads is not None and key in reads:
+        return reads[key]
+    service_users = list(policy.service_users_in_managed_teams(viewer).filter(team=team))
+    # Plain reads put together here: prefetch_related would build a queryset per person
+    # and per episode (a third of the page's time for 300 people).
+    open_episodes = list(Episode.objects.filter(
+        service_user_id__in=[s.pk for s in service_users], discharged_on__isnull=True))
+    allocations: dict[int, list[tuple[int, int]]] = {}
+    ever_allocated = set()
+    for pk, episode_id, coordinator_id, ended_on in (
+        Allocation.objects.filter(episode_id__in=[e.pk for e in open_episodes])
+        .order_by("started_on", "pk")
+        .values_list("pk", "episode_id", "coordinator_id", "ended_on")
+    ):
+        ever_allocated.add(episode_id)
+        if ended_on is None:
+            allocations.setdefault(episode_id, []).append((pk, coordinator_id))
+    members = TeamMembers(team=team, service_users=service_users,
+                          open_episodes=open_episodes, allocations=allocations,
+                          ever_allocated=ever_allocated,
+                          coordinators=list(team.coordinators.order_by("full_name", "pk")))
+    if reads is not None:
+        reads[key] = members
+    return members
+
+
 def team_caseloads(*, viewer: User, team_id: int | None = None) -> list[TeamCaseloads]:
     """For managers: each coordinator's caseload size, and open episodes with nobody
     allocated. Metadata only."""
-    teams = policy.teams_managed_by(viewer)
     if team_id is not None:
-        teams = teams.filter(pk=policy.team_for_manager(viewer, team_id).pk)
+        # One team (its page): from the team's people, read once for the whole page.
+        team = policy.team_for_manager(viewer, team_id)
+        return [_caseloads_of(team_members(viewer=viewer, team=team))]
     result = []
-    for team in teams:
+    for team in policy.teams_managed_by(viewer):
         coordinators = list(
             team.coordinators.annotate(
                 caseload_size=Count(
@@ -189,7 +248,7 @@ def team_caseloads(*, viewer: User, team_id: int | None = None) -> list[TeamCase
                         allocations__episode__service_user__team=team,
                     ),
                 )
-            ).order_by("full_name")
+            ).order_by("full_name", "pk")
         )
         unallocated = list(
             Episode.objects.filter(service_user__team=team, discharged_on__isnull=True)
@@ -198,6 +257,31 @@ def team_caseloads(*, viewer: User, team_id: int | None = None) -> list[TeamCase
         )
         result.append(TeamCaseloads(team=team, coordinators=coordinators, unallocated=unallocated))
     return result
+
+
+def _caseloads_of(members: TeamMembers) -> TeamCaseloads:
+    """The same counts as the queries above, from the team's people already read: a
+    coordinator's caseload is their active allocations to open episodes of the team's
+    people; an episode is unallocated when it has no active allocation but has had one.
+    (That last part is what `exclude(allocations__ended_on__isnull=True)` above means: its
+    outer join makes an episode never allocated look as if it had an active allocation.
+    Kept as it is so that the home page and the team page count alike; whether an episode
+    never allocated should count is a question of its own.)"""
+    sizes: dict[int, int] = {}
+    for found in members.allocations.values():
+        for _pk, coordinator_id in found:
+            sizes[coordinator_id] = sizes.get(coordinator_id, 0) + 1
+    coordinators = []
+    for coordinator in members.coordinators:
+        coordinator.caseload_size = sizes.get(coordinator.pk, 0)
+        coordinators.append(coordinator)
+    people = {service_user.pk: service_user for service_user in members.service_users}
+    unallocated = []
+    for episode in members.open_episodes:
+        if episode.pk not in members.allocations and episode.pk in members.ever_allocated:
+            episode.service_user = people[episode.service_user_id]
+            unallocated.append(episode)
+    return TeamCaseloads(team=members.team, coordinators=coordinators, unallocated=unallocated)
 
 
 @dataclass(frozen=True)
@@ -224,29 +308,21 @@ class TeamServiceUserRow:
 def team_service_users(*, viewer: User, team: Team,
                        today: dt.date | None = None) -> list[TeamServiceUserRow]:
     """The team's service users with their open episode and allocated coordinators."""
-    team = policy.team_for_manager(viewer, team.pk)
+    members = team_members(viewer=viewer, team=team)
     today = today or timezone.localdate()
-    # Four plain reads put together here: prefetch_related would build a queryset per
-    # person and per episode (a third of the page's time for 300 people).
-    service_users = list(policy.service_users_in_managed_teams(viewer).filter(team=team))
-    open_episodes = {
-        episode.service_user_id: episode for episode in Episode.objects.filter(
-            service_user_id__in=[s.pk for s in service_users], discharged_on__isnull=True)
-    }
-    allocations: dict[int, list[tuple[int, int]]] = {}
-    for pk, episode_id, coordinator_id in (
-        Allocation.objects.filter(episode_id__in=[e.pk for e in open_episodes.values()],
-                                  ended_on__isnull=True)
-        .order_by("started_on", "pk").values_list("pk", "episode_id", "coordinator_id")
-    ):
-        allocations.setdefault(episode_id, []).append((pk, coordinator_id))
-    coordinators = User.objects.in_bulk(
-        {coordinator_id for found in allocations.values() for _, coordinator_id in found})
+    open_episodes = members.open_episode_of
+    allocations = members.allocations
+    coordinators = {coordinator.pk: coordinator for coordinator in members.coordinators}
+    # Someone allocated who is no longer one of the team's coordinators: rare, read then.
+    elsewhere = {coordinator_id for found in allocations.values()
+                 for _, coordinator_id in found} - coordinators.keys()
+    if elsewhere:
+        coordinators.update(User.objects.in_bulk(elsewhere))
     allocate, start_episode, end_allocation, care_team = (
         link_maker(name) for name in
         ("allocation_create", "episode_start", "allocation_end", "care_team_manage"))
     rows = []
-    for service_user in service_users:
+    for service_user in members.service_users:
         episode = open_episodes.get(service_user.pk)
         rows.append(TeamServiceUserRow(
             service_user=service_user,
@@ -278,7 +354,7 @@ class DuplicateRow:
 
 def possible_duplicates_for_team(*, viewer: User, team: Team) -> list[DuplicateRow]:
     team = policy.team_for_manager(viewer, team.pk)
-    managed = set(policy.teams_managed_by(viewer).values_list("pk", flat=True))
+    managed = policy.managed_teams(viewer)
     rows = []
     for duplicate in (
         policy.possible_duplicates_visible_to(viewer)

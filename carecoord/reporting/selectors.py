@@ -13,7 +13,7 @@ from django.utils import timezone
 from carecoord import freshness
 from carecoord.audit.request_context import current_request_reads
 from carecoord.records.models import Allocation, Role, ServiceUser, Team, User
-from carecoord.records.selectors import OpenedRecord
+from carecoord.records.selectors import OpenedRecord, team_members
 from carecoord.reporting import stuck
 from carecoord.reporting.stuck import Prompt
 from carecoord.todo.selectors import things_to_do_depends_on
@@ -125,11 +125,13 @@ def team_stuck_summary(*, viewer: User, team: Team) -> TeamStuckSummary:
     """For the team's managers: counts only — how many service users each rule applies
     to, and how many of each coordinator's service users have prompts. No names of
     service users, no reasons."""
-    team = policy.team_for_manager(viewer, team.pk)
-    service_users = list(
-        policy.service_users_in_managed_teams(viewer)
-        .filter(team=team, episodes__discharged_on__isnull=True).distinct()
-    )
+    # The team's people as its page already read them (records.selectors, once a
+    # request): those in care coordination, their active allocations, the coordinators.
+    members = team_members(viewer=viewer, team=team)
+    team = members.team
+    in_care_coordination = {episode.service_user_id for episode in members.open_episodes}
+    service_users = [service_user for service_user in members.service_users
+                     if service_user.pk in in_care_coordination]
     prompts = _prompts_for(service_users)
     with_prompts = {pk for pk, found in prompts.items() if found}
     rules = [
@@ -140,19 +142,17 @@ def team_stuck_summary(*, viewer: User, team: Team) -> TeamStuckSummary:
         for rule in stuck.RULE_ORDER
     ]
     per_coordinator: dict[int, set[int]] = {}
-    for coordinator_id, service_user_id in (
-        Allocation.objects.active().filter(episode__service_user__team=team)
-        .order_by().values_list("coordinator_id", "episode__service_user_id")
-    ):
-        per_coordinator.setdefault(coordinator_id, set())
-        if service_user_id in with_prompts:
-            per_coordinator[coordinator_id].add(service_user_id)
+    for episode in members.open_episodes:
+        for _pk, coordinator_id in members.allocations.get(episode.pk, []):
+            per_coordinator.setdefault(coordinator_id, set())
+            if episode.service_user_id in with_prompts:
+                per_coordinator[coordinator_id].add(episode.service_user_id)
     counts = {pk: len(ids) for pk, ids in per_coordinator.items()}
     at_threshold = stuck.coordinators_at_threshold(counts, team)
     coordinators = [
         StuckCoordinatorCount(coordinator=c, count=counts.get(c.pk, 0),
                               at_threshold=c.pk in at_threshold)
-        for c in team.coordinators.order_by("full_name", "pk")
+        for c in members.coordinators
     ]
     return TeamStuckSummary(team=team, people_with_prompts=len(with_prompts), rules=rules,
                             coordinators=coordinators,

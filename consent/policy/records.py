@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet
 from django.http import Http404
 
+from carecoord.audit.request_context import current_request_reads
 from carecoord.records.models import PossibleDuplicate, Role, ServiceUser, Team
 from carers.models import CarerRelationship
 from consent.policy.base import (
@@ -119,19 +120,44 @@ def teams_managed_by(viewer: Viewer) -> QuerySet[Team]:
     return Team.objects.filter(managers=viewer)
 
 
+def managed_teams(viewer: Viewer) -> dict[int, Team]:
+    """The teams `viewer` manages, by id: `teams_managed_by`, read once a request.
+
+    A manager's page asks "is this their team?" five or six times (the view, then each
+    part of the page that takes the team and checks it again, issue 15); the answer is
+    the same row each time. Kept for the rest of the request only (None outside one: a
+    task, a test or the shell reads it again every time)."""
+    reads = current_request_reads.get()
+    key = ("managed_teams", getattr(viewer, "pk", None))
+    if reads is not None and key in reads:
+        return reads[key]
+    teams = {team.pk: team for team in teams_managed_by(viewer)}
+    if reads is not None:
+        reads[key] = teams
+    return teams
+
+
+def _team_id(team_id: object) -> int | None:
+    try:
+        return int(team_id)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+
+
+def manages_team(viewer: Viewer, team_id: object) -> bool:
+    """Whether `viewer` manages the team (the same rule as `teams_managed_by`)."""
+    return _team_id(team_id) in managed_teams(viewer)
+
+
 def can_read_team_reports(viewer: Viewer, team_id: object) -> bool:
     """A team's managers read its reports (metadata only: counts, dates, people's names,
     the basis of each access; never clinical free text), on every surface: the page,
     the CSV and the PDF file."""
-    try:
-        team_id = int(team_id)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return False
-    return teams_managed_by(viewer).filter(pk=team_id).exists()
+    return manages_team(viewer, team_id)
 
 
 def team_for_manager(viewer: Viewer, team_id: int) -> Team:
-    team = teams_managed_by(viewer).filter(pk=team_id).first()
+    team = managed_teams(viewer).get(_team_id(team_id))
     if team is None:
         raise Http404("No such team.")
     return team
