@@ -37,7 +37,7 @@ REPORT_PAGE_QUERIES = 10
 
 @pytest.fixture(autouse=True)
 def _without_the_headers_things_to_do(monkeypatch):
-    monkeypatch.setattr(carecoord.context_processors, "things_to_do",
+    monkeypatch.setattr(carecoord.context_processors, "things_to_do_for_page",
                         lambda *, viewer: [])
 
 

@@ -49,7 +49,7 @@ TODAY = clock.today()
 def no_things_to_do(monkeypatch):
     """The header's things to do are every page's queries, counted and cached elsewhere
     (carecoord.todo); these tests count the plan page's own."""
-    monkeypatch.setattr(carecoord.context_processors, "things_to_do", lambda viewer: [])
+    monkeypatch.setattr(carecoord.context_processors, "things_to_do_for_page", lambda viewer: [])
 
 
 def _page_queries(client, url: str) -> int:
