@@ -159,6 +159,20 @@ def team_stuck_summary(*, viewer: User, team: Team) -> TeamStuckSummary:
                             caseload_threshold=team.stuck_caseload_prompts)
 
 
+def team_stuck_summary_for_page(*, viewer: User, team: Team) -> TeamStuckSummary:
+    """`team_stuck_summary` as the team's page shows it: kept between pages until
+    something about a person in the team, the team or the manager is written (ADR 0029).
+    The policy is asked first, every time (404 for anyone but its managers)."""
+    team = policy.team_for_manager(viewer, team.pk)
+    today = timezone.localdate()
+    return freshness.kept_or_worked_out(
+        f"stuck:team:v1:{viewer.pk}:{team.pk}", day=today,
+        depends_on=lambda: [freshness.EVERYTHING, freshness.user_key(viewer.pk),
+                            freshness.team_key(team.pk)],
+        work_out=lambda: team_stuck_summary(viewer=viewer, team=team),
+        keep_seconds=lambda summary: freshness.KEEP_SECONDS)
+
+
 def teams_stuck_counts(*, viewer: User, today: dt.date | None = None) -> list[tuple[Team, int]]:
     """For a manager's things to do: each team they manage, with how many of its people
     in care coordination have prompts. Counts only; one pass over all their teams, so a

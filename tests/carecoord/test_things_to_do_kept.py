@@ -249,3 +249,37 @@ def test_signing_in_changes_no_generation(world, django_capture_on_commit_callba
         client_for(world.coordinator)
     assert callbacks == []
     assert freshness.generations([freshness.user_key(world.coordinator.pk)]) == before
+
+
+def test_the_team_pages_getting_stuck_counts_are_kept_until_the_team_changes(world, monkeypatch):
+    from django.http import Http404
+
+    from carecoord.records.models import Episode
+    from carecoord.reporting import selectors as reporting_selectors
+    from carecoord.reporting import stuck
+
+    calls = []
+    prompts_for = stuck.prompts_for
+    monkeypatch.setattr(stuck, "prompts_for",
+                        lambda *args, **kwargs: calls.append(1) or prompts_for(*args, **kwargs))
+    episode = Episode.objects.get(service_user=world.service_user)
+    episode.planned_end_on = clock.days(-10)
+    episode.save()
+
+    def people_with_prompts() -> int:
+        return reporting_selectors.team_stuck_summary_for_page(
+            viewer=world.manager, team=world.team).people_with_prompts
+
+    assert people_with_prompts() == 1
+    assert people_with_prompts() == 1
+    assert len(calls) == 1  # kept
+    assert client_for(world.manager).get(f"/teams/{world.team.pk}/").status_code == 200
+    episode.planned_end_on = clock.days(30)
+    episode.save()  # a person in the team: the team's generation
+    assert people_with_prompts() == 0
+    assert len(calls) == 3  # the page's header and body, then afresh after the write
+    # Kept for one manager is never shown to another, nor to a coordinator.
+    for other in (world.other_manager, world.coordinator):
+        with pytest.raises(Http404):
+            reporting_selectors.team_stuck_summary_for_page(viewer=other, team=world.team)
+        assert client_for(other).get(f"/teams/{world.team.pk}/").status_code == 404

@@ -35,7 +35,7 @@ def stuck_invitations(user: User, record: OpenedRecord) -> list[str]:
 @register.simple_tag
 def team_stuck_summary(user: User, team: Team) -> TeamStuckSummary:
     """Counts only, for the team's managers (404 for anyone else)."""
-    return selectors.team_stuck_summary(viewer=user, team=team)
+    return selectors.team_stuck_summary_for_page(viewer=user, team=team)
 
 
 _ROW = ('\n    <tr class="nhsuk-table__row">\n      <th class="nhsuk-table__header" scope="row">'
