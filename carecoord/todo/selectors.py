@@ -25,7 +25,6 @@ from dataclasses import asdict, dataclass
 from django.db.models import (
     Count,
     Exists,
-    JSONField,
     OuterRef,
     QuerySet,
     Subquery,
@@ -39,6 +38,7 @@ from django.utils.dateformat import format as date_format
 from carecoord import freshness
 from carecoord.audit.models import AccessEvent
 from carecoord.records.models import BreakGlassAccess, Role, ServiceUser, User
+from carecoord.web.json_rows import JSONRows
 from carers.models import CarerRelationship
 from consent import policy
 from plans import first_meeting
@@ -169,21 +169,6 @@ def _version_url(version: PlanVersion) -> str:
 
 
 # --- Shared reads -----------------------------------------------------------------------
-
-
-class JSONRows(Subquery):
-    """A subquery of `.values(row=JSONObject(...))` as one JSON list in the outer row, in
-    the subquery's order: a few small related rows read with their parent, instead of one
-    more query for each kind (PostgreSQL's jsonb_agg; SQLite's json_group_array)."""
-
-    template = "(SELECT COALESCE(jsonb_agg(j.\"row\"), '[]'::jsonb) FROM (%(subquery)s) j)"
-    output_field = JSONField()
-
-    def as_sqlite(self, compiler, connection, **extra_context):
-        return self.as_sql(compiler, connection, template=(
-            # json(): a JSON value, not text, when nested in another row's JSON.
-            "json((SELECT json_group_array(json(j.\"row\")) FROM (%(subquery)s) j))"),
-            **extra_context)
 
 
 def _open_versions(queryset: QuerySet[PlanVersion]) -> QuerySet[PlanVersion]:

@@ -214,17 +214,30 @@ def test_no_longer_than_an_emergency_access_lasts(world):
 
 
 
-def test_the_home_pages_getting_stuck_list_is_kept_and_thrown_away_with_them(world, monkeypatch):
-    from carecoord.records.models import Episode
+def _count_stuck_prompts(monkeypatch) -> list[int]:
+    """A list that grows by one each time "getting stuck" is worked out."""
     from carecoord.reporting import stuck
 
-    calls = []
+    calls: list[int] = []
     prompts_for = stuck.prompts_for
     monkeypatch.setattr(stuck, "prompts_for",
                         lambda *args, **kwargs: calls.append(1) or prompts_for(*args, **kwargs))
+    return calls
+
+
+def _past_its_planned_end(world):
+    """The service user's episode ten days past its planned end: a "getting stuck" prompt."""
+    from carecoord.records.models import Episode
+
     episode = Episode.objects.get(service_user=world.service_user)
     episode.planned_end_on = clock.days(-10)
     episode.save()
+    return episode
+
+
+def test_the_home_pages_getting_stuck_list_is_kept_and_thrown_away_with_them(world, monkeypatch):
+    calls = _count_stuck_prompts(monkeypatch)
+    episode = _past_its_planned_end(world)
     client = client_for(world.coordinator)
 
     def home() -> str:
@@ -254,17 +267,10 @@ def test_signing_in_changes_no_generation(world, django_capture_on_commit_callba
 def test_the_team_pages_getting_stuck_counts_are_kept_until_the_team_changes(world, monkeypatch):
     from django.http import Http404
 
-    from carecoord.records.models import Episode
     from carecoord.reporting import selectors as reporting_selectors
-    from carecoord.reporting import stuck
 
-    calls = []
-    prompts_for = stuck.prompts_for
-    monkeypatch.setattr(stuck, "prompts_for",
-                        lambda *args, **kwargs: calls.append(1) or prompts_for(*args, **kwargs))
-    episode = Episode.objects.get(service_user=world.service_user)
-    episode.planned_end_on = clock.days(-10)
-    episode.save()
+    calls = _count_stuck_prompts(monkeypatch)
+    episode = _past_its_planned_end(world)
 
     def people_with_prompts() -> int:
         return reporting_selectors.team_stuck_summary_for_page(
