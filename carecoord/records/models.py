@@ -261,6 +261,28 @@ class PossibleDuplicate(models.Model):
         return f"Possible duplicate: records {self.service_user_id} and {self.other_id}"
 
 
+class EpisodeQuerySet(models.QuerySet):
+    def waiting_for_coordinator(self) -> EpisodeQuerySet:
+        """Open episodes with nobody allocated now: waiting for a care coordinator."""
+        return self.filter(_waiting_for_coordinator())
+
+    def with_waiting_for_coordinator(self) -> EpisodeQuerySet:
+        """Each episode with `waiting_for_coordinator` (a bool), by the same predicate as
+        `waiting_for_coordinator()`: a page that reads a team's episodes anyway counts the
+        waiting ones from that read, and cannot count them otherwise than a filter would."""
+        return self.annotate(waiting_for_coordinator=models.ExpressionWrapper(
+            _waiting_for_coordinator(), output_field=models.BooleanField()))
+
+
+def _waiting_for_coordinator() -> Q:
+    # Whether or not the episode ever had an allocation (decided 2 December 2026): an
+    # open episode whose allocations have all ended waits as much as one never allocated.
+    # NOT EXISTS, not exclude(allocations__...): exclude's outer join would make an
+    # episode with no allocation at all look allocated.
+    current = Allocation.objects.active().filter(episode=models.OuterRef("pk"))
+    return Q(discharged_on__isnull=True) & ~models.Exists(current)
+
+
 class Episode(models.Model):
     """A time-limited period of care coordination. Length against plan is shown, not hidden."""
 
@@ -273,7 +295,7 @@ class Episode(models.Model):
         blank=True, help_text="Who to contact after care coordination ends, and how.")
     created_at = models.DateTimeField(auto_now_add=True)
 
-    objects = ScopedManager()
+    objects = ScopedManager.from_queryset(EpisodeQuerySet)()
 
     class Meta:
         ordering = ["-started_on"]

@@ -184,8 +184,6 @@ class TeamMembers:
     open_episodes: list[Episode]
     # episode id -> [(allocation id, coordinator id)] of its active allocations, oldest first
     allocations: dict[int, list[tuple[int, int]]]
-    # the open episodes that have ever had an allocation (active or ended)
-    ever_allocated: set[int]
     coordinators: list[User]  # the team's, by name
 
     @property
@@ -208,21 +206,19 @@ def team_members(*, viewer: User, team: Team) -> TeamMembers:
     service_users = list(policy.service_users_in_managed_teams(viewer).filter(team=team))
     # Plain reads put together here: prefetch_related would build a queryset per person
     # and per episode (a third of the page's time for 300 people).
-    open_episodes = list(Episode.objects.filter(
-        service_user_id__in=[s.pk for s in service_users], discharged_on__isnull=True))
+    open_episodes = list(
+        Episode.objects.filter(service_user_id__in=[s.pk for s in service_users],
+                               discharged_on__isnull=True)
+        .with_waiting_for_coordinator())
     allocations: dict[int, list[tuple[int, int]]] = {}
-    ever_allocated = set()
-    for pk, episode_id, coordinator_id, ended_on in (
-        Allocation.objects.filter(episode_id__in=[e.pk for e in open_episodes])
+    for pk, episode_id, coordinator_id in (
+        Allocation.objects.active().filter(episode_id__in=[e.pk for e in open_episodes])
         .order_by("started_on", "pk")
-        .values_list("pk", "episode_id", "coordinator_id", "ended_on")
+        .values_list("pk", "episode_id", "coordinator_id")
     ):
-        ever_allocated.add(episode_id)
-        if ended_on is None:
-            allocations.setdefault(episode_id, []).append((pk, coordinator_id))
+        allocations.setdefault(episode_id, []).append((pk, coordinator_id))
     members = TeamMembers(team=team, service_users=service_users,
                           open_episodes=open_episodes, allocations=allocations,
-                          ever_allocated=ever_allocated,
                           coordinators=list(team.coordinators.order_by("full_name", "pk")))
     if reads is not None:
         reads[key] = members
@@ -230,8 +226,9 @@ def team_members(*, viewer: User, team: Team) -> TeamMembers:
 
 
 def team_caseloads(*, viewer: User, team_id: int | None = None) -> list[TeamCaseloads]:
-    """For managers: each coordinator's caseload size, and open episodes with nobody
-    allocated. Metadata only."""
+    """For managers: each coordinator's caseload size, and the open episodes waiting for
+    a care coordinator (nobody allocated now, whether or not anyone ever was). Metadata
+    only."""
     if team_id is not None:
         # One team (its page): from the team's people, read once for the whole page.
         team = policy.team_for_manager(viewer, team_id)
@@ -251,8 +248,7 @@ def team_caseloads(*, viewer: User, team_id: int | None = None) -> list[TeamCase
             ).order_by("full_name", "pk")
         )
         unallocated = list(
-            Episode.objects.filter(service_user__team=team, discharged_on__isnull=True)
-            .exclude(allocations__ended_on__isnull=True)
+            Episode.objects.filter(service_user__team=team).waiting_for_coordinator()
             .select_related("service_user")
         )
         result.append(TeamCaseloads(team=team, coordinators=coordinators, unallocated=unallocated))
@@ -262,11 +258,8 @@ def team_caseloads(*, viewer: User, team_id: int | None = None) -> list[TeamCase
 def _caseloads_of(members: TeamMembers) -> TeamCaseloads:
     """The same counts as the queries above, from the team's people already read: a
     coordinator's caseload is their active allocations to open episodes of the team's
-    people; an episode is unallocated when it has no active allocation but has had one.
-    (That last part is what `exclude(allocations__ended_on__isnull=True)` above means: its
-    outer join makes an episode never allocated look as if it had an active allocation.
-    Kept as it is so that the home page and the team page count alike; whether an episode
-    never allocated should count is a question of its own.)"""
+    people; an episode waits for a care coordinator by the one predicate
+    (`Episode.objects.waiting_for_coordinator`), read with the episodes."""
     sizes: dict[int, int] = {}
     for found in members.allocations.values():
         for _pk, coordinator_id in found:
@@ -278,7 +271,7 @@ def _caseloads_of(members: TeamMembers) -> TeamCaseloads:
     people = {service_user.pk: service_user for service_user in members.service_users}
     unallocated = []
     for episode in members.open_episodes:
-        if episode.pk not in members.allocations and episode.pk in members.ever_allocated:
+        if episode.waiting_for_coordinator:
             episode.service_user = people[episode.service_user_id]
             unallocated.append(episode)
     return TeamCaseloads(team=members.team, coordinators=coordinators, unallocated=unallocated)

@@ -568,6 +568,7 @@ def test_manager_home_lists_coordinators_with_caseload_sizes(world):
     Episode.objects.filter(service_user=gone).update(discharged_on=today(), discharge_plan="x")
     ended = allocate_new_record(world.team, world.other_coordinator)
     Allocation.objects.filter(episode__service_user=ended).update(ended_on=today())
+    EpisodeFactory(service_user=ServiceUserFactory(team=world.team))  # never allocated
     # Allocated in another team: not this team's caseload.
     world.other_team.coordinators.add(world.coordinator)
     allocate_new_record(world.other_team, world.coordinator)
@@ -584,8 +585,8 @@ def test_manager_home_lists_coordinators_with_caseload_sizes(world):
     assert caseload_size(page, "Idle Coordinator") == 0
     assert "Outside Coordinator" not in page
     assert world.other_team.name not in page
-    # One open episode (ended allocation) has nobody allocated.
-    assert "1 service user in care coordination has nobody allocated." in page
+    # Waiting for a care coordinator: the ended allocation and the one never allocated.
+    assert "2 service users in care coordination have nobody allocated." in page
     # Metadata only: no service user names on the manager's home page.
     assert world.service_user.name not in page
 

@@ -15,7 +15,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import NoReverseMatch, reverse, set_script_prefix
 
 from carecoord.records.models import Episode
-from carecoord.records.selectors import team_service_users
+from carecoord.records.selectors import team_caseloads, team_service_users
 from carecoord.web.links import link_maker
 from tests import clock
 from tests.conftest import client_for
@@ -72,6 +72,57 @@ def test_each_line_says_where_the_person_is_and_links_to_what_can_be_done(world)
     assert "End allocation" not in line
     assert f'href="{reverse("episode_start", args=[discharged.pk])}"' in line
     assert "Start a new episode" in line
+
+
+def test_waiting_for_a_care_coordinator_is_everyone_in_care_coordination_with_nobody_now(
+        world):
+    """An open episode with no current allocation waits for a care coordinator whether
+    or not it ever had one (decided 2 December 2026); a discharged one never does. The
+    warning's count is the number of lines that say "Nobody allocated", and the manager's
+    home page (its own queries over all their teams) counts the same people."""
+    today = clock.today()
+    day = lambda n: today + dt.timedelta(days=n)  # noqa: E731
+
+    def person(name: str, team=None, **episode) -> Episode:
+        service_user = ServiceUserFactory(team=team or world.team, full_name=name)
+        return EpisodeFactory(service_user=service_user, started_on=day(-100), **episode)
+
+    person("Never Nia")  # never allocated: waiting
+    ended = person("Ended Eli")
+    AllocationFactory(episode=ended, coordinator=world.coordinator, ended_on=day(-5))
+    handed = person("Handed Hal")  # handed over: allocated now, not waiting
+    AllocationFactory(episode=handed, coordinator=world.coordinator, ended_on=day(-5))
+    AllocationFactory(episode=handed, coordinator=world.other_coordinator, started_on=day(-5))
+    person("Gone Gus", discharged_on=day(-3))  # discharged, never allocated
+    left = person("Left Lee", discharged_on=day(-3))
+    AllocationFactory(episode=left, coordinator=world.coordinator, ended_on=day(-3))
+    # Another team's person waiting, in a team this manager manages too: never counted
+    # on this team's page or under this team's name.
+    world.other_team.managers.add(world.manager)
+    person("Elsewhere Ellis", team=world.other_team)
+
+    markup = page(world)
+
+    assert "2 service users in care coordination have nobody allocated." in markup
+    nobody = [name for name in ("Never Nia", "Ended Eli", "Handed Hal", world.service_user.name,
+                                world.other_service_user.name)
+              if "Nobody allocated" in row_of(markup, name)]
+    assert nobody == ["Never Nia", "Ended Eli"]
+    assert markup.count("Nobody allocated") == len(nobody)
+    for name in ("Gone Gus", "Left Lee"):
+        assert "Not in care coordination" in row_of(markup, name)
+    assert "Elsewhere Ellis" not in markup
+
+    (one,) = team_caseloads(viewer=world.manager, team_id=world.team.pk)
+    whole = {entry.team.pk: entry for entry in team_caseloads(viewer=world.manager)}
+    assert ({e.service_user.name for e in one.unallocated}
+            == {e.service_user.name for e in whole[world.team.pk].unallocated}
+            == {"Never Nia", "Ended Eli"})
+    assert [e.service_user.name for e in whole[world.other_team.pk].unallocated] == [
+        "Elsewhere Ellis"]
+    home = html.unescape(client_for(world.manager).get("/").content.decode())
+    assert "2 service users in care coordination have nobody allocated." in home
+    assert "1 service user in care coordination has nobody allocated." in home
 
 
 def test_the_rows_are_the_managers_own_teams_only(world):

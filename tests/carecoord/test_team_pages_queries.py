@@ -122,7 +122,7 @@ def test_the_counts_from_the_shared_reads_are_the_counts_of_the_queries(world):
     outsider = UserFactory(roles=[Role.COORDINATOR])
     AllocationFactory(episode=EpisodeFactory(service_user=ServiceUserFactory(team=world.team)),
                       coordinator=outsider)
-    # An ended allocation: the episode waits for a coordinator.
+    # An ended allocation: the episode waits for a coordinator, as one never allocated does.
     ended = AllocationFactory(episode=EpisodeFactory(
         service_user=ServiceUserFactory(team=world.team)), coordinator=world.coordinator)
     ended.ended_on = clock.today()
@@ -133,6 +133,8 @@ def test_the_counts_from_the_shared_reads_are_the_counts_of_the_queries(world):
     (one,) = team_caseloads(viewer=world.manager, team_id=world.team.pk)
     assert ([(c.pk, c.caseload_size) for c in one.coordinators]
             == [(c.pk, c.caseload_size) for c in whole.coordinators])
+    # Waiting: the four never allocated (`_team_of`) and the ended allocation.
+    assert len(one.unallocated) == 5
     assert sorted(e.pk for e in one.unallocated) == sorted(e.pk for e in whole.unallocated)
     assert {e.service_user.name for e in one.unallocated} == {
         e.service_user.name for e in whole.unallocated}
