@@ -182,6 +182,11 @@ def test_review_compliance_per_coordinator(world):
     result = _compliance(world, day(-60), today)
     assert result[other.full_name] == (1, 0, 0, 0)
     assert result["No care coordinator"] == (0, 0, 0, 1)
+    # As is someone never allocated: waiting for a care coordinator all the same.
+    never = ServiceUserFactory(team=world.team)
+    EpisodeFactory(service_user=never)
+    care_plan(never, sam, next_review_on=day(3))
+    assert _compliance(world, day(-60), today)["No care coordinator"] == (0, 0, 1, 1)
 
 
 def test_review_compliance_measures_due_on_the_periods_last_day(world):
