@@ -77,16 +77,15 @@ class CarerSharedItemsApi(APIView):
                                "decision that allowed it.",
                    responses={200: SharedItemsOutput})
     def get(self, request: Request, relationship_id: int) -> Response:
-        relationship, shared = selectors.carer_person_open(
-            viewer=request.user, relationship_id=relationship_id
-        )
+        page = selectors.carer_person_open(viewer=request.user,
+                                           relationship_id=relationship_id)
         rows = [
             {"plan": plan, "section": section, "item": item}
-            for plan in shared for section in plan.sections for item in section.items
+            for plan in page.shared for section in plan.sections for item in section.items
         ]
         return Response({
-            "person": {"relationship_id": relationship.pk,
-                       "name": relationship.service_user.name},
+            "person": {"relationship_id": page.relationship.pk,
+                       "name": page.relationship.service_user.name},
             "results": self.Output(rows, many=True).data,
         })
 

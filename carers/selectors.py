@@ -14,6 +14,7 @@ from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.dateformat import format as date_format
 
+from carecoord.audit.selectors import CARER_ITEM_VIEW, carer_last_looked, new_to_carer
 from carecoord.audit.services import access_events_record
 from carecoord.records.models import ServiceUser, User
 from carers.models import (
@@ -102,22 +103,60 @@ def group_shared(items: list[PlanItem], carer_user: User | None = None) -> list[
     return result
 
 
-def carer_person_open(*, viewer: User, relationship_id: int) -> tuple[CarerRelationship,
-                                                                      list[SharedPlan]]:
+@dataclass(frozen=True)
+class CarerPersonPage:
+    """The carer's page for one person: what is shared, and what of it is new to them
+    since they last looked (each item's `is_new`)."""
+
+    relationship: CarerRelationship
+    shared: list[SharedPlan]
+    new_items: list[PlanItem]  # in the page's order
+    last_looked: dt.datetime | None  # None: the carer had never looked
+
+    @property
+    def last_looked_words(self) -> str:
+        """When they last looked, in words: "earlier today", "on 1 December 2026"; empty
+        if they had never looked."""
+        if self.last_looked is None:
+            return ""
+        day = timezone.localdate(self.last_looked)
+        if day == timezone.localdate():
+            return "earlier today"
+        return f"on {date_format(day, 'j F Y')}"
+
+
+def carer_person_open(*, viewer: User, relationship_id: int) -> CarerPersonPage:
     """The carer's page for one person they care for. Each shared item read is written
-    to the audit trail with the consent decision that allowed it."""
+    to the audit trail with the consent decision that allowed it — after reading when the
+    carer last looked (in the same query as the items), so the page can say what is new
+    by the things to do's own rule (carecoord.audit.selectors)."""
     relationship = policy.relationship_of_carer(viewer, relationship_id)
-    items = list(shared_items(carer_user=viewer, service_user=relationship.service_user,
-                              with_latest_version=True))
+    items = list(
+        shared_items(carer_user=viewer, service_user=relationship.service_user,
+                     with_latest_version=True)
+        .annotate(last_looked=carer_last_looked(
+            viewer=viewer, service_user_id=relationship.service_user_id))
+    )
+    last_looked = items[0].last_looked if items else None
+    for item in items:
+        item.is_new = new_to_carer(shared_at=item.shared_at, created_at=item.created_at,
+                                   last_looked=last_looked)
     access_events_record(
-        actor=viewer, service_user=relationship.service_user, action="carer_item.view",
+        actor=viewer, service_user=relationship.service_user, action=CARER_ITEM_VIEW,
         targets=[
             (f"plan_item:{item.pk}",
              f"{policy.Basis.CARER_CONSENT} (consent decision {item.sharing_decision_id})")
             for item in items
         ],
     )
-    return relationship, group_shared(items, carer_user=viewer)
+    shared = group_shared(items, carer_user=viewer)
+    return CarerPersonPage(
+        relationship=relationship, shared=shared,
+        # In the order the page shows them: the first is where the summary links.
+        new_items=[item for plan in shared for section in plan.sections
+                   for item in section.items if item.is_new],
+        last_looked=last_looked,
+    )
 
 
 @dataclass(frozen=True)

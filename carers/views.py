@@ -26,12 +26,11 @@ from plans.models import CARER_VIEWS_MAX_LENGTH
 
 
 def carer_person(request: HttpRequest, relationship_id: int) -> HttpResponse:
-    relationship, shared = selectors.carer_person_open(
-        viewer=request.user, relationship_id=relationship_id
-    )
+    page = selectors.carer_person_open(viewer=request.user, relationship_id=relationship_id)
     return render(request, "carers/person.html", {
-        "relationship": relationship, "service_user": relationship.service_user,
-        "shared": shared, "preview": False,
+        "page": page, "relationship": page.relationship,
+        "service_user": page.relationship.service_user, "shared": page.shared,
+        "preview": False,
     })
 
 

@@ -475,4 +475,6 @@ def consent_preview(request: HttpRequest, service_user_id: int,
         "has_account": carer.user_id is not None,
         "shared": shared,
         "carer_name": carer.name,
+        # Not the carer's "New" tags: they would tell when the carer last looked.
+        "preview": True,
     })

@@ -142,6 +142,14 @@ def section(kind: str, code: str) -> Section:
     raise KeyError(f"{kind} has no section {code!r}")
 
 
+def section_order(kind: str, code: str) -> tuple[int, int]:
+    """Where a section comes when pages show a person's plans together: plans in
+    `PlanKind`'s order, then sections in their plan's order (not the codes' alphabet)."""
+    kinds = list(PlanKind)
+    codes = [candidate.code for candidate in SECTIONS[kind]]
+    return kinds.index(PlanKind(kind)), codes.index(code)
+
+
 def section_choices() -> list[tuple[str, str]]:
     seen: dict[str, str] = {}
     for sections in SECTIONS.values():

@@ -36,7 +36,7 @@ from django.utils import timezone
 from django.utils.dateformat import format as date_format
 
 from carecoord import freshness
-from carecoord.audit.models import AccessEvent
+from carecoord.audit.selectors import carer_last_looked, new_to_carer
 from carecoord.records.models import BreakGlassAccess, Role, ServiceUser, User
 from carecoord.web.json_rows import JSONRows
 from carers.models import CarerRelationship
@@ -53,7 +53,7 @@ from plans.models import (
     Signature,
     Suggestion,
 )
-from plans.sections import ItemType, PlanKind, section
+from plans.sections import ItemType, PlanKind, section, section_order
 from plans.selectors import reviews_awaiting_answer
 
 
@@ -249,24 +249,20 @@ def _for_carer(viewer: User, signable: list[PlanVersion]) -> list[Entry]:
         for v in signable if v.signing_as == RequiredSigner.Role.CARER
     ]
     entries += _review_views_wanted(viewer)
-    # When the carer last opened each person's page: the audit trail has it (every page
-    # view of shared items is an access event), so "new" needs nothing stored. Read with
-    # the relationships, newest first through the (service user, time) index.
-    last_view = (
-        AccessEvent.objects.filter(actor_id=viewer.pk, action="carer_item.view",
-                                   service_user_id=OuterRef("service_user_id"))
-        .order_by("-occurred_at").values("occurred_at")[:1]
-    )
+    # When the carer last looked at each person's shared items, read with the
+    # relationships: "new" is the audit trail's, by the same rule as the carer's page.
     relationships = list(
         policy.carer_relationships_visible_to(
             viewer, CarerRelationship.objects.active().filter(carer__user_id=viewer.pk))
-        .select_related("service_user").annotate(last_view=Subquery(last_view))
+        .select_related("service_user")
+        .annotate(last_view=carer_last_looked(viewer=viewer,
+                                              service_user_id=OuterRef("service_user_id")))
         .order_by("pk")
     )
     if not relationships:
         return entries
     by_service_user = {r.service_user_id: r for r in relationships}
-    seen = {r.service_user_id: r.last_view for r in relationships if r.last_view}
+    seen = {r.service_user_id: r.last_view for r in relationships}
     new: dict[int, list[tuple[int, str, str]]] = defaultdict(list)
     for pk, service_user_id, kind, code, shared_at, created_at in (
         policy.items_shared_with_decisions(
@@ -275,12 +271,13 @@ def _for_carer(viewer: User, signable: list[PlanVersion]) -> list[Entry]:
         .values_list("pk", "plan__service_user_id", "plan__kind", "section", "shared_at",
                      "created_at")
     ):
-        # An item added later to a section shared by a rule is new when it is added.
-        since = max(filter(None, (shared_at, created_at)))
-        last = seen.get(service_user_id)
-        if last is None or since > last:
+        if new_to_carer(shared_at=shared_at, created_at=created_at,
+                        last_looked=seen[service_user_id]):
             new[service_user_id].append((pk, kind, code))
     for service_user_id, items in new.items():
+        # In the carer's page's order (a stable sort keeps position and pk within a
+        # section), so the link goes to the first thing marked "New" there.
+        items.sort(key=lambda item: section_order(item[1], item[2]))
         relationship = by_service_user[service_user_id]
         where = []
         for _, kind, code in items:
