@@ -251,6 +251,12 @@ def test_an_archive_record_cannot_be_changed_or_removed(trail, tmp_path):
              [json.dumps([[1, 3, GENESIS_HASH, "f" * 64]])]))
     with pytest.raises(CommandError, match=r"#4\b.*link"):
         _verify()
+    # A record claiming a stretch that does not start from the chain's beginning.
+    _tamper(("UPDATE carecoord_auditarchive SET runs = %s",
+             [json.dumps([[1, 3, "f" * 64, record.last_hash]])]))
+    with pytest.raises(CommandError, match=(
+            rf"#1\b: the archive of {OLDEST:%B %Y} does not link to the event before it")):
+        _verify()
 
 
 def _edit_one_event(lines: list[dict]) -> list[dict]:
