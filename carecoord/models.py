@@ -5,7 +5,13 @@ notifications, exports) and gathered here because Django loads an app's models f
 `AUTH_USER_MODEL = "carecoord.User"` as they were (ADR 0007)."""
 
 from carecoord.apitokens.models import ApiToken, TokenScope
-from carecoord.audit.models import GENESIS_HASH, AccessEvent, AppendOnlyError, AuditChainHead
+from carecoord.audit.models import (
+    GENESIS_HASH,
+    AccessEvent,
+    AppendOnlyError,
+    AuditArchive,
+    AuditChainHead,
+)
 from carecoord.exports.models import Export
 from carecoord.notifications.models import Notification
 from carecoord.records.models import (
@@ -27,7 +33,7 @@ from carecoord.records.models import (
 
 __all__ = [
     "GENESIS_HASH", "AccessEvent", "Allocation", "ApiToken", "AppendOnlyError",
-    "AuditChainHead", "BreakGlassAccess", "CareTeamMember", "ContactMethod", "Episode",
-    "Export", "Invitation", "InvitationKind", "Notification", "PossibleDuplicate",
+    "AuditArchive", "AuditChainHead", "BreakGlassAccess", "CareTeamMember", "ContactMethod",
+    "Episode", "Export", "Invitation", "InvitationKind", "Notification", "PossibleDuplicate",
     "Role", "ServiceUser", "Team", "TokenScope", "User", "UserManager", "UserRole",
 ]

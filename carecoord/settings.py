@@ -376,6 +376,9 @@ CELERY_BEAT_SCHEDULE = {
     "exports-cleanup": {"task": "carecoord.exports.tasks.exports_cleanup_task",
                         "schedule": crontab(minute=30, hour=3)},
 }
+# Full months of the access audit trail kept in the database; older months may be archived
+# to files, oldest first (`archive_audit_month`, ADR 0027). Never fewer than 12.
+AUDIT_KEEP_MONTHS_ONLINE = env_int("AUDIT_KEEP_MONTHS_ONLINE", default=24)
 # Exported files (PDFs with personal data) are deleted after this many days.
 EXPORT_KEEP_DAYS = env_int("EXPORT_KEEP_DAYS", default=7)
 

@@ -138,3 +138,51 @@ class AuditChainHead(models.Model):
 
     def __str__(self) -> str:
         return f"audit chain head at #{self.last_seq}"
+
+
+class AuditArchiveQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise AppendOnlyError("Audit archive records cannot be changed.")
+
+    def delete(self):
+        raise AppendOnlyError("Audit archive records cannot be deleted.")
+
+
+class AuditArchive(models.Model):
+    """One month of the access audit trail, written to a file and taken out of the
+    database (`archive_audit_month`, ADR 0027). What the chain needs to carry on without
+    the month's rows: where its events sat in the chain and their hashes at each edge.
+
+    `runs` lists each stretch of consecutive `seq` numbers in the month as [first seq,
+    last seq, hash before the first, hash of the last]: usually one, but an event whose
+    transaction committed late may be chained after the next month's first events, so a
+    month can have a gap that a later month fills (ADR 0026). Append-only, like the trail
+    (on PostgreSQL a trigger refuses UPDATE, DELETE and TRUNCATE)."""
+
+    month = models.DateField(unique=True, help_text="The first day of the month (UTC).")
+    rows = models.BigIntegerField()
+    first_seq = models.BigIntegerField(null=True)
+    last_seq = models.BigIntegerField(null=True)
+    hash_before_first = models.CharField(max_length=64, blank=True, default="")
+    last_hash = models.CharField(max_length=64, blank=True, default="")
+    runs = models.JSONField(default=list, blank=True)
+    file_name = models.CharField(max_length=200)
+    file_sha256 = models.CharField(max_length=64)
+    archived_at = models.DateTimeField()
+    archived_by = models.CharField(max_length=200)
+
+    objects = AuditArchiveQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["month"]
+
+    def __str__(self) -> str:
+        return f"audit archive of {self.month:%Y-%m} ({self.rows} events)"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise AppendOnlyError("Audit archive records cannot be changed.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError("Audit archive records cannot be deleted.")

@@ -44,6 +44,11 @@ def months_between(first: dt.date, last: dt.date) -> list[dt.date]:
     return months
 
 
+def database_vendor() -> str:
+    """"postgresql", "sqlite", …: for messages that say why something needs PostgreSQL."""
+    return connection.vendor
+
+
 def is_partitioned() -> bool:
     if connection.vendor != "postgresql":
         return False
@@ -97,3 +102,44 @@ def audit_partitions_ensure(*, today: dt.date | None = None,
             cursor.execute(partition_create_sql(month))
             made.append(name)
     return made
+
+
+# --- Taking an archived month out (archive_audit_month, ADR 0027) -------------------------
+
+# How long the detach may wait for the table: DETACH PARTITION locks the whole trail, so
+# every audited read queues behind it while it waits. Better to fail and run again later.
+DETACH_LOCK_TIMEOUT = "10s"
+
+
+def attached_months() -> list[dt.date]:
+    """The months that have a partition attached to the trail, oldest first."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
+            "WHERE i.inhparent = %s::regclass", [TABLE])
+        names = [row[0] for row in cursor.fetchall()]
+    prefix = f"{TABLE}_p"
+    return sorted(dt.date(int(name[-6:-2]), int(name[-2:]), 1) for name in names
+                  if name.startswith(prefix) and name[len(prefix):].isdigit())
+
+
+def partition_lock(month: dt.date) -> None:
+    """Hold the month's partition until the transaction ends: nothing can be added to it
+    while it is written out, and a second archiver of the same month waits here. Reads
+    go on (SHARE ROW EXCLUSIVE conflicts with writes and with itself only)."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"LOCK TABLE {partition_name(month)} IN SHARE ROW EXCLUSIVE MODE")
+
+
+def partition_detach_and_drop(month: dt.date) -> None:
+    """Take the month's partition out of the trail and drop it, in the caller's
+    transaction (so nothing happens unless everything does)."""
+    name = partition_name(month)
+    with connection.cursor() as cursor:
+        # Deferred foreign-key checks of rows written earlier in this transaction would
+        # make PostgreSQL refuse the ALTER TABLE ("pending trigger events"): run them now.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        cursor.execute(f"SET LOCAL lock_timeout = '{DETACH_LOCK_TIMEOUT}'")
+        cursor.execute(f"ALTER TABLE {TABLE} DETACH PARTITION {name}")
+        cursor.execute(f"DROP TABLE {name}")
+        cursor.execute("SET LOCAL lock_timeout = DEFAULT")

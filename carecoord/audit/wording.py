@@ -268,6 +268,9 @@ _CHANGES: dict[str, ActionWords] = {
     "report.view": _did("Read a team report", "read a team report"),
     "report.csv": _did("Downloaded a team report (CSV)", "downloaded a team report"),
     "report.pdf": _did("Downloaded a team report (PDF)", "downloaded a team report"),
+    # The trail itself (archive_audit_month, ADR 0027).
+    "audit.archive": _did("Archived a month of the audit trail",
+                          "archived a month of the audit trail"),
 }
 
 ACTIONS: dict[str, ActionWords] = {**_VIEWS, **_CHANGES}
@@ -366,6 +369,9 @@ BASES: dict[str, BasisWords] = {
     "care coordinator": BasisWords("As care coordinator", "As your care coordinator"),
     "carer": BasisWords("As a carer", "As your carer"),
     "service": BasisWords("For the service", "For the service"),
+    "older than the months kept online": BasisWords(
+        "The month is older than the months kept online",
+        "The month is older than the months kept online"),
     # One page view that showed several things, each for its own reason (audit services).
     "several (see each item)": BasisWords("Each thing for its own reason",
                                           "Each thing for its own reason"),

@@ -15,9 +15,9 @@ OUR_APPS = {"carecoord", "plans", "consent", "carers", "peersupport"}
 # count is read afresh), the queue of exports, API tokens' last use, the grant tables
 # (each written with its consent decision, which is seen).
 NOT_CHANGES = {
-    "carecoord.AccessEvent", "carecoord.AuditChainHead", "carecoord.Notification",
-    "carecoord.Export", "carecoord.ApiToken", "consent.PlanItemUserObjectPermission",
-    "consent.PlanItemGroupObjectPermission",
+    "carecoord.AccessEvent", "carecoord.AuditChainHead", "carecoord.AuditArchive",
+    "carecoord.Notification", "carecoord.Export", "carecoord.ApiToken",
+    "consent.PlanItemUserObjectPermission", "consent.PlanItemGroupObjectPermission",
 }
 
 # --- Resolving a written row to whom it concerns --------------------------------------------

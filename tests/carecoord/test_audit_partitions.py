@@ -14,9 +14,10 @@ from django.db.migrations.executor import MigrationExecutor
 from django.db.migrations.state import StateApps
 from django.utils import timezone
 
-from carecoord.audit import partitions
+from carecoord.audit import partitions, services
 from carecoord.audit.models import AccessEvent
 from carecoord.audit.services import access_event_record, audit_chain_extend
+from carecoord.management.commands import verify_audit_chain
 from tests import clock
 
 pytestmark = pytest.mark.postgresql_only  # native partitioning is PostgreSQL's
@@ -113,7 +114,10 @@ def test_each_partition_refuses_changes_as_the_parent_does(world, where):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_migration_converts_an_existing_table_and_back(world):
+def test_the_migration_converts_an_existing_table_and_back(world, monkeypatch):
+    # Until migration 0017 there is no table of archived months: none to read.
+    monkeypatch.setattr(services, "_archived_runs", lambda: [])
+    monkeypatch.setattr(verify_audit_chain, "audit_archive_latest", lambda: None)
     try:
         _migrate_carecoord(BEFORE)
         assert not partitions.is_partitioned()
@@ -146,6 +150,7 @@ def test_the_migration_converts_an_existing_table_and_back(world):
         assert "OK: 5 access events, chain intact." in _verify()
     finally:
         _migrate_carecoord("latest")
+        monkeypatch.undo()
     assert partitions.is_partitioned()
     assert AccessEvent.objects.count() == 5
     assert "OK: 5 access events, chain intact." in _verify()

@@ -25,6 +25,7 @@ from django.db.models.functions import Cast
 from django.utils import timezone
 
 from carecoord.audit.models import AccessEvent
+from carecoord.audit.services import audit_online_from
 from carecoord.audit.wording import action_done, basis_words
 from carecoord.records.models import ServiceUser, User
 from carecoord.records.nhs_number import nhs_number_display
@@ -157,14 +158,25 @@ def _table(opened: OpenedReport, rows: list[tuple]) -> Table:
     )
 
 
+def _archived_note(opened: OpenedReport) -> list[str]:
+    """Says so when the period reaches back into months archived to files (ADR 0027):
+    their events are no longer in the database, so neither here nor in the CSV."""
+    online_from = audit_online_from()
+    if online_from is None or opened.period.start >= online_from:
+        return []
+    return [f"Events before {online_from:%B %Y} are archived: they are not shown here "
+            "or in the CSV file."]
+
+
 def _access_tables(opened: OpenedReport, position: Position | None,
                    row_limit: int | None) -> ReportTables:
     if row_limit is None:
         rows, page = events_page(opened, position)
-        return ReportTables(tables=[_table(opened, rows)], page=page)
+        return ReportTables(tables=[_table(opened, rows)], page=page,
+                            notes=_archived_note(opened))
     # The PDF: the newest `row_limit`, and whether there are more (not how many).
     rows = list(access_events(opened).order_by(*NEWEST_FIRST)[:row_limit + 1])
-    notes = []
+    notes = _archived_note(opened)
     if len(rows) > row_limit:
         rows = rows[:row_limit]
         notes.append(f"The newest {row_limit:,} events of the period; there are more. "
