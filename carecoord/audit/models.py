@@ -16,18 +16,45 @@ from carecoord.scoping import ScopedManager
 
 
 class AppendOnlyError(Exception):
-    """Raised on any attempt to change or delete an access event."""
+    """Raised on any attempt to change or delete an append-only record (the trail's
+    events, its archive records)."""
 
 
-class AccessEventQuerySet(models.QuerySet):
+class AppendOnlyQuerySet(models.QuerySet):
+    """Rows written once: the ORM refuses to change or delete them in bulk (and on
+    PostgreSQL a trigger refuses UPDATE, DELETE and TRUNCATE). `noun` names them."""
+
+    noun = "Records"
+
     def update(self, **kwargs):
-        raise AppendOnlyError("Access events cannot be changed.")
+        raise AppendOnlyError(f"{self.noun} cannot be changed.")
 
     def delete(self):
-        raise AppendOnlyError("Access events cannot be deleted.")
+        raise AppendOnlyError(f"{self.noun} cannot be deleted.")
 
     def bulk_update(self, *args, **kwargs):
-        raise AppendOnlyError("Access events cannot be changed.")
+        raise AppendOnlyError(f"{self.noun} cannot be changed.")
+
+
+class AppendOnlyModel:
+    """The same for one row: saved once, never again, never deleted. Mixed into a model
+    whose `objects` is made from an AppendOnlyQuerySet (its `noun` words the refusal)."""
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise AppendOnlyError(f"{self._append_only_noun()} cannot be changed.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError(f"{self._append_only_noun()} cannot be deleted.")
+
+    @classmethod
+    def _append_only_noun(cls) -> str:
+        return cls._default_manager.none().noun
+
+
+class AccessEventQuerySet(AppendOnlyQuerySet):
+    noun = "Access events"
 
     def bulk_create(self, *args, **kwargs):
         # Events are written only by the audit service (access_events_record), which
@@ -44,7 +71,7 @@ class AccessEventQuerySet(models.QuerySet):
 GENESIS_HASH = "0" * 64
 
 
-class AccessEvent(models.Model):
+class AccessEvent(AppendOnlyModel, models.Model):
     """Who looked at whose record, when, what, on which basis and from where.
 
     One event per page view or API call: when a page shows several things, `items` lists
@@ -96,14 +123,6 @@ class AccessEvent(models.Model):
     def __str__(self) -> str:
         return f"#{self.seq or '(not yet chained)'} {self.action} by {self.actor_id}"
 
-    def save(self, *args, **kwargs):
-        if not self._state.adding:
-            raise AppendOnlyError("Access events cannot be changed.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise AppendOnlyError("Access events cannot be deleted.")
-
     def shown_targets(self) -> list[str]:
         """Every thing this page view showed, e.g. ["plan_item:12", "plan_item:14"]."""
         return [target for target, _ in self.items] if self.items else [self.target]
@@ -140,15 +159,11 @@ class AuditChainHead(models.Model):
         return f"audit chain head at #{self.last_seq}"
 
 
-class AuditArchiveQuerySet(models.QuerySet):
-    def update(self, **kwargs):
-        raise AppendOnlyError("Audit archive records cannot be changed.")
-
-    def delete(self):
-        raise AppendOnlyError("Audit archive records cannot be deleted.")
+class AuditArchiveQuerySet(AppendOnlyQuerySet):
+    noun = "Audit archive records"
 
 
-class AuditArchive(models.Model):
+class AuditArchive(AppendOnlyModel, models.Model):
     """One month of the access audit trail, written to a file and taken out of the
     database (`archive_audit_month`, ADR 0027). What the chain needs to carry on without
     the month's rows: where its events sat in the chain and their hashes at each edge.
@@ -178,11 +193,3 @@ class AuditArchive(models.Model):
 
     def __str__(self) -> str:
         return f"audit archive of {self.month:%Y-%m} ({self.rows} events)"
-
-    def save(self, *args, **kwargs):
-        if not self._state.adding:
-            raise AppendOnlyError("Audit archive records cannot be changed.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise AppendOnlyError("Audit archive records cannot be deleted.")

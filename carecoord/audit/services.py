@@ -203,8 +203,8 @@ def audit_archive_latest() -> AuditArchive | None:
 def audit_online_from() -> dt.date | None:
     """The first month whose events are still in the database, when older months have
     been archived to files (None when nothing has been)."""
-    latest = AuditArchive.objects.order_by("-month").values_list("month", flat=True).first()
-    return partitions.next_month(latest) if latest else None
+    latest = audit_archive_latest()
+    return partitions.next_month(latest.month) if latest else None
 
 
 def audit_chain_pending() -> int:
@@ -413,18 +413,16 @@ def audit_month_archive(*, month: dt.date, directory: Path, archived_by: str) ->
                                 target=f"audit_month:{month:%Y-%m} sha256:{manifest['sha256']}",
                                 basis="older than the months kept online")
             published = archive.archive_publish(written)
-    except archive.ArchiveFileError as error:
+    except BaseException as error:
+        # The transaction rolled back: no file may claim the month was archived.
         for path in published:
             path.unlink(missing_ok=True)
-        raise ArchiveRefusedError(str(error)) from None
-    except OSError as error:  # a full disk, a directory we may not write to
-        for path in published:
-            path.unlink(missing_ok=True)
-        raise ArchiveRefusedError(f"The archive could not be written ({error}). The month "
-                                  "is still in the database; nothing was archived.") from None
-    except BaseException:
-        for path in published:
-            path.unlink(missing_ok=True)
+        if isinstance(error, archive.ArchiveFileError):
+            raise ArchiveRefusedError(str(error)) from None
+        if isinstance(error, OSError):  # a full disk, a directory we may not write to
+            raise ArchiveRefusedError(f"The archive could not be written ({error}). The "
+                                      "month is still in the database; nothing was "
+                                      "archived.") from None
         raise
     finally:
         if written is not None:
