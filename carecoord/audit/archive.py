@@ -32,6 +32,7 @@ from itertools import zip_longest
 from pathlib import Path
 
 from carecoord.audit.models import AccessEvent
+from carecoord.audit.partitions import next_month
 
 FORMAT = "carecoord access events archive, version 1"
 COLUMNS = ("id", "seq", "occurred_at", "actor_id", "service_user_id", "action", "target",
@@ -51,10 +52,6 @@ def events_file_name(month: dt.date) -> str:
 
 def manifest_file_name(month: dt.date) -> str:
     return f"access-events-{month:%Y-%m}{MANIFEST_SUFFIX}"
-
-
-def _next_month(month: dt.date) -> dt.date:
-    return (month.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
 
 
 def event_line(row: dict) -> dict:
@@ -99,7 +96,7 @@ class ChainWalk:
         if not isinstance(seq, int) or isinstance(seq, bool) or when.tzinfo is None:
             return f"line {self.rows + 1} has no place in the chain or no time zone"
         start = dt.datetime.combine(self.month, dt.time.min, tzinfo=dt.UTC)
-        end = dt.datetime.combine(_next_month(self.month), dt.time.min, tzinfo=dt.UTC)
+        end = dt.datetime.combine(next_month(self.month), dt.time.min, tzinfo=dt.UTC)
         if not start <= when < end:
             return f"event #{seq} is not from {self.month:%B %Y}"
         if rehashed != line["hash"]:
