@@ -20,6 +20,7 @@ from django.urls import reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
+from carecoord import freshness
 from carecoord.administration.tokens import staff_invitation_tokens
 from carecoord.audit.services import access_event_record
 from carecoord.notifications.services import notification_send
@@ -256,8 +257,11 @@ def staff_account_disable(*, user: User, disabled_by: User) -> int:
     _keep_an_administrator(user=user, actor=disabled_by)
     if not User.objects.filter(pk=user.pk, is_active=True).exists():
         return 0
-    # update(), not save(): the sessions are ended here, once, in this transaction.
+    # update(), not save(): the sessions are ended here, once, in this transaction. An
+    # update goes round the model signals, so what was kept of this account is marked
+    # changed here (ADR 0029).
     User.objects.filter(pk=user.pk).update(is_active=False)
+    freshness.mark_changed(user_ids=[user.pk])
     user.is_active = False
     ended = end_all_sessions(user)
     access_event_record(actor=disabled_by, action="staff.disable", target=f"user:{user.pk}",
@@ -290,6 +294,7 @@ def staff_account_enable(*, user: User, enabled_by: User) -> None:
     _not_self(user=user, actor=enabled_by,
               message="You cannot change your own account. Ask another administrator.")
     if User.objects.filter(pk=user.pk, is_active=False).update(is_active=True):
+        freshness.mark_changed(user_ids=[user.pk])  # as on disabling
         user.is_active = True
         access_event_record(actor=enabled_by, action="staff.enable",
                             target=f"user:{user.pk}", basis=BASIS)

@@ -5,10 +5,11 @@ reading the records again (ADR 0029).
 
 Every save and delete of the product's models is seen here, through Django's model
 signals, wherever it was written from; the writes that go round the signals (a
-QuerySet.update) always come with a save of the same person's records in the same
-service. Each is resolved to whom it concerns: the service user whose record it is (and
-their team, for the managers' team-level counts), and the people it names (a coordinator
-allocated, a carer, whoever made the change). A model this module does not know changes
+QuerySet.update) either come with a save of the same person's records in the same
+service or call mark_changed themselves (an account disabled or enabled). Each is
+resolved to whom it concerns: the service user whose record it is (and their team, for
+the managers' team-level counts), and the people it names (a coordinator allocated, a
+carer, whoever made the change). A model this module does not know changes
 everyone's generation, so a new model is never missed, only slower.
 
 The token is changed at once and again when the transaction commits: at once, so a reader
@@ -20,6 +21,7 @@ thrown away too.
 from __future__ import annotations
 
 import logging
+import secrets
 import uuid
 from collections.abc import Callable, Iterable
 from typing import TypeVar
@@ -31,14 +33,18 @@ logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
 # Generations outlive what is checked against them many times over (the things to do
-# live a minute): an expired generation reads as None, which no entry stored after a
-# change of it matches.
+# live five minutes at most): an expired generation reads as None, which no entry stored
+# after a change of it matches.
 GENERATION_SECONDS = 3600
 
 EVERYTHING = "fresh:all"
-# How long at most what is worked out from the records is kept (ADR 0029): changes the
-# signals cannot see (a QuerySet.update on its own) show within this.
-KEEP_SECONDS = 60
+# How long at most what is worked out from the records is kept (ADR 0029). A write is
+# seen at once through the generations, so this bounds only what no write marks: a change
+# missed while the cache did not answer (see _bump). Each entry is kept for a random part
+# of the last fifth of it (SPREAD), so that lists worked out together (everyone signing in
+# at nine) are not all worked out again in the same second.
+KEEP_SECONDS = 300
+SPREAD = 5
 
 
 def service_user_key(service_user_id: int) -> str:
@@ -88,7 +94,7 @@ def _bump(keys: list[str]) -> None:
         cache.set_many(dict.fromkeys(keys, token), timeout=GENERATION_SECONDS)
     except Exception:  # the write itself must not fail because the cache is down
         # What was kept lives in the same cache: when it answers again, what was kept
-        # before is at most a minute old (carecoord/todo/cache.py), or gone with it.
+        # before is at most KEEP_SECONDS old (carecoord/todo/cache.py), or gone with it.
         logger.warning("cache unavailable: generations not changed", exc_info=True)
 
 
@@ -113,7 +119,7 @@ def kept_or_worked_out(key: str, *, day: object, depends_on: Callable[[], list[s
         logger.warning("cache unavailable: %s worked out afresh", key, exc_info=True)
         return work_out()
     value = work_out()
-    seconds = keep_seconds(value)
+    seconds = kept_for(keep_seconds(value))
     try:
         if seconds > 0:
             cache.set(key, {"day": day, "generations": read, "value": value}, seconds)
@@ -122,3 +128,10 @@ def kept_or_worked_out(key: str, *, day: object, depends_on: Callable[[], list[s
     except Exception:  # shown all the same; kept next time the cache answers
         logger.warning("cache unavailable: %s not kept", key, exc_info=True)
     return value
+
+
+def kept_for(seconds: int) -> int:
+    """`seconds` less a random part of its last fifth (see SPREAD): never longer."""
+    if seconds <= 0:
+        return 0
+    return seconds - secrets.randbelow(seconds // SPREAD + 1)

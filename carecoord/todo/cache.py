@@ -1,12 +1,12 @@
 """The things to do as every page shows them (the header's count, the home page's list):
-worked out once and kept for a minute, thrown away as soon as anything they were worked
+worked out once and kept for up to five minutes, thrown away as soon as anything they were worked
 out from is written (ADR 0029).
 
 Kept with the list: the day, the person's roles, and the generation (carecoord/freshness.py)
 of each thing it depends on: the person themselves, each service user it may mention —
 their own record, the people they care for, a coordinator's caseload as the policy gives
 it — and a manager's teams. Any of those written, another day, a role gained or lost, an
-emergency access ending, or the minute up: it is worked out afresh, through the policy,
+emergency access ending, or the time up: it is worked out afresh, through the policy,
 as before. Nothing is kept while it holds "newly shared" information: that entry goes
 when the carer looks, and looking is not a change.
 
@@ -32,7 +32,7 @@ NOT_KEPT = {"newly_shared"}
 
 
 def things_to_do_for_page(*, viewer: User) -> list[Entry]:
-    """The viewer's things to do, kept for a minute unless something they depend on is
+    """The viewer's things to do, kept for up to five minutes unless something they depend on is
     written (see the module's docstring)."""
     if not (viewer and viewer.is_authenticated and viewer.is_active):
         return []

@@ -17,6 +17,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from carecoord import freshness
+from carecoord.administration import services as administration_services
 from carecoord.records import services as records_services
 from carecoord.records.models import Allocation, BreakGlassAccess, Role
 from carecoord.todo.cache import KEEP_SECONDS, things_to_do_for_page
@@ -189,7 +190,33 @@ def test_a_model_it_does_not_know_changes_everyones_generation(world):
     assert queries_of(world.service_user_account) > 0
 
 
-def test_kept_a_minute_at_most_and_never_into_another_day(world):
+def test_an_account_disabled_or_enabled_is_a_change(world):
+    # Both are a QuerySet.update, which the model signals do not see: the service marks it.
+    kept(world.coordinator)
+    key = freshness.user_key(world.coordinator.pk)
+    before = freshness.generations([key])
+    administration_services.staff_account_disable(user=world.coordinator,
+                                                  disabled_by=world.admin)
+    disabled = freshness.generations([key])
+    assert disabled != before
+    administration_services.staff_account_enable(user=world.coordinator,
+                                                 enabled_by=world.admin)
+    assert freshness.generations([key]) not in (before, disabled)
+    world.coordinator.refresh_from_db()
+    assert queries_of(world.coordinator) > 0
+
+
+def test_each_list_is_kept_for_part_of_the_last_fifth_never_longer():
+    # Spread so that lists worked out together are not all worked out again together.
+    draws = {freshness.kept_for(KEEP_SECONDS) for _ in range(500)}
+    assert min(draws) >= KEEP_SECONDS - KEEP_SECONDS // freshness.SPREAD
+    assert max(draws) <= KEEP_SECONDS
+    assert len(draws) > 10
+    assert freshness.kept_for(0) == 0
+    assert all(1 <= freshness.kept_for(20) <= 20 for _ in range(100))
+
+
+def test_kept_five_minutes_at_most_and_never_into_another_day(world):
     propose(plan_with_content(world), world.coordinator)
     kept(world.service_user_account)
     assert queries_of(world.service_user_account) == 0
