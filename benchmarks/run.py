@@ -57,6 +57,7 @@ django.setup()
 from django.core.cache import cache  # noqa: E402
 from django.db import connection, connections, transaction  # noqa: E402
 from django.http import StreamingHttpResponse  # noqa: E402
+from django.template import Context, Template  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.utils import timezone  # noqa: E402
 from django_otp import DEVICE_ID_SESSION_KEY  # noqa: E402
@@ -619,10 +620,30 @@ def machine() -> dict[str, str]:
         cursor.execute("SHOW server_version")
         postgres = cursor.fetchone()[0]
     load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
-    return {"CPU": f"{os.cpu_count()} × {model}", "RAM": memory,
+    return {"CPU": f"{os.cpu_count()} × {model}", "CPU yardstick": cpu_yardstick(),
+            "RAM": memory,
             "load average at the start (1, 5, 15 min)": load,
             "PostgreSQL": postgres, "Python": platform.python_version(),
             "Django": django.get_version(), "OS": platform.platform()}
+
+
+def cpu_yardstick() -> str:
+    """How fast this machine runs Django's own Python, with no database: the pages'
+    times scale with it (most of a page's time is Python), so runs on two machines are
+    compared by it before their pages are."""
+    template = Template(
+        "{% for row in rows %}<tr><td>{{ row.name|title }}</td>"
+        "<td>{{ row.when|date:'j F Y' }}</td>{% if row.flag %}<td>yes</td>{% endif %}"
+        "</tr>{% endfor %}")
+    rows = [{"name": f"person {i}", "when": dt.date(2026, 1, 1) + dt.timedelta(days=i % 365),
+             "flag": i % 2} for i in range(2000)]
+    times = []
+    for _ in range(15):
+        started = time.perf_counter()
+        template.render(Context({"rows": rows}))
+        times.append(time.perf_counter() - started)
+    return (f"{_ms(statistics.median(times))} to render a fixed 2,000-row Django template "
+            "(median of 15, one core; lower is faster)")
 
 
 def scale_counts() -> dict[str, int]:
