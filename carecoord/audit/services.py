@@ -15,6 +15,7 @@ from django.db import models, transaction
 from django.utils import timezone
 
 from carecoord.audit import archive, partitions
+from carecoord.audit.chain_fill import chain_fill
 from carecoord.audit.models import GENESIS_HASH, AccessEvent, AuditArchive, AuditChainHead
 from carecoord.audit.request_context import current_api_token, current_ip_address
 
@@ -126,11 +127,7 @@ def audit_chain_extend(*, batch_size: int = CHAIN_BATCH_SIZE) -> int:
                 seq += 1
                 event.seq, event.prev_hash = seq, prev_hash
                 event.hash = prev_hash = event.compute_hash()
-            # The model's queryset refuses updates to everyone else; this is the chainer,
-            # and PostgreSQL lets these three columns be filled in once (migration 0013).
-            models.QuerySet.bulk_update(
-                models.QuerySet(model=AccessEvent), pending, ["seq", "prev_hash", "hash"],
-                batch_size=1000)
+            chain_fill(pending)
             head.last_seq, head.last_hash = seq, prev_hash
             head.save(update_fields=["last_seq", "last_hash"])
         chained += len(pending)
