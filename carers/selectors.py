@@ -340,10 +340,15 @@ class CarerPanel:
         return self.relationship.carer
 
 
-def carer_panels_for_record(*, viewer: User, service_user: ServiceUser) -> list[CarerPanel]:
+def carer_panels_for_record(*, viewer: User, service_user: ServiceUser,
+                            basis: policy.Basis | None = None) -> list[CarerPanel]:
     """For an allocated care coordinator, one panel per active carer of this record.
-    Each read of a carer's information is written to the audit trail. Anyone else: []."""
-    if policy.record_basis(viewer, service_user) is not policy.Basis.ALLOCATED_COORDINATOR:
+    Each read of a carer's information is written to the audit trail. Anyone else: [].
+    `basis`: the viewer's basis on the record when the caller has just asked the policy
+    it (`service_user_open`); otherwise it is asked here."""
+    if basis is None:
+        basis = policy.record_basis(viewer, service_user)
+    if basis is not policy.Basis.ALLOCATED_COORDINATOR:
         return []
     relationships = list(
         policy.carer_relationships_visible_to(
@@ -399,10 +404,13 @@ def carer_panels_for_record(*, viewer: User, service_user: ServiceUser) -> list[
     return panels
 
 
-def insights_about_self(*, viewer: User, service_user: ServiceUser) -> list[CarerInsight]:
+def insights_about_self(*, viewer: User, service_user: ServiceUser,
+                        basis: policy.Basis | None = None) -> list[CarerInsight]:
     """For the service user on their own record: what their carers told their care
-    coordinator they know helps. Anyone else: []."""
-    if policy.record_basis(viewer, service_user) is not policy.Basis.SELF:
+    coordinator they know helps. Anyone else: []. `basis` as in `carer_panels_for_record`."""
+    if basis is None:
+        basis = policy.record_basis(viewer, service_user)
+    if basis is not policy.Basis.SELF:
         return []
     return list(
         policy.insights_visible_to(

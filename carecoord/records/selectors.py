@@ -84,8 +84,8 @@ def service_user_open(*, viewer: User, service_user_id: int, surface: str) -> Op
         basis=basis,
         can_manage_care=basis is Basis.ALLOCATED_COORDINATOR,
         can_edit_own_details=basis is Basis.SELF,
-        can_allocate=policy.can_allocate(viewer, service_user),
-        can_manage_care_team=policy.can_manage_care_team(viewer, service_user),
+        can_allocate=policy.can_allocate(viewer, service_user, basis),
+        can_manage_care_team=policy.can_manage_care_team(viewer, service_user, basis),
     )
 
 

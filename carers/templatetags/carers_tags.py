@@ -19,20 +19,22 @@ register = template.Library()
 
 
 @register.simple_tag
-def record_carer_panels(user, service_user) -> list[selectors.CarerPanel]:
+def record_carer_panels(user, service_user, basis=None) -> list[selectors.CarerPanel]:
     """For an allocated care coordinator on a record: each carer's assessment requests,
-    what they know helps, and only what they chose to share of their own space."""
+    what they know helps, and only what they chose to share of their own space. `basis`:
+    the viewer's basis on the record, as the page opened it."""
     if not user.is_authenticated:
         return []
-    return selectors.carer_panels_for_record(viewer=user, service_user=service_user)
+    return selectors.carer_panels_for_record(viewer=user, service_user=service_user,
+                                             basis=basis)
 
 
 @register.simple_tag
-def insights_about_self(user, service_user) -> list:
+def insights_about_self(user, service_user, basis=None) -> list:
     """For the service user on their own record: what their carers shared."""
     if not user.is_authenticated:
         return []
-    return selectors.insights_about_self(viewer=user, service_user=service_user)
+    return selectors.insights_about_self(viewer=user, service_user=service_user, basis=basis)
 
 
 @register.simple_tag

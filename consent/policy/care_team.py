@@ -216,13 +216,20 @@ def _allocated(viewer: Viewer, service_user: ServiceUser) -> bool:
         coordinator_id=viewer.pk, episode__service_user=service_user).exists()
 
 
-def can_manage_care_team(viewer: Viewer, service_user: ServiceUser) -> bool:
+def can_manage_care_team(
+    viewer: Viewer, service_user: ServiceUser, basis: Basis | None = None
+) -> bool:
     """Adding and ending care-team places: an allocated care coordinator, or the team's
-    manager. Never a care-team member (they are neither)."""
+    manager. Never a care-team member (they are neither). `basis`: the viewer's basis
+    on this record when the caller has just asked the policy it (`record_for_viewer`),
+    so that whether they are allocated is not asked twice."""
     if not _signed_in(viewer):
         return False
-    return _allocated(viewer, service_user) or service_user.team.managers.filter(
-        pk=viewer.pk).exists()
+    allocated = (
+        _allocated(viewer, service_user) if basis is None
+        else basis is Basis.ALLOCATED_COORDINATOR
+    )
+    return allocated or service_user.team.managers.filter(pk=viewer.pk).exists()
 
 
 def service_user_for_care_team(viewer: Viewer, service_user_id: int) -> ServiceUser:

@@ -453,7 +453,12 @@ def can_suggest_on_basis(basis: Basis | None, plan: Plan) -> bool:
 def can_start_plan(viewer: Viewer, service_user: ServiceUser) -> bool:
     """The service user and their allocated care coordinators may start any plan kind
     (a coordinator may start an empty WRAP for its owner to write)."""
-    return record_basis(viewer, service_user) in (Basis.SELF, Basis.ALLOCATED_COORDINATOR)
+    return can_start_plan_on_basis(record_basis(viewer, service_user))
+
+
+def can_start_plan_on_basis(basis: Basis | None) -> bool:
+    """`can_start_plan` for a viewer whose basis on the record is already known."""
+    return basis in (Basis.SELF, Basis.ALLOCATED_COORDINATOR)
 
 
 def can_propose_version(viewer: Viewer, plan: Plan) -> bool:

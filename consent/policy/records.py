@@ -52,25 +52,33 @@ def records_read_in_full(
     return queryset.filter(pk__in=_full_record_ids(viewer))
 
 
+def _with_basis(viewer: Viewer, queryset: QuerySet[ServiceUser]) -> QuerySet[ServiceUser]:
+    """`records_visible_to`, each row carrying what its basis is worked out from."""
+    return records_visible_to(viewer, queryset).annotate(
+        basis_own=ExpressionWrapper(Q(user_id=viewer.pk), output_field=BooleanField()),
+        basis_allocated=ExpressionWrapper(
+            Q(_allocated_to(viewer)), output_field=BooleanField()
+        ),
+    )
+
+
+def _basis(own: bool, allocated: bool) -> Basis:
+    if own:
+        return Basis.SELF
+    return Basis.ALLOCATED_COORDINATOR if allocated else Basis.CARE_TEAM
+
+
 def record_basis(viewer: Viewer, service_user: ServiceUser) -> Basis | None:
     """The basis on which `viewer` may read this record, or None if they may not: the
     queryset rule asked about this one record, so the two can never disagree."""
     if not _signed_in(viewer):
         return None
     row = (
-        records_visible_to(viewer, ServiceUser.objects.filter(pk=service_user.pk))
-        .annotate(
-            own=ExpressionWrapper(Q(user_id=viewer.pk), output_field=BooleanField()),
-            allocated=ExpressionWrapper(Q(_allocated_to(viewer)), output_field=BooleanField()),
-        )
-        .values_list("pk", "own", "allocated")
+        _with_basis(viewer, ServiceUser.objects.filter(pk=service_user.pk))
+        .values_list("basis_own", "basis_allocated")
         .first()
     )
-    if row is None:
-        return None
-    if row[1]:
-        return Basis.SELF
-    return Basis.ALLOCATED_COORDINATOR if row[2] else Basis.CARE_TEAM
+    return None if row is None else _basis(*row)
 
 
 def reads_in_full(viewer: Viewer, service_user: ServiceUser) -> bool:
@@ -82,15 +90,16 @@ def can_view_record(viewer: Viewer, service_user: ServiceUser) -> bool:
 
 
 def record_for_viewer(viewer: Viewer, service_user_id: int) -> tuple[ServiceUser, Basis]:
-    service_user = (
-        records_visible_to(viewer, ServiceUser.objects.select_related("team", "user"))
-        .filter(pk=service_user_id)
-        .first()
-    )
-    basis = record_basis(viewer, service_user) if service_user else None
-    if service_user is None or basis is None:
+    """The record and the basis it is read on, asked in one query: a record page passes
+    the basis on to each part of the page rather than asking again (issue 15)."""
+    if not _signed_in(viewer):
         raise Http404("No such record.")
-    return service_user, basis
+    service_user = _with_basis(
+        viewer, ServiceUser.objects.select_related("team", "user").filter(pk=service_user_id)
+    ).first()
+    if service_user is None:
+        raise Http404("No such record.")
+    return service_user, _basis(service_user.basis_own, service_user.basis_allocated)
 
 
 def can_manage_care(viewer: Viewer, service_user: ServiceUser) -> bool:
@@ -163,13 +172,18 @@ def team_for_manager(viewer: Viewer, team_id: int) -> Team:
     return team
 
 
-def can_allocate(viewer: Viewer, service_user: ServiceUser) -> bool:
+def can_allocate(
+    viewer: Viewer, service_user: ServiceUser, basis: Basis | None = None
+) -> bool:
     """Allocating or ending a care coordinator's allocation: the team's manager, or a
-    care coordinator already allocated (to hand over or to share the work)."""
-    return (
-        teams_managed_by(viewer).filter(pk=service_user.team_id).exists()
-        or can_manage_care(viewer, service_user)
-    )
+    care coordinator already allocated (to hand over or to share the work). `basis`:
+    the viewer's basis on this record, when the caller has just asked the policy it
+    (`record_for_viewer`); otherwise it is asked here."""
+    if service_user.team_id in managed_teams(viewer):
+        return True
+    if basis is None:
+        return can_manage_care(viewer, service_user)
+    return basis is Basis.ALLOCATED_COORDINATOR
 
 
 def service_user_for_allocation(viewer: Viewer, service_user_id: int) -> ServiceUser:

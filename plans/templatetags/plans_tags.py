@@ -82,10 +82,12 @@ def own_plans(user) -> list[dict]:
 
 
 @register.simple_tag
-def record_plans(user, service_user) -> list[dict]:
+def record_plans(user, service_user, basis: Basis | None = None) -> list[dict]:
     """The plans of a record the viewer has opened, for the record page. `may_start` says
-    whether the viewer may start a plan that does not exist yet."""
-    basis = policy.record_basis(user, service_user)
+    whether the viewer may start a plan that does not exist yet. `basis`: the viewer's
+    basis on the record, as the page opened it (asked again here when not given)."""
+    if basis is None:
+        basis = policy.record_basis(user, service_user)
     if basis is None:
         return []
     rows = _plan_rows(user, service_user, is_own=basis is Basis.SELF)
@@ -93,7 +95,7 @@ def record_plans(user, service_user) -> list[dict]:
         # A care-team member sees only the plans their role opens, and nothing to start.
         rows = [row for row in rows if row["plan"] is not None]
     for row in rows:
-        row["may_start"] = row["plan"] is None and policy.can_start_plan(user, service_user)
+        row["may_start"] = row["plan"] is None and policy.can_start_plan_on_basis(basis)
     return rows
 
 

@@ -17,6 +17,7 @@ from django import template
 from django.template.defaultfilters import date as date_filter
 from django.template.defaulttags import CsrfTokenNode
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language
 
 from carecoord.records.models import ServiceUser
 from carecoord.records.selectors import TeamServiceUserRow
@@ -31,9 +32,18 @@ _IDENTITY = ('<p class="nhsuk-body-s nhsuk-u-margin-bottom-0 app-identity" '
              ' Born {born}<span class="nhsuk-u-visually-hidden">.</span> NHS number {nhs}</p>')
 
 
+_MONTHS_BY_LANGUAGE: dict[str, list[str]] = {}
+
+
 def _months() -> list[str]:
-    """The months as the `date` filter's "M" writes them, in the active language."""
-    return ["", *(date_filter(dt.date(2000, month, 1), "M") for month in range(1, 13))]
+    """The months as the `date` filter's "M" writes them, in the active language (worked
+    out once per language: they never change while the server runs)."""
+    language = get_language() or ""
+    months = _MONTHS_BY_LANGUAGE.get(language)
+    if months is None:
+        months = ["", *(date_filter(dt.date(2000, month, 1), "M") for month in range(1, 13))]
+        _MONTHS_BY_LANGUAGE[language] = months
+    return months
 
 
 def _identity(service_user: ServiceUser, months: list[str]) -> str:
