@@ -74,6 +74,11 @@ class ItemCount(Func):
         return super().as_sql(compiler, connection, function="jsonb_array_length",
                               **extra_context)
 
+    def get_db_converters(self, connection) -> list:
+        # Both databases answer an int already: no `int()` on each of a year's 100,000
+        # rows of the CSV (a tenth of its time, issue 15).
+        return []
+
 
 def access_events(opened: OpenedReport) -> QuerySet:
     """The access events on the records of the team's service users in the period, as
@@ -298,11 +303,14 @@ def _csv_text(opened: OpenedReport, *, using: str, rows_per_chunk: int) -> Itera
     people, said = cells.people, cells.said
     who: dict[int | None, str] = {}
     middles: dict[tuple, str] = {}
+    targets: dict[str, str] = {}  # a person's record is the target of many of their events
     for chunk in _csv_chunks(opened, cells):
         for actor_id in {row[0] for row in chunk} - who.keys():
             who[actor_id] = csv_cell(cells.actors.get(actor_id, ""))
         if len(middles) > 50_000:  # flat memory, however long the period
             middles.clear()
+        if len(targets) > 50_000:
+            targets.clear()
         lines = []
         for actor_id, pk, action, target, basis, when, item_count, items in chunk:
             key = (action, basis, pk, item_count)
@@ -310,7 +318,10 @@ def _csv_text(opened: OpenedReport, *, using: str, rows_per_chunk: int) -> Itera
             if middle is None:
                 middle = middles[key] = ",".join(map(csv_cell, (
                     *people[pk], *said(action, basis, pk, item_count), action)))
-            lines.append(f"{when},{who[actor_id]},{middle},{csv_cell(target)},"
+            target_cell = targets.get(target)
+            if target_cell is None:
+                target_cell = targets[target] = csv_cell(target)
+            lines.append(f"{when},{who[actor_id]},{middle},{target_cell},"
                          f"{csv_cell(items) if item_count else ''}\r\n")
         for start in range(0, len(lines), rows_per_chunk):
             yield "".join(lines[start:start + rows_per_chunk])
