@@ -47,7 +47,7 @@ def shared_items(*, carer_user: User | None, service_user: ServiceUser,
                  with_latest_version: bool = False) -> QuerySet[PlanItem]:
     """The items of this service user's plans shared with this carer account, each with
     `shared_at` (when the decision that shares it was made). `with_latest_version`: each
-    also with `latest_version_id`, the newest version of its plan the carer may open (the
+    also with `latest_version_id`, the newest version of its plan shared with the carer (the
     page links to it), None if none: in the same query, not one more a plan. One query."""
     if carer_user is None:
         return PlanItem.objects.none()
@@ -59,7 +59,7 @@ def shared_items(*, carer_user: User | None, service_user: ServiceUser,
     )
     if with_latest_version:
         items = items.annotate(latest_version_id=Subquery(
-            policy.versions_visible_to(carer_user, PlanVersion.objects.filter(
+            policy.versions_shared_with(carer_user, PlanVersion.objects.filter(
                 plan=OuterRef("plan"))).order_by("-number").values("pk")[:1]))
     return items
 
@@ -71,7 +71,7 @@ def _attach_shared_progress(items: list[PlanItem], carer_user: User | None) -> N
     goals = [item.pk for item in items if item.item_type == ItemType.GOAL]
     by_item: dict[int, list[ProgressUpdate]] = {}
     if carer_user is not None and goals:
-        readable = policy.items_with_progress_visible_to(
+        readable = policy.items_with_progress_shared_with(
             carer_user, PlanItem.objects.filter(pk__in=goals)).values("pk")
         for update in ProgressUpdate.objects.filter(item__in=readable).order_by(
                 "recorded_on", "pk"):

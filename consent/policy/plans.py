@@ -87,6 +87,18 @@ def plans_visible_to(viewer: Viewer, queryset: QuerySet[Plan] | None = None) -> 
         _one_of("service_user", _full_record_ids(viewer)) | scoped_plans_q(viewer))
 
 
+def plans_visible_on_basis(
+    viewer: Viewer, basis: Basis | None, queryset: QuerySet[Plan]
+) -> QuerySet[Plan]:
+    """`plans_visible_to` for the plans of one record (`queryset`) opened on `basis`
+    (`record_for_viewer`). A reader of the whole record reads all its plans (the rule's
+    first basis, `_full_record_ids`, is what the record's basis was found by), so the
+    predicate is not built and asked again for them; anyone else gets the rule itself."""
+    if basis in FULL_BASES:
+        return queryset
+    return plans_visible_to(viewer, queryset)
+
+
 def plan_basis(viewer: Viewer, plan: Plan) -> Basis | None:
     """Why the viewer may open this plan: as one of the record's readers, or for the areas
     of it their care-team place or emergency access gives them."""
@@ -260,6 +272,18 @@ def items_with_progress_visible_to(
         _read_as_record(viewer) | _shared_with(viewer, with_progress_notes=True))
 
 
+def items_with_progress_shared_with(
+    viewer: Viewer, queryset: QuerySet[PlanItem] | None = None
+) -> QuerySet[PlanItem]:
+    """Only the carer's part of `items_with_progress_visible_to`: shared items whose
+    decision also shares the progress notes (the carer's page, which shows what is shared
+    with them as a carer, and nothing they might read on another basis)."""
+    queryset = PlanItem.objects.all() if queryset is None else queryset
+    if not _signed_in(viewer):
+        return queryset.none()
+    return queryset.filter(_shared_with(viewer, with_progress_notes=True))
+
+
 def _read_as_record(viewer: Viewer) -> Q:
     """For a PlanItem queryset: items the viewer reads as a reader of the record — the whole
     record, or the areas a care-team place or an emergency access gives."""
@@ -299,15 +323,32 @@ def versions_visible_to(
     named_signer = RequiredSigner.objects.filter(
         role=RequiredSigner.Role.CARER, carer__user_id=viewer.pk).values("version_id")
     still_caring = _cared_for_ids(viewer)
-    something_shared = PlanItem.objects.filter(_shared_with(viewer)).values("plan_id")
-    # Sharing shares what an item says now, not what it said: a carer reaches only the
-    # plan's latest version through a share (an older one holds earlier wordings).
-    newer = PlanVersion.objects.filter(plan=OuterRef("plan"), number__gt=OuterRef("number"))
     return queryset.filter(
         _one_of("plan", plans_visible_to(viewer).values("pk"))
         | (_one_of("pk", named_signer) & _one_of("plan__service_user", still_caring))
-        | (_one_of("plan", something_shared) & ~Q(Exists(newer)))
+        | _shared_versions(viewer)
     )
+
+
+def _shared_versions(viewer: Viewer) -> Q:
+    """For a PlanVersion queryset: the latest version of each plan with something shared
+    with this carer. Sharing shares what an item says now, not what it said: a carer
+    reaches only the plan's latest version through a share (an older one holds earlier
+    wordings)."""
+    something_shared = PlanItem.objects.filter(_shared_with(viewer)).values("plan_id")
+    newer = PlanVersion.objects.filter(plan=OuterRef("plan"), number__gt=OuterRef("number"))
+    return _one_of("plan", something_shared) & ~Q(Exists(newer))
+
+
+def versions_shared_with(
+    viewer: Viewer, queryset: QuerySet[PlanVersion] | None = None
+) -> QuerySet[PlanVersion]:
+    """Only the carer's part of `versions_visible_to`: the latest version of each plan
+    with something shared with them (the carer's page links to it)."""
+    queryset = PlanVersion.objects.all() if queryset is None else queryset
+    if not _signed_in(viewer):
+        return queryset.none()
+    return queryset.filter(_shared_versions(viewer))
 
 
 def versions_visible_on_basis(

@@ -99,3 +99,38 @@ def test_the_page_links_each_plans_latest_version_and_shows_only_shared_notes(wo
     assert "Notes about Swimming" in page
     assert "Notes about Cooking" not in page
     assert "Walking the dog" in page
+
+
+def test_the_pages_carer_parts_of_the_rules_answer_as_the_whole_rules_for_a_carer(world):
+    """The page asks only the carer's part of the progress-notes and versions rules (the
+    rest, whole-record and care-team readers, is never a carer's basis); for a carer
+    the two answer the same, and the carer's part never reaches an older version."""
+    from consent import policy
+    from plans.models import PlanItem, PlanVersion
+
+    carer = world.carer_relationship.carer
+    care_plan = make_plan(world)
+    _goal_with_notes(world, care_plan, carer, title="Swimming", shares_notes=True)
+    _goal_with_notes(world, care_plan, carer, title="Cooking", shares_notes=False)
+    first = propose(care_plan, world.coordinator)
+    sign(first, world.service_user_account)
+    sign(first, world.coordinator)
+    write(care_plan.items.get(title="Swimming"), world.service_user_account,
+          "Three times a week now.")
+    latest = propose(care_plan, world.coordinator)
+    viewer = world.carer_account
+
+    def ids(queryset) -> set[int]:
+        return set(queryset.values_list("pk", flat=True))
+
+    progress = ids(policy.items_with_progress_shared_with(viewer, PlanItem.objects.all()))
+    assert progress == ids(policy.items_with_progress_visible_to(viewer,
+                                                                 PlanItem.objects.all()))
+    assert progress == {care_plan.items.get(title="Swimming").pk}
+    versions = ids(policy.versions_shared_with(viewer, PlanVersion.objects.all()))
+    assert versions == {latest.pk}
+    assert versions <= ids(policy.versions_visible_to(viewer, PlanVersion.objects.all()))
+    # Someone else's carer, and nobody signed in, get nothing from either part.
+    other = world.other_carer_account
+    assert not policy.items_with_progress_shared_with(other, PlanItem.objects.all()).exists()
+    assert not policy.versions_shared_with(other, PlanVersion.objects.all()).exists()
