@@ -66,12 +66,16 @@ def carers_of(*, viewer: User, service_user: ServiceUser) -> list[CarerRelations
 
 
 def consent_matrix(*, viewer: User, service_user: ServiceUser,
-                   relationships: list[CarerRelationship]) -> list[PlanBlock]:
+                   relationships: list[CarerRelationship],
+                   basis: policy.Basis | None = None) -> list[PlanBlock]:
     """Every live item of the service user's plans against every carer, with what each
-    carer can see now and why. A fixed number of queries."""
-    plans = list(policy.plans_visible_to(viewer, Plan.objects.filter(service_user=service_user)))
+    carer can see now and why. A fixed number of queries. `basis`: the viewer's basis on
+    the record, when the caller opened it (`service_user_open`); the plans and items are
+    then asked on that basis, not through the whole rule again (without it, the rule)."""
+    plans = list(policy.plans_visible_on_basis(
+        viewer, basis, Plan.objects.filter(service_user=service_user)))
     items = list(
-        policy.items_visible_to(viewer, PlanItem.objects.filter(
+        policy.items_visible_on_basis(viewer, basis, PlanItem.objects.filter(
             plan__in=plans, removed_at__isnull=True))
         .order_by("position", "pk")
     )

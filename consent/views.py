@@ -189,7 +189,8 @@ def consent_overview(request: HttpRequest, service_user_id: int) -> HttpResponse
     service_user = record.service_user
     relationships = selectors.carers_of(viewer=request.user, service_user=service_user)
     plans = _plan_views(selectors.consent_matrix(
-        viewer=request.user, service_user=service_user, relationships=relationships))
+        viewer=request.user, service_user=service_user, relationships=relationships,
+        basis=record.basis))
     views = [view for plan in plans for section in plan.sections for view in section.items]
     titles = {view.item.pk: view.item.title for view in views}
     readers = selectors.readers_of_items(viewer=request.user, service_user=service_user,
@@ -371,7 +372,8 @@ def consent_carer(request: HttpRequest, service_user_id: int,
                                           basis=record.basis)
     page_url = reverse("consent_carer", args=[service_user.pk, relationship.pk])
     plans = _plan_views(selectors.consent_matrix(
-        viewer=request.user, service_user=service_user, relationships=[relationship]))
+        viewer=request.user, service_user=service_user, relationships=[relationship],
+        basis=record.basis))
     sections = {f"{plan.plan.pk}-{section.code}": (plan.plan, section.code, section.title)
                 for plan in plans for section in plan.sections}
     items = {str(view.item.pk): view.item
