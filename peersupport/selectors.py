@@ -120,14 +120,18 @@ def signposting_target_open(*, viewer: User, service_user_id: int,
     return SignpostingTarget(service_user=service_user, basis=basis)
 
 
-def signposting_for_service_user(*, viewer: User, service_user: ServiceUser
-                                 ) -> QuerySet[Signposting]:
-    """The service user's signposting, if the viewer may read their record; else none."""
-    return policy.signposting_visible_to(
-        viewer,
-        Signposting.objects.filter(service_user=service_user)
-        .select_related("offer", "offered_by"),
-    ).order_by("-offered_on", "-pk")
+def signposting_for_service_user(*, viewer: User, service_user: ServiceUser,
+                                 basis: policy.Basis | None = None) -> QuerySet[Signposting]:
+    """The service user's signposting, if the viewer may read their record; else none.
+    `basis`: the viewer's basis on the record when the caller has just asked the policy
+    it (the plan page); otherwise the rule is asked."""
+    signposting = (Signposting.objects.filter(service_user=service_user)
+                   .select_related("offer", "offered_by"))
+    if basis is None:
+        signposting = policy.signposting_visible_to(viewer, signposting)
+    else:
+        signposting = policy.signposting_visible_on_basis(viewer, basis, signposting)
+    return signposting.order_by("-offered_on", "-pk")
 
 
 def signposting_return_url(*, viewer: User, service_user: ServiceUser) -> str:

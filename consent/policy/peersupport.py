@@ -20,7 +20,7 @@ from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from carecoord.records.models import Role, ServiceUser
-from consent.policy.base import Basis, _signed_in
+from consent.policy.base import FULL_BASES, Basis, _signed_in
 from consent.policy.records import record_basis, records_read_in_full, records_visible_to
 from peersupport.models import Offer, RecoveryStory, Signposting, StoryStatus
 
@@ -83,6 +83,18 @@ def signposting_visible_to(
         return queryset.none()
     # Signposting is for those who read the record in full, not its care team.
     return queryset.filter(service_user__in=records_read_in_full(viewer).values("pk"))
+
+
+def signposting_visible_on_basis(
+    viewer: Viewer, basis: Basis | None, queryset: QuerySet[Signposting]
+) -> QuerySet[Signposting]:
+    """`signposting_visible_to` for the signposting of one record (`queryset`) opened on
+    `basis`: a reader of the whole record reads all of it (the rule is
+    `records_read_in_full`, which is how that basis was found), so it is not asked
+    again; on any other basis, nothing."""
+    if basis in FULL_BASES:
+        return queryset
+    return queryset.none()
 
 
 def can_record_signposting(viewer: Viewer, service_user: ServiceUser) -> bool:

@@ -28,8 +28,8 @@ def plan_signposting(user, plan, basis=None) -> dict | None:
     if basis not in policy.FULL_BASES:
         return None  # not for a care-team member or emergency access
     return {
-        "rows": list(selectors.signposting_for_service_user(viewer=user,
-                                                            service_user=service_user)),
+        "rows": list(selectors.signposting_for_service_user(
+            viewer=user, service_user=service_user, basis=basis)),
         "can_record": policy.can_record_signposting_on_basis(basis),
         "is_own": service_user.user_id is not None and service_user.user_id == user.pk,
         "service_user": service_user,

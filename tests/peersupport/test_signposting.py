@@ -204,3 +204,19 @@ def test_counts_for_the_team_and_its_manager_only(world, offer, signposting,
     assert "Tyne Valley Walk and Talk" not in words
     assert client_for(world.other_manager).get(
         reverse("team_detail", args=[world.team.pk])).status_code == 404
+
+
+@pytest.mark.parametrize("who", ["coordinator", "service_user_account", *OUTSIDERS])
+def test_the_basis_form_answers_as_the_rule(world, signposting, who):
+    """The care plan page asks `signposting_visible_on_basis` with the basis it opened
+    the plan on; for every viewer it must answer as `signposting_visible_to` does."""
+    viewer = getattr(world, who)
+    mine = Signposting.objects.filter(service_user=world.service_user)
+    basis = policy.record_basis(viewer, world.service_user)
+    on_basis = set(policy.signposting_visible_on_basis(viewer, basis, mine))
+    assert on_basis == set(policy.signposting_visible_to(viewer, mine))
+
+
+def test_a_care_team_member_reads_none_on_their_basis(world, signposting):
+    assert not policy.signposting_visible_on_basis(
+        world.coordinator, Basis.CARE_TEAM, Signposting.objects.all()).exists()
