@@ -212,7 +212,9 @@ def item_attribution(context, item, service_user, viewer) -> str:
     "Care coordinator – you, 2 December 2026". One tag for what were four expressions an
     item in the template, each day written out once a page (80 items: about half the
     line's time; issue 15)."""
-    text = item.get_written_by_display()
+    # The label straight from the enum: `get_written_by_display` rebuilds the field's
+    # choices as a dict on every call, 80 times a page.
+    text = written_by_label(item.written_by) or item.written_by
     if item.author:
         text += f" – {person_name(item.author, service_user, viewer)}"
     # As the template's |date does: in the current time zone. Kept for the whole page
