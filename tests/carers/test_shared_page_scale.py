@@ -45,6 +45,20 @@ def _goal_with_notes(world, plan, carer, *, title: str, shares_notes: bool):
     return goal
 
 
+def _care_plan_signed_then_changed(world, carer):
+    """A care plan with two goals shared (one with its notes), signed as version 1 and
+    changed and proposed again as version 2: (the plan, its latest version)."""
+    care_plan = make_plan(world)
+    _goal_with_notes(world, care_plan, carer, title="Swimming", shares_notes=True)
+    _goal_with_notes(world, care_plan, carer, title="Cooking", shares_notes=False)
+    first = propose(care_plan, world.coordinator)
+    sign(first, world.service_user_account)
+    sign(first, world.coordinator)
+    write(care_plan.items.get(title="Swimming"), world.service_user_account,
+          "Three times a week now.")
+    return care_plan, propose(care_plan, world.coordinator)
+
+
 def test_the_page_asks_the_same_queries_for_one_plan_or_three(world):
     carer = world.carer_relationship.carer
     url = f"/carers/people/{world.carer_relationship.pk}/"
@@ -76,15 +90,7 @@ def test_the_page_asks_the_same_queries_for_one_plan_or_three(world):
 
 def test_the_page_links_each_plans_latest_version_and_shows_only_shared_notes(world):
     carer = world.carer_relationship.carer
-    care_plan = make_plan(world)
-    _goal_with_notes(world, care_plan, carer, title="Swimming", shares_notes=True)
-    _goal_with_notes(world, care_plan, carer, title="Cooking", shares_notes=False)
-    first = propose(care_plan, world.coordinator)
-    sign(first, world.service_user_account)
-    sign(first, world.coordinator)
-    write(care_plan.items.get(title="Swimming"), world.service_user_account,
-          "Three times a week now.")
-    latest = propose(care_plan, world.coordinator)
+    _, latest = _care_plan_signed_then_changed(world, carer)
     wrap = make_plan(world, PlanKind.WRAP, by=world.service_user_account)
     shared = add_item(wrap, "wellness_toolbox", world.service_user_account, "Walking the dog")
     consent_decide_item(item=shared, carer=carer, shared=True,
@@ -109,15 +115,7 @@ def test_the_pages_carer_parts_of_the_rules_answer_as_the_whole_rules_for_a_care
     from plans.models import PlanItem, PlanVersion
 
     carer = world.carer_relationship.carer
-    care_plan = make_plan(world)
-    _goal_with_notes(world, care_plan, carer, title="Swimming", shares_notes=True)
-    _goal_with_notes(world, care_plan, carer, title="Cooking", shares_notes=False)
-    first = propose(care_plan, world.coordinator)
-    sign(first, world.service_user_account)
-    sign(first, world.coordinator)
-    write(care_plan.items.get(title="Swimming"), world.service_user_account,
-          "Three times a week now.")
-    latest = propose(care_plan, world.coordinator)
+    care_plan, latest = _care_plan_signed_then_changed(world, carer)
     viewer = world.carer_account
 
     def ids(queryset) -> set[int]:
