@@ -109,11 +109,19 @@ def plan_basis(viewer: Viewer, plan: Plan) -> Basis | None:
 
 
 def plan_for_viewer(viewer: Viewer, plan_id: int) -> tuple[Plan, Basis]:
-    """The plan and `plan_basis` for it, in one query for the record's readers: whether
-    the viewer is the person or allocated to them comes with the plan (the same
-    predicates `record_basis` asks), so the page does not check the record again."""
+    """The plan and `plan_basis` for it, in one query for the record's readers.
+
+    `plans_visible_to` for one plan, asked side by side: the plan comes with whether the
+    viewer is the person or allocated to them (the two sides of `_full_record_ids`, the
+    rule's first basis, by the predicates `record_basis` asks); only if neither is asked
+    the rule's other basis, `scoped_plans_q` for this plan, which is `scoped_basis` for
+    the areas of its kind. Building the whole predicate (a care-team and an emergency
+    sub-query for each area) for every coordinator's page was a sixth of it (issue 15);
+    tests check that the two agree for every role (tests/plans/test_policy.py)."""
+    if not _signed_in(viewer):
+        raise Http404("No such plan.")
     plan = (
-        plans_visible_to(viewer, Plan.objects.select_related("service_user__team"))
+        Plan.objects.select_related("service_user__team")
         .annotate(
             viewer_is_owner=ExpressionWrapper(Q(service_user__user_id=viewer.pk),
                                               output_field=BooleanField()),

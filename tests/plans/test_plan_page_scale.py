@@ -9,6 +9,7 @@ import datetime as dt
 
 import pytest
 from django.db import connection
+from django.http import Http404
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
@@ -284,3 +285,55 @@ def test_whether_the_viewer_may_sign_each_version_is_the_policys_answer(world):
     sign(third, world.service_user_account)
     sign(third, world.coordinator)
     check(care_plan)  # agreed
+
+
+def test_opening_one_plan_agrees_with_the_plans_rule_for_every_viewer(world, record):  # noqa: F811
+    """`plan_for_viewer` asks the plans rule's bases one after the other rather than
+    building the whole predicate; for every viewer and plan kind it opens exactly the
+    plans `plans_visible_to` lists, and on the basis `plan_basis` gives."""
+    psychologist, duty, crisis = (professional("Dr Psych"), professional("Jo Duty"),
+                                  professional("Cal Crisis"))
+    add_to_care_team(world, psychologist, CareTeamRole.PSYCHOLOGIST)
+    add_to_care_team(world, duty, CareTeamRole.DUTY_WORKER)
+    add_to_care_team(world, crisis, CareTeamRole.CRISIS_TEAM)
+    ended = professional("Ed Ended")
+    place = add_to_care_team(world, ended, CareTeamRole.PSYCHIATRIST)
+    # A place that ended yesterday (the service refuses to write an end in the past).
+    type(place).objects.filter(pk=place.pk).update(started_on=clock.days(-30),
+                                                   ended_on=clock.days(-1))
+    glass = professional("Kim Glass")
+    assert client_for(glass).post(reverse("break_glass"), {
+        "nhs_number": NHS_NUMBER,
+        "reason": "Found by police on the bridge, distressed; needs crisis plan for "
+                  "assessment."}).status_code == 302
+    plans = [record.care_plan, record.wrap,
+             make_plan(world, "responsibility_agreement")]
+
+    viewers = [world.coordinator, world.service_user_account, psychologist, duty, crisis,
+               ended, glass, world.other_coordinator, world.other_service_user_account,
+               world.carer_account, world.manager, world.admin, world.no_role]
+    opened_by = {}
+    for viewer in viewers:
+        listed = set(policy.plans_visible_to(viewer).values_list("pk", flat=True))
+        for plan in plans:
+            if plan.pk in listed:
+                opened, basis = policy.plan_for_viewer(viewer, plan.pk)
+                assert opened == plan
+                assert basis == policy.plan_basis(viewer, plan)
+                opened_by.setdefault(plan.pk, set()).add(viewer.pk)
+            else:
+                with pytest.raises(Http404):
+                    policy.plan_for_viewer(viewer, plan.pk)
+    # The cases are not empty: the whole-record readers open every plan, the care-team
+    # places and emergency access only the care plan.
+    assert opened_by[record.care_plan.pk] == {
+        world.coordinator.pk, world.service_user_account.pk, psychologist.pk, duty.pk,
+        crisis.pk, glass.pk}
+    assert opened_by[record.wrap.pk] == {world.coordinator.pk, world.service_user_account.pk}
+    # A deactivated account opens nothing, though its allocation still stands.
+    world.coordinator.is_active = False
+    world.coordinator.save()
+    assert not policy.plans_visible_to(world.coordinator).exists()
+    for plan in plans:
+        with pytest.raises(Http404):
+            policy.plan_for_viewer(world.coordinator, plan.pk)
