@@ -1,7 +1,7 @@
 """Sensitive models refuse queries started by pages (carecoord/scoping): the bypasses an
 import check cannot see — `_default_manager`, a related manager, a query split over lines,
-a model reached through another module, a template walking a relation — each planted in
-code that runs as a page module, and each refused."""
+a model reached through another module, a template or a fragment walking a relation —
+each planted in code that runs as a page module, and each refused."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import pytest
 from django.template import Context, Template
 
 from carecoord.scoping import UnscopedQueryError, query_origin
+from carecoord.web.fragments import fragment_environment
 from plans.models import Plan, PlanItem
 from tests.plans.factories import make_plan
 
@@ -26,12 +27,17 @@ BYPASSES = {
         "Template('{% for p in su.plans.all %}{{ p.pk }}{% endfor %}')"
         ".render(Context({'su': service_user}))"
     ),
+    "a fragment walking a relation": (
+        "fragment_environment().from_string("
+        "'{% for p in su.plans.all() %}{{ p.pk }}{% endfor %}').render(su=service_user)"
+    ),
 }
 
 
 def _run_as(module: str, code: str, **names) -> None:
     namespace = {"__name__": module, "PlanItem": PlanItem, "Plan": Plan,
-                 "Template": Template, "Context": Context, **names}
+                 "Template": Template, "Context": Context,
+                 "fragment_environment": fragment_environment, **names}
     exec(compile(f"def planted():\n{textwrap.indent(code, '    ')}\n", module, "exec"),
          namespace)
     namespace["planted"]()

@@ -46,7 +46,19 @@ PASS_THROUGH = (
     "django.shortcuts",
     "rest_framework.",
     "django.test.utils",  # the test runner's wrapper around Template.render
+    "jinja2.",  # fragments (carecoord.web.fragments): templates, like Django's
 )
+
+
+def _module_of(frame) -> str:
+    """The module a frame runs in. A compiled Jinja2 template (a fragment) runs in globals
+    of its own with no `__name__`; it is named as Jinja2's, so the guard looks through it
+    to the tag that rendered it, as it looks through a Django template."""
+    names = frame.f_globals
+    name = names.get("__name__")
+    if name is None and "environment" in names:
+        return "jinja2.template"
+    return name or ""
 
 
 class UnscopedQueryError(RuntimeError):
@@ -58,7 +70,7 @@ def query_origin(depth: int = 2) -> str | None:
     only passes it on; None when framework code started it on its own."""
     frame = sys._getframe(depth)
     while frame is not None:
-        name = frame.f_globals.get("__name__", "")
+        name = _module_of(frame)
         if name.partition(".")[0] in PROJECT_PACKAGES:
             return name
         if not name.startswith(PASS_THROUGH):

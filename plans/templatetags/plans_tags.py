@@ -15,6 +15,7 @@ from django.utils.safestring import SafeString
 
 from carecoord.records import selectors as record_selectors
 from carecoord.web.charts import score_chart
+from carecoord.web.fragments import fragment, render_fragment
 from consent import policy
 from consent.policy import Basis
 from plans import selectors
@@ -206,24 +207,43 @@ def person_name(person, service_user, viewer) -> str:
     return person.display_name
 
 
-@register.simple_tag(takes_context=True)
-def item_attribution(context, item, service_user, viewer) -> str:
+def item_attribution(item, service_user, viewer, days: dict[dt.date, str]) -> str:
     """The line under an item: the kind of writer, the person (`person_name`) and the day,
-    "Care coordinator – you, 2 December 2026". One tag for what were four expressions an
-    item in the template, each day written out once a page (80 items: about half the
-    line's time; issue 15)."""
+    "Care coordinator – you, 2 December 2026". Each day is written out once a page
+    (`days`, the page's own; 80 items: about half the line's time; issue 15)."""
     # The label straight from the enum: `get_written_by_display` rebuilds the field's
     # choices as a dict on every call, 80 times a page.
     text = written_by_label(item.written_by) or item.written_by
     if item.author:
         text += f" – {person_name(item.author, service_user, viewer)}"
-    # As the template's |date does: in the current time zone. Kept for the whole page
-    # (the render context's root, where {% include %} keeps its templates).
+    # As the template's |date does: in the current time zone.
     day = timezone.template_localtime(item.updated_at).date()
-    days = context.render_context.dicts[0].setdefault(item_attribution, {})
     if day not in days:
         days[day] = formats.date_format(day, "j F Y")
     return f"{text}, {days[day]}"
+
+
+@register.simple_tag(takes_context=True)
+def plan_item(context, view, section_view) -> SafeString:
+    """One item of a plan page (and its print view): `templates/plans/includes/item.jinja`,
+    a fragment (carecoord.web.fragments, ADR 0027). Django's engine took a third of an
+    80-item page to write the items (issue 15). The fragment gets only what the page
+    already has: the item's view, its section and the page's plan, people and token."""
+    # Kept for the whole page, in the render context's root, as {% include %} keeps its
+    # templates: the item template, and each day written out once.
+    page = context.render_context.dicts[0].setdefault(plan_item, {})
+    if not page:
+        page["template"] = fragment("plans/includes/item.jinja")
+        page["days"] = {}
+    service_user, viewer, days = context["service_user"], context["user"], page["days"]
+    return render_fragment(
+        page["template"], view=view, item=view.item, sv=section_view, plan=context["plan"],
+        carers=context["carers"], service_user=service_user, is_own=context["is_own"],
+        printing=context.get("printing"), user=viewer, csrf_token=context.get("csrf_token"),
+        detail_rows=detail_rows, goal_agreement=goal_agreement,
+        progress_chart=progress_chart,
+        attribution=lambda item: item_attribution(item, service_user, viewer, days),
+    )
 
 
 # --- Goals ----------------------------------------------------------------------------
