@@ -1,5 +1,5 @@
 """Fragments: the few pieces of HTML a page repeats for every row of something long (a care
-plan's items), rendered by Jinja2 instead of Django's template engine (ADR 0027).
+plan's items), rendered by Jinja2 instead of Django's template engine (ADR 0030).
 
 Django's engine resolves every variable by trying a dict key, an attribute and a list
 index in turn, and walks a node tree an item; a care plan's 80 items took a third of its

@@ -226,7 +226,7 @@ def item_attribution(item, service_user, viewer, days: dict[dt.date, str]) -> st
 @register.simple_tag(takes_context=True)
 def plan_item(context, view, section_view) -> SafeString:
     """One item of a plan page (and its print view): `templates/plans/includes/item.jinja`,
-    a fragment (carecoord.web.fragments, ADR 0027). Django's engine took a third of an
+    a fragment (carecoord.web.fragments, ADR 0030). Django's engine took a third of an
     80-item page to write the items (issue 15). The fragment gets only what the page
     already has: the item's view, its section and the page's plan, people and token."""
     # Kept for the whole page, in the render context's root, as {% include %} keeps its

@@ -1,4 +1,4 @@
-"""Fragments (carecoord/web/fragments.py, ADR 0027) write what Django's engine would have
+"""Fragments (carecoord/web/fragments.py, ADR 0030) write what Django's engine would have
 written for the same template: the same escaping, localising, time zone and filters, so a
 page whose repeated part moved to a fragment is the same HTML, byte for byte."""
 
