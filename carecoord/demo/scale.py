@@ -28,6 +28,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from carecoord.audit.partitions import audit_partitions_ensure
 from carecoord.audit.services import access_events_append_history
 from carecoord.records.models import (
     STAFF_ROLES,
@@ -450,6 +451,10 @@ class _Generator:
                         yield (when, rng.choice(carers_by_su[su_id]), su_id,
                                "carer_item.view", f"plan_item:{item_id}", "shared with carer")
 
+        # A trust that has run for a year has a partition for each of its months (the
+        # daily task makes them ahead of time, ADR 0027): without them the year would
+        # lie in the default partition, which no report prunes and no archive detaches.
+        audit_partitions_ensure(today=start.astimezone(dt.UTC).date(), months_ahead=13)
         written = access_events_append_history(events=events())
         self.say(f"  {written:,} access events")
         return written

@@ -9,6 +9,7 @@ import io
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import connection
 
 from carecoord.audit.models import AccessEvent
 from carecoord.demo.scale import SCALE_PASSWORD, SMALL
@@ -64,6 +65,21 @@ def test_the_small_trust_passes_the_three_checks_and_has_the_sizes_asked_for(sma
     # A coordinator holds a caseload of their team's people only.
     coordinator = User.objects.filter(email__startswith="coordinator").first()
     assert coordinator.check_password(SCALE_PASSWORD)
+
+
+@pytest.mark.postgresql_only
+def test_the_years_events_lie_in_their_months_partitions_not_the_default(small_trust):
+    """As on a trust that has run for a year: the reports prune by month, and each month
+    can be archived (ADR 0027)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM carecoord_accessevent_default")
+        in_default = cursor.fetchone()[0]
+        cursor.execute("SELECT tableoid::regclass::text, count(*) FROM carecoord_accessevent "
+                       "GROUP BY 1")
+        by_partition = dict(cursor.fetchall())
+    assert in_default == 0
+    assert sum(by_partition.values()) == AccessEvent.objects.count() == SMALL.access_events
+    assert len(by_partition) >= 12  # a year of months
 
 
 def test_run_again_it_makes_nothing(small_trust):
