@@ -35,6 +35,7 @@ BENCH_DIR="$ROOT/var/bench/$SCALE"
 PG_DIR="$BENCH_DIR/pg"
 PG_DATA="$PG_DIR/data"
 PG_STARTED=0
+PG_PID=""  # the postmaster this run started
 PG_BIN="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n1)"
 if [[ -z "$PG_BIN" || ! -x "$PG_BIN/initdb" ]]; then
     log "PostgreSQL server binaries not found under /usr/lib/postgresql/*/bin"
@@ -52,6 +53,10 @@ run_pg() {
 
 stop_postgres() {
     [[ $PG_STARTED -eq 1 ]] || return 0
+    # Only the cluster this run started: another run may have started its own since.
+    if [[ -n "$PG_PID" && "$(head -n1 "$PG_DATA/postmaster.pid" 2>/dev/null)" != "$PG_PID" ]]; then
+        return 0
+    fi
     if ! run_pg "$PG_BIN/pg_ctl" -D "$PG_DATA" -m fast -w -t 60 stop >/dev/null 2>&1; then
         local pid
         pid="$(head -n1 "$PG_DATA/postmaster.pid" 2>/dev/null || true)"
@@ -120,6 +125,7 @@ SHARED_MB=$(( MEM_MB / 4 )); (( SHARED_MB < 256 )) && SHARED_MB=256; (( SHARED_M
 run_pg "$PG_BIN/pg_ctl" -D "$PG_DATA" -l "$PG_DIR/postgres.log" -w -t 120 start \
     -o "-c listen_addresses=127.0.0.1 -p $PG_PORT -c unix_socket_directories=$PG_DIR/sock -c shared_buffers=${SHARED_MB}MB -c effective_cache_size=$(( MEM_MB / 2 ))MB -c max_wal_size=4GB" \
     >/dev/null || { cat "$PG_DIR/postgres.log" >&2; exit 1; }
+PG_PID="$(head -n1 "$PG_DATA/postmaster.pid" 2>/dev/null || true)"
 for i in $(seq 1 300); do
     "$PG_BIN/pg_isready" -q -h 127.0.0.1 -p "$PG_PORT" && break
     if [[ $i -eq 300 ]]; then
@@ -162,7 +168,9 @@ if [[ "${BENCH_COMMAND:-bench}" == "hold" ]]; then
     export -p | grep -E ' (DATABASE_URL|DEBUG|SECRET_KEY|ALLOWED_HOSTS|SECURE_SSL_REDIRECT|ACCESS_SCOPE_GUARD|EMAIL_BACKEND|PRIVATE_FILES_ROOT|LOG_LEVEL)=' \
         >"$BENCH_DIR/env"
     log "holding PostgreSQL on port $PG_PORT; settings in $BENCH_DIR/env"
-    while true; do sleep 3600; done
+    # In the background and waited for: a signal's trap runs at once, not after the sleep
+    # (a late clean-up would stop the next run's PostgreSQL on the same data).
+    while true; do sleep 3600 & wait $!; done
 fi
 if [[ "${BENCH_COMMAND:-bench}" == "load" ]]; then
     # make load (scripts/load.sh): the same database, served as in production.
