@@ -114,6 +114,11 @@ if [[ ! -d "$PG_DATA" ]]; then
     rm -f "$BENCH_DIR/migrations"
 fi
 
+if run_pg "$PG_BIN/pg_ctl" -D "$PG_DATA" status >/dev/null 2>&1; then
+    # Another run (a bench, a hold, a load test) is using this data: leave it alone.
+    log "PostgreSQL is already running on $PG_DATA (another make bench, hold or load?); stop it first"
+    exit 1
+fi
 log "starting PostgreSQL ($(basename "$(dirname "$PG_BIN")")) on 127.0.0.1:$PG_PORT, data in $PG_DATA"
 PG_STARTED=1
 # Durable settings as in production (fsync on): the data is kept between runs. Memory as
