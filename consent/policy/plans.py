@@ -117,7 +117,7 @@ def plan_for_viewer(viewer: Viewer, plan_id: int) -> tuple[Plan, Basis]:
     the rule's other basis, `scoped_plans_q` for this plan, which is `scoped_basis` for
     the areas of its kind. Building the whole predicate (a care-team and an emergency
     sub-query for each area) for every coordinator's page was a sixth of it (issue 15);
-    tests check that the two agree for every role (tests/plans/test_policy.py)."""
+    tests check that the two agree for every viewer (tests/plans/test_plan_page_scale.py)."""
     if not _signed_in(viewer):
         raise Http404("No such plan.")
     plan = (
