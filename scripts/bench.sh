@@ -68,6 +68,8 @@ cleanup() {
     local rc=$?
     set +e
     trap - EXIT INT TERM
+    # The hold's sleep, which would otherwise outlive this script by up to an hour.
+    jobs -p | xargs -r kill 2>/dev/null
     stop_postgres
     log "bench finished in ${SECONDS}s (exit status $rc)"
     exit "$rc"
