@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
@@ -288,11 +289,11 @@ class ChoiceSection:
     def rule(self) -> RuleView:
         return self.section.rule
 
-    @property
+    @cached_property  # the page asks for it several times a section
     def shared_count(self) -> int:
         return sum(1 for choice in self.items if choice.cell.shared)
 
-    @property
+    @cached_property
     def state(self) -> str:
         """"whole" (shared as a whole, including later), "some" (some or all of its items
         one by one) or "none"."""

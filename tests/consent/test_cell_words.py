@@ -1,5 +1,6 @@
-"""Whether a carer can see an item, in the consent pages' words (consent_tags.cell_words,
-which replaced an included template for speed, issue 15): every case, and names escaped."""
+"""Whether a carer can see an item, and a carer's rule for a whole section, in the consent
+pages' words (consent_tags.cell_words and rule_words, which replaced included templates for
+speed, issue 15): every case, and names escaped."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from consent.templatetags.consent_tags import cell_words
+from consent.templatetags.consent_tags import cell_words, rule_words
 
 
 def _cell(*, shared=False, until=None, by_rule=False, ended_on=None, own_decision=None,
@@ -48,3 +49,27 @@ def test_names_are_escaped():
     assert "&lt;b&gt;Lin&lt;/b&gt;" in words
     assert "A &amp; B" in words
     assert "<b>" not in words
+
+
+def _rule(*, in_effect=False, ended=False, expires_on=None, decided_at=None, decided=True):
+    decision = (SimpleNamespace(expires_on=expires_on, decided_at=decided_at)
+                if decided else None)
+    return SimpleNamespace(in_effect=in_effect, ended=ended, decision=decision)
+
+
+@pytest.mark.parametrize(("rule", "words"), [
+    (_rule(in_effect=True),
+     "<strong>Shares the whole section, including anything added later</strong>."),
+    (_rule(in_effect=True, expires_on=dt.date(2027, 3, 1)),
+     "<strong>Shares the whole section, including anything added later</strong>, "
+     "until 1 March 2027."),
+    (_rule(ended=True, expires_on=dt.date(2026, 11, 30)),
+     "The whole section was shared until 30 November 2026. That has ended."),
+    # When sharing stopped, as a day where the service user is (London, summer time):
+    # 23:30 UTC on 30 June is 1 July there.
+    (_rule(decided_at=dt.datetime(2026, 6, 30, 23, 30, tzinfo=dt.UTC)),
+     "The whole section is not shared: sharing it stopped on 1 July 2026."),
+    (_rule(decided=False), "The whole section is not shared."),
+])
+def test_each_rule_in_words(rule, words):
+    assert rule_words(rule) == words
