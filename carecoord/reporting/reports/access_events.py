@@ -39,6 +39,7 @@ from carecoord.reporting.reports.base import (
     RowsPage,
     Table,
     display,
+    identity_of,
     service_user_identity,
     service_user_name,
     user_identity,
@@ -82,27 +83,26 @@ class ItemCount(Func):
 
 def access_events(opened: OpenedReport) -> QuerySet:
     """The access events on the records of the team's service users in the period, as
-    (when, id, who, whose record, NHS number, action, basis, chosen name, item count)
-    tuples, unordered (callers order by `NEWEST_FIRST` or, going back up,
-    `OLDEST_FIRST`).
+    (when, id, who: preferred name, full name, email; whose record: preferred name, full
+    name, NHS number; action, basis, item count) tuples, unordered (callers order by
+    `NEWEST_FIRST` or, going back up, `OLDEST_FIRST`). `_table` puts the names into words
+    (`identity_of`), for the one page of rows it shows.
 
     The team's people are fetched first and the events filtered by their ids: the newest
     events then come straight off the (occurred_at, id) index, each checked against the
     list (a hash lookup), instead of each being joined to its record to find its team."""
-    team = ServiceUser.objects.filter(team=opened.team)
+    team = ServiceUser.objects.filter(team=opened.team).order_by()
     events = AccessEvent.objects.filter(
         service_user_id__in=list(team.values_list("pk", flat=True)),
         occurred_at__gte=opened.period.starts_at,
         occurred_at__lt=opened.period.ends_before,
     )
     return (
-        events.annotate(actor_name=user_identity("actor__"),
-                        record_name=service_user_identity("service_user__"),
-                        chosen_name=service_user_name("service_user__"),
-                        item_count=ItemCount("items"))
-        .values_list("occurred_at", "id", "actor_name", "record_name",
-                     "service_user__nhs_number", "action", "basis", "chosen_name",
-                     "item_count")
+        events.annotate(item_count=ItemCount("items"))
+        .values_list("occurred_at", "id",
+                     "actor__preferred_name", "actor__full_name", "actor__email",
+                     "service_user__preferred_name", "service_user__full_name",
+                     "service_user__nhs_number", "action", "basis", "item_count")
     )
 
 
@@ -147,10 +147,12 @@ def events_page(opened: OpenedReport, position: Position | None) -> tuple[list[t
     return rows, RowsPage(newer=newer, older=_token(rows[-1]) if more else None)
 
 
-def _plain(who, whose, nhs_number, action, basis, chosen_name, item_count) -> list[str]:
-    return [who or "The system", whose, nhs_number_display(nhs_number) or "–",
+def _plain(actor_preferred, actor_full, actor_email, preferred, full, nhs_number, action,
+           basis, item_count) -> list[str]:
+    return [identity_of(actor_preferred, actor_full) or actor_email or "The system",
+            identity_of(preferred, full), nhs_number_display(nhs_number) or "–",
             action_done(action, item_count or 1),
-            basis_words(basis, service_user_name=chosen_name or "")]
+            basis_words(basis, service_user_name=preferred or full or "")]
 
 
 def _table(opened: OpenedReport, rows: list[tuple]) -> Table:
