@@ -353,7 +353,11 @@ def scenario_csv(s: Subjects, downloads: int) -> Row:
     base = f"/teams/{s.team.pk}/reports/access-events/csv/?end={s.today}&start="
     year_url = base + str(s.today - dt.timedelta(days=365))
     quarter_url = base + str(s.today - dt.timedelta(days=90))
-    _csv_download(client, quarter_url, trace=False)  # warm-up
+    # Warm-up, as every page gets (5 requests of the page it times): the year itself. The
+    # first year after the database started reads nine months of partitions the 90-day
+    # download never touched into PostgreSQL's buffers; it is reported, not judged.
+    cold_rows, cold_seconds, _ = _csv_download(client, year_url, trace=False)
+    _csv_download(client, quarter_url, trace=False)
     with QueryCount() as captured:
         _csv_download(client, quarter_url, trace=False)
     rates = []
@@ -374,7 +378,10 @@ def scenario_csv(s: Subjects, downloads: int) -> Row:
     return Row(f"access-events CSV, one year ({rows:,} rows)", downloads, len(captured),
                f"{median:,.0f} rows/s", f"{worst:,.0f} rows/s (slowest)",
                "≥ 100,000 rows/s, flat memory", met,
-               [f"peak Python memory {quarter_peak / MiB:.1f} MiB for {quarter_rows:,} rows, "
+               [f"each download in turn: {', '.join(f'{rate:,.0f}' for rate in rates)} rows/s",
+                f"the first download of the year after the database started (the warm-up, "
+                f"not judged): {cold_rows / cold_seconds:,.0f} rows/s",
+                f"peak Python memory {quarter_peak / MiB:.1f} MiB for {quarter_rows:,} rows, "
                 f"{year_peak / MiB:.1f} MiB for {rows:,}",
                 f"CPU taken by the hypervisor while timed (steal): {steal.words()}"])
 
