@@ -351,33 +351,26 @@ def carer_panels_for_record(*, viewer: User, service_user: ServiceUser,
     if basis is not policy.Basis.ALLOCATED_COORDINATOR:
         return []
     relationships = list(
-        policy.carer_relationships_visible_to(
-            viewer, CarerRelationship.objects.active().filter(service_user=service_user)
+        policy.carer_relationships_visible_on_basis(
+            viewer, basis, CarerRelationship.objects.active().filter(service_user=service_user)
         ).select_related("carer")
     )
+
     # What each carer shared through THIS relationship (with this person's coordinators):
     # not what they shared through another, even with the same coordinator.
-    relationship_ids = [r.pk for r in relationships]
-    needs = {
-        n.carer_id: n
-        for n in policy.carer_needs_visible_to(
-            viewer, CarerNeeds.objects.filter(shared_with__in=relationship_ids).distinct()
-        )
-    }
+    def shared(model: type) -> QuerySet:
+        return policy.carer_space_shared_on_record(viewer, basis, service_user.pk,
+                                                   relationships, model)
+
+    needs = {n.carer_id: n for n in shared(CarerNeeds)}
     check_ins: dict[int, list[WellbeingCheckIn]] = {}
-    for check_in in policy.check_ins_visible_to(
-        viewer, WellbeingCheckIn.objects.filter(shared_with__in=relationship_ids).distinct()
-    ).order_by("-created_at", "-pk"):
+    for check_in in shared(WellbeingCheckIn).order_by("-created_at", "-pk"):
         check_ins.setdefault(check_in.carer_id, []).append(check_in)
     requests_by_carer: dict[int, list[AssessmentRequest]] = {}
-    for request in policy.assessment_requests_visible_to(
-        viewer, AssessmentRequest.objects.filter(shared_with__in=relationship_ids).distinct()
-    ):
+    for request in shared(AssessmentRequest):
         requests_by_carer.setdefault(request.carer_id, []).append(request)
     insights: dict[int, list[CarerInsight]] = {}
-    for insight in policy.insights_visible_to(
-        viewer, CarerInsight.objects.filter(relationship__in=relationships)
-    ):
+    for insight in shared(CarerInsight):
         insights.setdefault(insight.relationship_id, []).append(insight)
 
     panels = [

@@ -79,10 +79,13 @@ def plan_open(*, viewer: User, plan_id: int, surface: str) -> OpenedPlan:
     )
 
 
-def plans_for_service_user(*, viewer: User, service_user: ServiceUser) -> dict[str, Plan]:
+def plans_for_service_user(*, viewer: User, service_user: ServiceUser,
+                           basis: Basis | None = None) -> dict[str, Plan]:
     """The service user's plans by kind (only those that exist), for a record the viewer
-    has already opened."""
-    plans = policy.plans_visible_to(viewer, Plan.objects.filter(service_user=service_user))
+    has already opened (on `basis`, when the caller knows it: the policy then does not ask
+    again what the record's opening decided, `plans_visible_on_basis`)."""
+    plans = policy.plans_visible_on_basis(viewer, basis,
+                                          Plan.objects.filter(service_user=service_user))
     return {plan.kind: plan for plan in plans}
 
 

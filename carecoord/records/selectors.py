@@ -111,8 +111,8 @@ def open_episode(*, service_user: ServiceUser) -> Episode | None:
 
 
 def carers_for_record(*, viewer: User, record: OpenedRecord) -> QuerySet[CarerRelationship]:
-    return policy.carer_relationships_visible_to(
-        viewer,
+    return policy.carer_relationships_visible_on_basis(
+        viewer, record.basis,
         CarerRelationship.objects.filter(service_user=record.service_user)
         .select_related("carer", "carer__user")
         # A queryset made here, not at the page that reads it (carecoord/scoping).

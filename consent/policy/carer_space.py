@@ -32,7 +32,7 @@ from carers.models import (
     CarerSpaceBasis,
     WellbeingCheckIn,
 )
-from consent.policy.base import _coordinated_service_user_ids, _signed_in
+from consent.policy.base import Basis, _coordinated_service_user_ids, _signed_in
 
 if TYPE_CHECKING:
     from consent.policy.base import Viewer
@@ -50,6 +50,7 @@ __all__ = [
     "can_view_insight",
     "carer_needs_visible_to",
     "carer_space_basis",
+    "carer_space_shared_on_record",
     "carers_with_space_visible_to",
     "check_ins_visible_to",
     "insight_for_service_user",
@@ -308,3 +309,41 @@ def insight_for_service_user(viewer: Viewer, insight_id: int) -> CarerInsight:
     if basis is not CarerSpaceBasis.ABOUT_THEM:
         raise Http404("No such page.")
     return insight
+
+
+# --- A record's carers, on its record page ----------------------------------------------
+
+
+def _active_relationships_of(service_user_id: int,
+                             relationships: list[CarerRelationship]) -> bool:
+    return all(r.service_user_id == service_user_id and r.ended_on is None
+               and r.status == CarerRelationship.Status.ACTIVE for r in relationships)
+
+
+def carer_space_shared_on_record(
+    viewer: Viewer, basis: Basis | None, service_user_id: int,
+    relationships: list[CarerRelationship],
+    model: type[CarerNeeds | WellbeingCheckIn | AssessmentRequest | CarerInsight],
+) -> QuerySet:
+    """What the carers shared through `relationships` (the needs, check-ins or assessment
+    requests shared through them; the insights written through them), for the record of
+    `service_user_id` that the viewer opened on `basis` (`record_for_viewer`): each rule's
+    queryset form, narrowed to those relationships.
+
+    When the viewer is the record's allocated coordinator and every relationship is an
+    active one of that record, each such thing meets its rule through the rule's
+    coordinator side (`shared_with_coordinators`; the insight rule's allocated
+    coordinator), so the predicate is not built and asked again for the record page's
+    carer panels (issue 15). Anyone else, or any other relationship, gets the rule
+    itself. Tests check that the two agree (tests/carers/test_record_carer_panels.py)."""
+    ids = [r.pk for r in relationships]
+    if model is CarerInsight:
+        queryset = CarerInsight.objects.filter(relationship_id__in=ids)
+        predicate = _insight_predicate
+    else:
+        queryset = model.objects.filter(shared_with__in=ids).distinct()
+        predicate = _shared_space_predicate(model)
+    if (basis is Basis.ALLOCATED_COORDINATOR
+            and _active_relationships_of(service_user_id, relationships)):
+        return queryset if _signed_in(viewer) else queryset.none()
+    return _filtered(viewer, queryset, predicate)

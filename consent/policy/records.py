@@ -252,6 +252,19 @@ def carer_relationships_visible_to(
     return queryset.filter(Q(carer__user_id=viewer.pk) | Q(service_user__in=visible_records))
 
 
+def carer_relationships_visible_on_basis(
+    viewer: Viewer, basis: Basis | None, queryset: QuerySet[CarerRelationship]
+) -> QuerySet[CarerRelationship]:
+    """`carer_relationships_visible_to` for the relationships of one record (`queryset`)
+    the viewer opened on `basis` (`record_for_viewer`). A reader of the whole record sees
+    all its carers (the rule's second side, `_full_record_ids`, is what the record's basis
+    was found by), so the predicate is not built and asked again; anyone else gets the
+    rule itself."""
+    if basis in FULL_BASES:
+        return queryset
+    return carer_relationships_visible_to(viewer, queryset)
+
+
 def carer_relationship_for_care_manager(viewer: Viewer, relationship_id: int) -> CarerRelationship:
     relationship = (
         CarerRelationship.objects.select_related("carer", "service_user")

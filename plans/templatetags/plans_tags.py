@@ -56,8 +56,10 @@ def kind_short(kind: str) -> str:
 # --- Plan links for other apps' pages -------------------------------------------------
 
 
-def _plan_rows(user, service_user, is_own: bool) -> list[dict]:
-    plans = selectors.plans_for_service_user(viewer=user, service_user=service_user)
+def _plan_rows(user, service_user, basis: Basis) -> list[dict]:
+    plans = selectors.plans_for_service_user(viewer=user, service_user=service_user,
+                                             basis=basis)
+    is_own = basis is Basis.SELF
     return [
         {
             "kind": kind,
@@ -79,7 +81,7 @@ def own_plans(user) -> list[dict]:
     record = record_selectors.own_record(viewer=user)
     if record is None:
         return []
-    return _plan_rows(user, record, is_own=True)
+    return _plan_rows(user, record, Basis.SELF)
 
 
 @register.simple_tag
@@ -91,7 +93,7 @@ def record_plans(user, service_user, basis: Basis | None = None) -> list[dict]:
         basis = policy.record_basis(user, service_user)
     if basis is None:
         return []
-    rows = _plan_rows(user, service_user, is_own=basis is Basis.SELF)
+    rows = _plan_rows(user, service_user, basis)
     if basis not in policy.FULL_BASES:
         # A care-team member sees only the plans their role opens, and nothing to start.
         rows = [row for row in rows if row["plan"] is not None]
