@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from django.db.models import (
+    Exists,
     OuterRef,
     Prefetch,
     QuerySet,
@@ -762,10 +763,21 @@ def first_meeting_status(*, service_user: ServiceUser, can_manage_care: bool
     ("2 of 5 steps done"), for its allocated coordinators only; None otherwise."""
     if not can_manage_care:
         return None
-    episode = service_user.episodes.filter(discharged_on__isnull=True).first()
+    # The episode, its meeting and whether a care plan was started in it, in one query.
+    episode = (
+        service_user.episodes.filter(discharged_on__isnull=True)
+        .select_related("first_meeting")
+        .annotate(care_plan_started=Exists(Plan.objects.filter(
+            service_user_id=OuterRef("service_user_id"), kind=PlanKind.CARE_PLAN,
+            created_at__date__gte=OuterRef("started_on"))))
+        .first()
+    )
     if episode is None:
         return None
-    meeting = FirstMeeting.objects.filter(episode=episode).first()
+    try:
+        meeting = episode.first_meeting
+    except FirstMeeting.DoesNotExist:
+        meeting = None
     answers = meeting.answers if meeting else {}
     done = first_meeting.steps_done(answers)
     next_code = next((code for code in first_meeting.STEP_CODES if code not in done),
@@ -773,7 +785,5 @@ def first_meeting_status(*, service_user: ServiceUser, can_manage_care: bool
     return FirstMeetingStatus(
         started=meeting is not None, finished=bool(meeting and meeting.is_finished),
         done=len(done), total=len(first_meeting.STEPS), next_step=next_code,
-        offered=meeting is not None or not Plan.objects.filter(
-            service_user=service_user, kind=PlanKind.CARE_PLAN,
-            created_at__date__gte=episode.started_on).exists(),
+        offered=meeting is not None or not episode.care_plan_started,
         finished_at=meeting.finished_at if meeting else None)

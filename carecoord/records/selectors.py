@@ -499,10 +499,12 @@ def records_for_viewer(*, viewer: User) -> QuerySet[ServiceUser]:
 # --- The care team and emergency access -------------------------------------------------
 
 
-def care_team_for_record(*, viewer: User, service_user: ServiceUser) -> list[CareTeamMember]:
+def care_team_for_record(*, viewer: User, service_user: ServiceUser,
+                         basis: Basis | None = None) -> list[CareTeamMember]:
     """Who is on the care team now or is about to be, in what role and since when: for
-    the person themselves, whoever manages the care team, and its members."""
-    if not policy.can_see_care_team(viewer, service_user):
+    the person themselves, whoever manages the care team, and its members. `basis`: the
+    viewer's basis on the record, when the caller has just opened it."""
+    if not policy.can_see_care_team(viewer, service_user, basis):
         return []
     return list(
         CareTeamMember.objects.open().filter(service_user=service_user)

@@ -95,8 +95,8 @@ def service_user_detail(request: HttpRequest, service_user_id: int) -> HttpRespo
             "invitations": selectors.invitations_for_record(record=record),
             "record_views": selectors.record_views_grouped(
                 viewer=request.user, record=record, per_page=RECORD_VIEWS_ON_RECORD),
-            "care_team": selectors.care_team_for_record(viewer=request.user,
-                                                        service_user=record.service_user),
+            "care_team": selectors.care_team_for_record(
+                viewer=request.user, service_user=record.service_user, basis=record.basis),
             "first_meeting": plan_selectors.first_meeting_status(
                 service_user=record.service_user, can_manage_care=record.can_manage_care),
             "today": timezone.localdate(),

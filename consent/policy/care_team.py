@@ -28,7 +28,7 @@ from carecoord.records.models import (
     CareTeamRole,
     ServiceUser,
 )
-from consent.policy.base import Basis, _one_of, _signed_in
+from consent.policy.base import FULL_BASES, Basis, _one_of, _signed_in
 from plans.sections import PlanKind
 
 if TYPE_CHECKING:
@@ -259,11 +259,17 @@ def care_team_place_for_change(viewer: Viewer, place_id: int) -> CareTeamMember:
     return place
 
 
-def can_see_care_team(viewer: Viewer, service_user: ServiceUser) -> bool:
+def can_see_care_team(viewer: Viewer, service_user: ServiceUser,
+                      basis: Basis | None = None) -> bool:
     """Who is on someone's care team: the person themselves, whoever manages the care
-    team, and the care team's own members while they are on it."""
+    team, and the care team's own members while they are on it. `basis`: the viewer's
+    basis on this record when the caller has just asked the policy it
+    (`record_for_viewer`): the person and their allocated coordinators (who manage the
+    care team) are then not asked again."""
     if not _signed_in(viewer):
         return False
+    if basis in FULL_BASES:
+        return True
     return (
         service_user.user_id == viewer.pk
         or can_manage_care_team(viewer, service_user)

@@ -335,7 +335,7 @@ def carer_space_shared_on_record(
     coordinator side (`shared_with_coordinators`; the insight rule's allocated
     coordinator), so the predicate is not built and asked again for the record page's
     carer panels (issue 15). Anyone else, or any other relationship, gets the rule
-    itself. Tests check that the two agree (tests/carers/test_record_carer_panels.py)."""
+    itself. Tests check that the two agree (tests/carecoord/test_record_page_on_basis.py)."""
     ids = [r.pk for r in relationships]
     if model is CarerInsight:
         queryset = CarerInsight.objects.filter(relationship_id__in=ids)

@@ -171,3 +171,17 @@ def test_a_records_plans_on_basis_are_the_rules(world):
     assert plan_selectors.plans_for_service_user(
         viewer=world.coordinator, service_user=world.service_user,
         basis=Basis.ALLOCATED_COORDINATOR)
+
+
+def test_who_sees_the_care_team_on_basis_is_the_rule(world):
+    nurse, outsider = professional(), professional("Dr Someone Else")
+    add_to_care_team(world, nurse, CareTeamRole.PSYCHIATRIST)
+    for viewer in (world.coordinator, world.service_user_account, world.other_coordinator,
+                   world.manager, world.other_manager, world.carer_account, nurse, outsider,
+                   world.admin):
+        basis = policy.record_basis(viewer, world.service_user)
+        assert (policy.can_see_care_team(viewer, world.service_user, basis)
+                == policy.can_see_care_team(viewer, world.service_user)), viewer
+    assert policy.can_see_care_team(world.coordinator, world.service_user,
+                                    Basis.ALLOCATED_COORDINATOR)
+    assert not policy.can_see_care_team(outsider, world.service_user, None)
