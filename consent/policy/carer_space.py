@@ -316,8 +316,7 @@ def insight_for_service_user(viewer: Viewer, insight_id: int) -> CarerInsight:
 
 def _active_relationships_of(service_user_id: int,
                              relationships: list[CarerRelationship]) -> bool:
-    return all(r.service_user_id == service_user_id and r.ended_on is None
-               and r.status == CarerRelationship.Status.ACTIVE for r in relationships)
+    return all(r.service_user_id == service_user_id and r.is_active for r in relationships)
 
 
 def carer_space_shared_on_record(
