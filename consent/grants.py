@@ -5,8 +5,12 @@ module (checked by import-linter)."""
 
 from __future__ import annotations
 
+from django.contrib.auth.models import Permission
 from django.db import models
+from django.db.models.signals import post_migrate
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
+
+VIEW_ITEM = ("plans", "view_planitem")
 
 
 class PlanItemUserObjectPermission(UserObjectPermissionBase):
@@ -31,3 +35,31 @@ class PlanItemGroupObjectPermission(GroupObjectPermissionBase):
     """Guardian asks for the group twin of a direct table; groups are never granted."""
 
     content_object = models.ForeignKey("plans.PlanItem", on_delete=models.CASCADE)
+
+
+# The id of plans.view_planitem, read once per process: the policy then asks its grants
+# `permission_id = n` instead of joining the permission and content-type tables into every
+# carer's query (issue 15: a tenth of the guardian baseline's path, in building, compiling
+# and planning the query). Forgotten whenever the tables are made again (post_migrate:
+# migrate, or a test database's flush), when the row may have another id.
+_view_item_permission_id: int | None = None
+
+
+def view_item_permission_id() -> int | None:
+    """The id of the one permission the grant tables hold (None before migrations have made
+    it: a grant filtered on None matches nothing, so nothing is shown)."""
+    global _view_item_permission_id
+    if _view_item_permission_id is None:
+        _view_item_permission_id = (
+            Permission.objects.filter(content_type__app_label=VIEW_ITEM[0],
+                                      codename=VIEW_ITEM[1])
+            .values_list("pk", flat=True).first())
+    return _view_item_permission_id
+
+
+def _forget_view_item_permission(**kwargs: object) -> None:
+    global _view_item_permission_id
+    _view_item_permission_id = None
+
+
+post_migrate.connect(_forget_view_item_permission, dispatch_uid="consent.grants.forget_view")

@@ -23,7 +23,7 @@ from carecoord.notifications.services import notification_send
 from carecoord.records.models import ServiceUser, User
 from carecoord.web import date_bounds
 from carers.models import Carer, CarerRelationship
-from consent.grants import PlanItemUserObjectPermission
+from consent.grants import VIEW_ITEM, PlanItemUserObjectPermission
 from consent.models import (
     ConsentDecision,
     DecidedAs,
@@ -33,8 +33,6 @@ from consent.models import (
 )
 from plans.models import Plan, PlanItem
 from plans.sections import section as section_for
-
-VIEW_ITEM = ("plans", "view_planitem")
 
 
 class ConsentError(Exception):

@@ -24,7 +24,7 @@ from django.utils import timezone
 
 from carecoord.records.models import ServiceUser
 from carers.models import CarerRelationship
-from consent.grants import PlanItemUserObjectPermission
+from consent.grants import PlanItemUserObjectPermission, view_item_permission_id
 from consent.policy.base import (
     FULL_BASES,
     Basis,
@@ -151,8 +151,7 @@ def _shared_with(viewer: Viewer, *, with_progress_notes: bool = False) -> Q:
     sharing an item shares what it says now, nothing more)."""
     today = timezone.localdate()
     grants = PlanItemUserObjectPermission.objects.filter(
-        user_id=viewer.pk,
-        permission__codename="view_planitem", permission__content_type__app_label="plans",
+        user_id=viewer.pk, permission_id=view_item_permission_id(),
     ).filter(Q(expires_on__isnull=True) | Q(expires_on__gte=today))
     if with_progress_notes:
         grants = grants.filter(decision__include_progress_notes=True)

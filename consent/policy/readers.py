@@ -28,7 +28,7 @@ from carecoord.records.models import (
     User,
 )
 from carers.models import Carer, CarerRelationship
-from consent.grants import PlanItemUserObjectPermission
+from consent.grants import PlanItemUserObjectPermission, view_item_permission_id
 from consent.policy.base import coordinators_of
 from consent.policy.care_team import (
     BREAK_GLASS_AREAS,
@@ -104,8 +104,7 @@ def _carers_with_grants(service_user: ServiceUser,
     grants = list(
         PlanItemUserObjectPermission.objects.filter(
             content_object_id__in=[item.pk for item in items if item.removed_at is None],
-            permission__codename="view_planitem",
-            permission__content_type__app_label="plans",
+            permission_id=view_item_permission_id(),
         ).filter(Q(expires_on__isnull=True) | Q(expires_on__gte=today))
         .values_list("content_object_id", "user_id")
     )
