@@ -56,6 +56,10 @@ _people = 0  # how many were started (known when the last has arrived)
 _signed_in = 0
 _started_at = time.monotonic()
 _steady_since: float | None = None
+# The measured time in slices, each slice's p95 reported too: whether the answers get
+# slower or faster as the run goes on (a queue building, or one draining).
+SLICE_SECONDS = 10
+_slices: dict[int, list[float]] = {}
 
 
 @events.init.add_listener
@@ -91,6 +95,8 @@ def _record(request_type, name, response_time, response_length, exception=None,
         _sign_in_times.append(response_time)
     elif _steady_since is not None:
         _times.append(response_time)
+        _slices.setdefault(int((time.monotonic() - _steady_since) // SLICE_SECONDS),
+                           []).append(response_time)
     if exception is not None:
         _errors.append(f"{request_type} {name}: {exception}")
 
@@ -114,6 +120,11 @@ def _write_result(environment, **kwargs) -> None:
                                        else round(_steady_since - _started_at)),
         "measured_s": (0 if _steady_since is None
                        else round(time.monotonic() - _steady_since)),
+        "by_slice": [{"from_s": index * SLICE_SECONDS, "to_s": (index + 1) * SLICE_SECONDS,
+                      "requests": len(values),
+                      "p95_ms": round(_percentile(values, 0.95)),
+                      "median_ms": round(_percentile(values, 0.5))}
+                     for index, values in sorted(_slices.items())],
     }
     with open(os.environ.get("LOAD_RESULT", "load-result.json"), "w") as file:
         json.dump(result, file, indent=2)

@@ -91,6 +91,11 @@ print(f"requests: {result['requests']:,} ({result['sign_in_requests']:,} of them
       f"everyone had signed in, {result['everyone_signed_in_after_s']} s after the first "
       "arrived)")
 print(f"errors: {result['errors']:,}")
+slices = result.get("by_slice") or []
+if slices:
+    print("the measured time, slice by slice (pages, p95 / median ms): " + "; ".join(
+        f"{s['from_s']}-{s['to_s']} s: {s['requests']}, {s['p95_ms']} / {s['median_ms']}"
+        for s in slices))
 print(f"p95 of the pages (signing in apart): {result['p95_ms']:.0f} ms "
       f"(median {result['median_ms']:.0f} ms); signing in: p95 {result['sign_in_p95_ms']:.0f} ms")
 ok = result["errors"] == 0 and result["p95_ms"] <= 300 and result["steady_requests"] > 0
