@@ -62,7 +62,10 @@ def test_a_stale_id_shows_nothing_and_is_forgotten_when_the_tables_are_made_agai
         world, shared_item):
     grants._view_item_permission_id = 10**9  # as if the permission had been made again
     assert not policy.items_shared_with(world.carer_account).exists()  # fails closed
+    assert policy.item_readers(world.service_user, [shared_item])[shared_item.pk].carers == []
     consent_app = apps.get_app_config("consent")
     post_migrate.send(sender=consent_app, app_config=consent_app, verbosity=0,
                       interactive=False, using="default", apps=apps, plan=[])
     assert list(policy.items_shared_with(world.carer_account)) == [shared_item]
+    readers = policy.item_readers(world.service_user, [shared_item])[shared_item.pk]
+    assert readers.carers == [world.carer_relationship.carer]
